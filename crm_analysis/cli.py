@@ -1,0 +1,112 @@
+"""The ``crm-analysis`` command.
+
+Subcommands
+-----------
+generate   build a synthetic CRM export with known ground truth (``make data``)
+validate   load a raw source against the data contract and summarise it
+report     run the notebooks with papermill and write HTML reports (``make reports``)
+
+Exit codes: 0 success, 1 a notebook failed (``report``), 2 bad input or configuration; the
+message of a bad input names the source, the column and example rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from crm_analysis import __version__, config
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+log = logging.getLogger("crm_analysis")
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from crm_analysis.synthetic import SyntheticConfig, generate, write_dataset
+
+    cfg = SyntheticConfig(
+        n_customers=args.customers,
+        start=args.start,
+        end=args.end,
+        seed=args.seed,
+        dirty=not args.clean,
+    )
+    out = Path(args.out) if args.out else config.raw_dir()
+    data = generate(cfg)
+    write_dataset(data, out, fmt=args.format, overwrite=args.force)
+    rows = ", ".join(f"{name} {len(frame):,}" for name, frame in data.tables.items())
+    log.info("wrote %s (%s rows; ground truth in %s)", out, rows, out / "_truth")
+    return EXIT_OK
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from crm_analysis.io import load_raw
+
+    raw = load_raw(args.source, mapping=args.mapping)
+    for name in raw.tables:
+        frame = raw[name]
+        print(f"{name:<18} {len(frame):>12,} rows  {len(frame.columns):>3} columns")
+    print(f"{args.source}: conforms to the data contract")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``crm-analysis`` with every subcommand."""
+    from crm_analysis.synthetic import SyntheticConfig
+
+    defaults = SyntheticConfig()
+    parser = argparse.ArgumentParser(prog="crm-analysis", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    gen = sub.add_parser("generate", help="build a synthetic CRM export with ground truth")
+    gen.add_argument("--out", help="output folder (default: the data root's raw/)")
+    gen.add_argument("--customers", type=int, default=defaults.n_customers,
+                     help="number of customers (default %(default)s)")
+    gen.add_argument("--seed", type=int, default=defaults.seed,
+                     help="random seed (default %(default)s)")
+    gen.add_argument("--start", default=defaults.start,
+                     help="first day, YYYY-MM-DD (default %(default)s)")
+    gen.add_argument("--end", default=defaults.end,
+                     help="export day, YYYY-MM-DD (default %(default)s)")
+    gen.add_argument("--clean", action="store_true", help="no injected dirt")
+    gen.add_argument("--format", choices=["csv", "parquet"], default="csv",
+                     help="file format (default csv)")
+    gen.add_argument("--force", action="store_true", help="replace a non-empty output folder")
+    gen.set_defaults(func=_generate)
+
+    val = sub.add_parser("validate", help="check a raw source against the data contract")
+    val.add_argument("source", help="folder of CSV/Parquet exports or a SQLAlchemy URL")
+    val.add_argument("--mapping", help="YAML mapping file or a shipped mapping name")
+    val.set_defaults(func=_validate)
+
+    from crm_analysis.reports.cli import add_report_parser
+
+    add_report_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the process exit code."""
+    from crm_analysis.io import DataContractError
+
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.WARNING if args.quiet else logging.INFO,
+        format="%(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return args.func(args)
+    except (DataContractError, FileExistsError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())
