@@ -253,12 +253,13 @@ def raw_schema(name: str, *, check_values: bool = False) -> pa.DataFrameSchema:
         check that its key is unique up to exact duplicate rows. Extra columns are allowed.
     """
     table = TABLES[name]
-    columns = {
-        col: _column_schema(col, spec, check_values) for col, spec in table.columns.items()
-    }
+    columns = {col: _column_schema(col, spec, check_values) for col, spec in table.columns.items()}
     if name == "orders":
         columns["amount"] = pa.Column(
-            "float64", nullable=True, required=False, name="amount",
+            "float64",
+            nullable=True,
+            required=False,
+            name="amount",
             checks=columns["amount"].checks,
         )
     checks: list[pa.Check] = []

@@ -39,12 +39,28 @@ TRANSFORM_INPUTS: dict[str, dict[str, str]] = {
 """Per transform: the one input table ``invoice_lines`` with its columns and contract dtypes."""
 
 TRANSFORM_REQUIRED: dict[str, tuple[str, ...]] = {
-    "retail_invoice_lines": ("invoice", "stock_code", "quantity", "invoice_date", "price",
-                             "customer_id"),
+    "retail_invoice_lines": (
+        "invoice",
+        "stock_code",
+        "quantity",
+        "invoice_date",
+        "price",
+        "customer_id",
+    ),
 }
 
-_TOP_KEYS = {"source_name", "decimal", "thousands", "encoding", "currency", "date_formats",
-             "tables", "transform", "base"}
+_TOP_KEYS = {
+    "source_name",
+    "separator",
+    "decimal",
+    "thousands",
+    "encoding",
+    "currency",
+    "date_formats",
+    "tables",
+    "transform",
+    "base",
+}
 _TABLE_KEYS = {"file", "table", "query", "schema", "columns", "date_formats"}
 
 
@@ -79,6 +95,7 @@ class Mapping:
 
     name: str = "default"
     source_name: str | None = None
+    separator: str = ","
     decimal: str = "."
     thousands: str | None = None
     encoding: str = "utf-8"
@@ -107,9 +124,13 @@ def _read_yaml(path: Path, label: str) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
-        raise DataContractError([Problem(label, "mapping", None, f"not valid YAML: {exc}")]) from exc
+        raise DataContractError(
+            [Problem(label, "mapping", None, f"not valid YAML: {exc}")]
+        ) from exc
     if not isinstance(data, dict):
-        raise DataContractError([Problem(label, "mapping", None, "must be a YAML mapping (key: value)")])
+        raise DataContractError(
+            [Problem(label, "mapping", None, "must be a YAML mapping (key: value)")]
+        )
     return data
 
 
@@ -122,11 +143,17 @@ def _raw(mapping: str | os.PathLike[str] | AbcMapping[str, Any]) -> tuple[dict[s
     path = Path(text)
     if path.is_file():
         return _read_yaml(path, str(path)), str(path)
-    raise DataContractError([Problem(
-        text, "mapping", None,
-        f"no mapping file {text!r} and no shipped mapping of that name "
-        f"(shipped: {', '.join(shipped_mappings())})",
-    )])
+    raise DataContractError(
+        [
+            Problem(
+                text,
+                "mapping",
+                None,
+                f"no mapping file {text!r} and no shipped mapping of that name "
+                f"(shipped: {', '.join(shipped_mappings())})",
+            )
+        ]
+    )
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -195,6 +222,7 @@ def load_mapping(
     return Mapping(
         name=label,
         source_name=data.get("source_name"),
+        separator=str(data.get("separator", ",")),
         decimal=str(data.get("decimal", ".")),
         thousands=str(thousands) if thousands not in (None, "") else None,
         encoding=str(data.get("encoding", "utf-8")),
@@ -214,31 +242,47 @@ def _check(data: dict[str, Any], label: str) -> list[Problem]:
 
     problems = []
     for key in sorted(set(data) - _TOP_KEYS):
-        problems.append(Problem(label, "mapping", None,
-                                f"unknown key {key!r}{hint(key, sorted(_TOP_KEYS))}"))
+        problems.append(
+            Problem(label, "mapping", None, f"unknown key {key!r}{hint(key, sorted(_TOP_KEYS))}")
+        )
     transform = data.get("transform")
     if transform is not None and transform not in TRANSFORM_INPUTS:
-        problems.append(Problem(label, "mapping", None,
-                                f"unknown transform {transform!r}{hint(transform, list(TRANSFORM_INPUTS))}"))
+        problems.append(
+            Problem(
+                label,
+                "mapping",
+                None,
+                f"unknown transform {transform!r}{hint(transform, list(TRANSFORM_INPUTS))}",
+            )
+        )
         return problems
-    known = {"invoice_lines": list(TRANSFORM_INPUTS[transform])} if transform else {
-        name: list(spec.columns) for name, spec in TABLES.items()}
+    known = (
+        {"invoice_lines": list(TRANSFORM_INPUTS[transform])}
+        if transform
+        else {name: list(spec.columns) for name, spec in TABLES.items()}
+    )
     if data.get("decimal", ".") == data.get("thousands"):
-        problems.append(Problem(label, "mapping", None,
-                                "decimal and thousands separators must differ"))
+        problems.append(
+            Problem(label, "mapping", None, "decimal and thousands separators must differ")
+        )
     for name, spec in (data.get("tables") or {}).items():
         if name not in known:
-            problems.append(Problem(label, str(name), None,
-                                    f"unknown table{hint(str(name), list(known))}"))
+            problems.append(
+                Problem(label, str(name), None, f"unknown table{hint(str(name), list(known))}")
+            )
             continue
         spec = spec or {}
         for key in sorted(set(spec) - _TABLE_KEYS):
-            problems.append(Problem(label, name, None,
-                                    f"unknown key {key!r}{hint(key, sorted(_TABLE_KEYS))}"))
+            problems.append(
+                Problem(label, name, None, f"unknown key {key!r}{hint(key, sorted(_TABLE_KEYS))}")
+            )
         if spec.get("table") and spec.get("query"):
             problems.append(Problem(label, name, None, "give either table: or query:, not both"))
         for col in spec.get("columns") or {}:
             if col not in known[name]:
-                problems.append(Problem(label, name, str(col),
-                                        f"not a contract column{hint(str(col), known[name])}"))
+                problems.append(
+                    Problem(
+                        label, name, str(col), f"not a contract column{hint(str(col), known[name])}"
+                    )
+                )
     return problems

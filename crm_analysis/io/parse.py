@@ -8,6 +8,7 @@ changes. Empty strings count as missing.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
 
 import numpy as np
@@ -130,16 +131,17 @@ def parse_timestamps(
     Time-zone aware values keep their wall-clock time and lose the zone. Values outside the
     ``datetime64[ns]`` range (years 1677..2262) are errors.
     """
+    if (
+        s.dtype == object
+        and s.notna().any()
+        and all(isinstance(v, datetime.date) for v in s.dropna())
+    ):  # date/datetime objects from a database driver
+        s = pd.to_datetime(s, errors="coerce")
     if ptypes.is_datetime64_any_dtype(s):
-        parsed = _naive(s)
+        parsed = _naive(s).astype("datetime64[us]")
         present = parsed.notna()
     else:
-        if ptypes.is_numeric_dtype(s):
-            text = s.astype("string")
-        else:
-            text = s.map(lambda v: v.isoformat(sep=" ") if hasattr(v, "isoformat") else v) \
-                if s.dtype == object else s
-            text = text.astype("string").str.strip()
+        text = s.astype("string").str.strip()
         text = text.mask(text.eq(""))
         present = text.notna()
         parsed = pd.Series(pd.NaT, index=s.index, dtype="datetime64[us]")
@@ -147,11 +149,7 @@ def parse_timestamps(
         for fmt in formats:
             if not todo.any():
                 break
-            got = _to_datetime(text[todo], fmt)
-            if got.dt.unit != parsed.dt.unit:
-                got = got.astype(parsed.dtype) if got.dt.unit in ("s", "ms", "us") else got
-                parsed = parsed.astype(got.dtype)
-            parsed[todo] = got
+            parsed[todo] = _to_datetime(text[todo], fmt).astype("datetime64[us]")
             todo = present & parsed.isna()
     in_range = parsed.isna() | ((parsed >= _NS_MIN) & (parsed <= _NS_MAX))
     parsed = parsed.where(in_range)

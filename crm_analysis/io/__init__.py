@@ -1,0 +1,34 @@
+"""Input and output: load raw sources onto the data contract; read and write processed tables.
+
+Public API
+----------
+- ``load_raw(source, mapping=None, *, tables=None) -> RawData``
+- ``validate_raw(raw) -> list[Finding]``
+- ``write_table(df, name, directory) -> Path`` and ``read_table(name, directory) -> DataFrame``
+- ``load_mapping(mapping) -> Mapping``, ``shipped_mappings()``
+- ``DataContractError`` (a ``ValueError``), with ``.problems``
+"""
+
+from crm_analysis.io.errors import DataContractError, Problem
+from crm_analysis.io.load import RawData, load_raw
+from crm_analysis.io.mapping import Mapping, TableMapping, load_mapping, shipped_mappings
+from crm_analysis.io.processed import read_table, write_table
+from crm_analysis.io.sources import PASSWORD_ENV, URL_ENV
+from crm_analysis.io.validate import Finding, validate_raw
+
+__all__ = [
+    "PASSWORD_ENV",
+    "URL_ENV",
+    "DataContractError",
+    "Finding",
+    "Mapping",
+    "Problem",
+    "RawData",
+    "TableMapping",
+    "load_mapping",
+    "load_raw",
+    "read_table",
+    "shipped_mappings",
+    "validate_raw",
+    "write_table",
+]

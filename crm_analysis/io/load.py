@@ -1,0 +1,378 @@
+"""``load_raw``: read a source, map it onto the contract, parse types, check structure.
+
+Loading writes nothing. Every problem found in a table (missing columns, unparseable values,
+empty required values, key conflicts) is collected, and all problems of all tables are raised
+together as one ``DataContractError``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from collections.abc import Mapping as AbcMapping
+from dataclasses import dataclass, field
+from difflib import get_close_matches
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pandera.errors
+
+from crm_analysis.io.errors import DataContractError, Problem, RowLocator
+from crm_analysis.io.mapping import (
+    TRANSFORM_INPUTS,
+    TRANSFORM_REQUIRED,
+    Mapping,
+    load_mapping,
+)
+from crm_analysis.io.parse import parse_column
+from crm_analysis.io.retail import retail_tables
+from crm_analysis.io.sources import (
+    RawTable,
+    SqlReader,
+    find_file,
+    is_sql_source,
+    missing_file_problem,
+    read_file,
+    resolve_url,
+)
+from crm_analysis.schema import SCHEMAS, TABLES, key_conflicts
+
+MappingLike = str | os.PathLike[str] | AbcMapping[str, Any] | Mapping | None
+
+
+@dataclass(frozen=True)
+class RawData(AbcMapping[str, pd.DataFrame]):
+    """Loaded raw tables: a read-only mapping ``table name -> DataFrame``.
+
+    Every frame has the contract's column names (those present, in contract order) and dtypes.
+
+    Attributes
+    ----------
+    frames : dict
+        The present tables.
+    source : str
+        Where the data came from (folder path, or database URL with the password masked).
+    mapping : Mapping
+        The mapping used.
+    extra_columns : dict
+        Per table, source columns that are not in the contract (not loaded).
+    derived : dict
+        Per table, columns computed by the loader (e.g. ``orders.amount`` from order_items).
+    """
+
+    frames: dict[str, pd.DataFrame]
+    source: str
+    mapping: Mapping = field(default_factory=Mapping)
+    extra_columns: dict[str, list[str]] = field(default_factory=dict)
+    derived: dict[str, list[str]] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self.frames:
+            raise KeyError(f"{name!r} is not in this data (present: {', '.join(self.tables)})")
+        return self.frames[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.frames)
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    def has(self, name: str) -> bool:
+        """True if the table is present (an optional table may be absent)."""
+        return name in self.frames
+
+    @property
+    def tables(self) -> list[str]:
+        """Present tables, in contract order."""
+        return [name for name in TABLES if name in self.frames]
+
+    @property
+    def currency(self) -> str | None:
+        """Currency of amounts as the mapping records it (not converted)."""
+        return self.mapping.currency
+
+    def __repr__(self) -> str:
+        sizes = ", ".join(f"{n}: {len(self.frames[n])} rows" for n in self.tables)
+        return f"RawData(source={self.source!r}, {sizes})"
+
+
+def _closest(wanted: str, options: Iterable[str]) -> str | None:
+    options = list(options)
+    lowered = {o.lower().replace(" ", "_"): o for o in options}
+    key = wanted.lower().replace(" ", "_")
+    if key in lowered:
+        return lowered[key]
+    match = get_close_matches(key, list(lowered), n=1, cutoff=0.6)
+    return lowered[match[0]] if match else None
+
+
+def _map_and_parse(
+    raw: RawTable,
+    table: str,
+    columns: dict[str, str],
+    required: Iterable[str],
+    rename: dict[str, str],
+    mapping: Mapping,
+    date_formats: tuple[str, ...],
+) -> tuple[pd.DataFrame, list[str], dict[str, pd.Series]]:
+    """Rename, check presence, parse.
+
+    Returns the parsed frame, the extra source columns and per column the unparseable mask.
+
+    ``columns`` maps contract column -> contract dtype; ``rename`` contract -> source name.
+    """
+    loc = raw.locator
+    frame = raw.frame.reset_index(drop=True)
+    source_cols = [str(c) for c in frame.columns]
+    wanted = {col: rename.get(col, col) for col in columns}
+    used = {src for src in wanted.values() if src in source_cols}
+    spare = [c for c in source_cols if c not in used]
+    for col in columns:
+        src = wanted[col]
+        if src in source_cols:
+            continue
+        if col in required or col in rename:
+            what = "required column" if col in required else "column named in the mapping"
+            looked = f" (looked for source column {src!r})" if src != col else ""
+            guess = _closest(src, spare)
+            hint = (
+                f"; did you mean {guess!r}? If so, map it with `columns: {{{col}: {guess}}}`"
+                if guess
+                else ""
+            )
+            loc.add(
+                col,
+                f"{what} {col!r} is missing{looked}{hint}. Columns found: {', '.join(source_cols)}",
+            )
+    out: dict[str, pd.Series] = {}
+    unparsed: dict[str, pd.Series] = {}
+    for col, dtype in columns.items():
+        src = wanted[col]
+        if src not in source_cols:
+            continue
+        values = frame[src]
+        if isinstance(values, pd.DataFrame):  # duplicated header
+            loc.add(col, f"source column {src!r} appears more than once in the header")
+            continue
+        parsed, bad = parse_column(
+            values,
+            dtype,
+            date_formats=date_formats,
+            decimal=mapping.decimal if raw.text else ".",
+            thousands=mapping.thousands if raw.text else None,
+        )
+        if bad.any():
+            loc.add(col, _bad_message(dtype, date_formats, mapping, raw.text), bad, values)
+        out[col] = parsed
+        unparsed[col] = bad
+    extra = [c for c in spare if c not in set(wanted.values())]
+    return pd.DataFrame(out, index=frame.index), extra, unparsed
+
+
+def _bad_message(dtype: str, formats: tuple[str, ...], mapping: Mapping, text: bool) -> str:
+    if dtype == "timestamp":
+        return (
+            f"values cannot be read as dates with the formats {list(formats)} (or lie outside "
+            "1677..2262); add the format to `date_formats:` in the mapping"
+        )
+    if dtype in ("number", "integer"):
+        kind = "whole numbers" if dtype == "integer" else "numbers"
+        seps = (
+            f" with decimal {mapping.decimal!r} and thousands {mapping.thousands!r}" if text else ""
+        )
+        return (
+            f"values cannot be read as {kind}{seps}; check `decimal:`/`thousands:` in the mapping"
+        )
+    return "values cannot be read as true/false (accepted: true/false, 1/0, yes/no, y/n, t/f)"
+
+
+def _check_structure(
+    frame: pd.DataFrame, table: str, loc: RowLocator, unparsed: dict[str, pd.Series]
+) -> None:
+    spec = TABLES[table]
+    for col, cspec in spec.columns.items():
+        if col in frame and not cspec.nullable:
+            empty = frame[col].isna() & ~unparsed.get(col, False)
+            if empty.any():
+                loc.add(col, "empty values in a column that must always be filled", empty)
+    if spec.key is not None and spec.key in frame:
+        conflicts = key_conflicts(frame, spec.key)
+        if conflicts.any():
+            keys = frame.loc[conflicts, spec.key].drop_duplicates().head(5).tolist()
+            loc.add(
+                spec.key,
+                f"duplicate keys with different values in other columns (keys {keys}); "
+                "exact duplicate rows would be fine",
+                conflicts,
+                frame[spec.key],
+            )
+
+
+def _derive_amount(orders: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
+    discount = items["discount"].fillna(0.0) if "discount" in items else 0.0
+    value = items["quantity"] * items["unit_price"] * (1.0 - discount)
+    totals = value.groupby(items["order_id"]).sum(min_count=1)
+    amount = orders["order_id"].map(totals).astype("float64")
+    cols = list(orders.columns)
+    position = cols.index("order_date") + 1 if "order_date" in cols else len(cols)
+    orders = orders.copy()
+    orders.insert(position, "amount", amount)
+    return orders
+
+
+def _contract_order(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    return frame[[c for c in TABLES[table].columns if c in frame.columns]]
+
+
+def _read_all(source: Any, mapping: Mapping, names: list[str]) -> tuple[dict[str, RawTable], str]:
+    """Read every named table that exists; a missing required table is an error."""
+    required = {"orders", "invoice_lines"}
+    found: dict[str, RawTable] = {}
+    problems: list[Problem] = []
+    if is_sql_source(source):
+        reader = SqlReader(resolve_url(str(source)))
+        try:
+            for name in names:
+                spec = mapping.table(name)
+                if not reader.exists(name, spec):
+                    if name in required or mapping.tables.get(name) is not None:
+                        problems.append(reader.missing_problem(name, spec))
+                    continue
+                try:
+                    found[name] = reader.read(name, spec)
+                except DataContractError as exc:
+                    problems.extend(exc.problems)
+        finally:
+            reader.close()
+        label = reader.label
+    else:
+        path = Path(source)
+        if path.is_file():  # a single file: the orders (or invoice-line) export
+            folder, single = path.parent, {names[0]: path}
+        elif path.is_dir():
+            folder, single = path, {}
+        else:
+            raise DataContractError([Problem(str(path), names[0], None, "no such folder or file")])
+        for name in names:
+            spec = mapping.table(name)
+            try:
+                file = single.get(name) or (None if single else find_file(folder, name, spec))
+                if file is None:
+                    if name in required or spec.file:
+                        problems.append(missing_file_problem(folder, name, spec))
+                    continue
+                found[name] = read_file(file, name, mapping)
+            except DataContractError as exc:
+                problems.extend(exc.problems)
+        label = str(path)
+    if problems:
+        raise DataContractError(problems)
+    return found, label
+
+
+def load_raw(
+    source: str | os.PathLike[str],
+    mapping: MappingLike = None,
+    *,
+    tables: Iterable[str] | None = None,
+) -> RawData:
+    """Load raw CRM data from a folder of exports or a SQL database onto the data contract.
+
+    Parameters
+    ----------
+    source : str or path
+        A folder with ``<table>.csv``, ``<table>.csv.gz`` or ``<table>.parquet`` files (or the
+        files the mapping names); a single file (read as ``orders``, or as the invoice lines of
+        a transform mapping); a SQLAlchemy URL (``postgresql+psycopg://user@host/db``,
+        ``sqlite:///path.db``, ``mysql+pymysql://...``, ``mssql+pyodbc://...``) written without
+        a password (it comes from ``$CRM_DB_PASSWORD``, or for PostgreSQL ``$PGPASSWORD``); or
+        ``"env:CRM_DB_URL"`` to read the whole URL from that environment variable.
+    mapping : None, str, path, dict or Mapping
+        How source names map onto the contract: a shipped mapping name (``"synthetic"``,
+        ``"retail_invoice_lines"``), a YAML path, or a dict (see ``docs/data_contract.md``).
+    tables : iterable of str, optional
+        Load only these contract tables (``orders`` is always loaded).
+
+    Returns
+    -------
+    RawData
+        Contract tables with contract column names and dtypes; raw values otherwise unchanged
+        (duplicates, guest orders, negative quantities, future dates all load as they are).
+
+    Raises
+    ------
+    DataContractError
+        Every problem found, each naming the source, table, column and up to five example rows.
+    """
+    mapping = load_mapping(mapping)
+    wanted = None if tables is None else {"orders", *tables}
+    if wanted is not None and (unknown := sorted(wanted - set(TABLES))):
+        raise ValueError(f"unknown tables {unknown}; contract tables: {', '.join(TABLES)}")
+    if mapping.transform is not None:
+        names = mapping.input_tables()
+    else:
+        names = [n for n in TABLES if wanted is None or n in wanted]
+    found, label = _read_all(source, mapping, names)
+
+    problems: list[Problem] = []
+    frames: dict[str, pd.DataFrame] = {}
+    extra: dict[str, list[str]] = {}
+    for name, raw in found.items():
+        spec = mapping.table(name)
+        formats = spec.date_formats or mapping.date_formats
+        if mapping.transform is not None:
+            columns = TRANSFORM_INPUTS[mapping.transform]
+            required: Iterable[str] = TRANSFORM_REQUIRED[mapping.transform]
+        else:
+            columns = {c: s.dtype for c, s in TABLES[name].columns.items()}
+            required = TABLES[name].required_columns
+            if name == "orders" and "order_items" in found:
+                required = [c for c in required if c != "amount"]
+        frame, extra[name], unparsed = _map_and_parse(
+            raw, name, columns, required, spec.columns, mapping, formats
+        )
+        if name in TABLES:
+            _check_structure(frame, name, raw.locator, unparsed)
+        problems.extend(raw.locator.problems)
+        frames[name] = frame
+    if problems:
+        raise DataContractError(problems)
+
+    derived: dict[str, list[str]] = {}
+    if mapping.transform is not None:
+        frames = retail_tables(frames["invoice_lines"])
+        derived = {
+            "orders": ["amount", "status"],
+            "products": ["product_id", "product_name"],
+            "customers": ["customer_id", "country"],
+        }
+        if wanted is not None:
+            frames = {k: v for k, v in frames.items() if k in wanted}
+    if "amount" not in frames["orders"] and "order_items" in frames:
+        frames["orders"] = _derive_amount(frames["orders"], frames["order_items"])
+        derived.setdefault("orders", []).append("amount")
+    frames = {n: _contract_order(frames[n], n) for n in TABLES if n in frames}
+    _final_check(frames, label)
+    source_label = mapping.source_name or label
+    return RawData(frames, source_label, mapping, extra, derived)
+
+
+def _final_check(frames: dict[str, pd.DataFrame], label: str) -> None:
+    """Assert the pandera schemas (a safety net: the parsing above should already ensure them)."""
+    problems = []
+    for name, frame in frames.items():
+        try:
+            SCHEMAS[name].validate(frame, lazy=True)
+        except pandera.errors.SchemaErrors as exc:
+            for _, case in exc.failure_cases.head(5).iterrows():
+                problems.append(
+                    Problem(
+                        label,
+                        name,
+                        str(case.get("column")),
+                        f"fails the schema check {case.get('check')}",
+                    )
+                )
+    if problems:
+        raise DataContractError(problems)

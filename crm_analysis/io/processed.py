@@ -1,0 +1,67 @@
+"""Processed tables: Parquet files in ``data/processed/``, written atomically.
+
+A reader never sees a half-written table: the frame goes to a hidden temporary file in the same
+folder first and is renamed into place (``crm_analysis.atomic``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from crm_analysis.atomic import atomic_path
+
+_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+
+
+def table_path(name: str, directory: str | os.PathLike[str]) -> Path:
+    """The Parquet path of table ``name`` in ``directory`` (``<directory>/<name>.parquet``)."""
+    if not _NAME.match(name) or name.endswith(".parquet"):
+        raise ValueError(
+            f"table name {name!r} must be a plain name like 'orders' (no path, no suffix)"
+        )
+    return Path(directory) / f"{name}.parquet"
+
+
+def write_table(df: pd.DataFrame, name: str, directory: str | os.PathLike[str]) -> Path:
+    """Write ``df`` to ``<directory>/<name>.parquet`` atomically (temporary file, then rename).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table; its index is kept only if it is not a default ``RangeIndex``.
+    name : str
+        Table name (file stem).
+    directory : str or path
+        Target folder, created if missing.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+    """
+    path = table_path(name, directory)
+    with atomic_path(path) as tmp:
+        df.to_parquet(tmp, engine="pyarrow", index=None)
+    return path
+
+
+def read_table(name: str, directory: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read ``<directory>/<name>.parquet`` written by ``write_table``.
+
+    Raises
+    ------
+    FileNotFoundError
+        Naming the path and the tables that exist in ``directory``.
+    """
+    path = table_path(name, directory)
+    if not path.is_file():
+        folder = Path(directory)
+        present = sorted(p.stem for p in folder.glob("*.parquet")) if folder.is_dir() else []
+        raise FileNotFoundError(
+            f"no processed table {name!r} at {path} (present: {', '.join(present) or 'none'})"
+        )
+    return pd.read_parquet(path, engine="pyarrow")

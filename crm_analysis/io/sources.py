@@ -1,0 +1,282 @@
+"""Reading raw tables from a folder of files or from a SQL database, untouched.
+
+CSV files are read as text (every value a string, only empty fields missing) so that parsing,
+with the mapping's separators and date formats, happens in one place (``parse``). Parquet and
+SQL values arrive with the types their source gave them.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+
+from crm_analysis.io.errors import DataContractError, Problem, RowLocator
+from crm_analysis.io.mapping import Mapping, TableMapping
+
+PASSWORD_ENV = "CRM_DB_PASSWORD"
+"""Environment variable holding the database password for a URL written without one."""
+
+URL_ENV = "CRM_DB_URL"
+"""Environment variable that may hold the whole database URL; pass ``source="env:CRM_DB_URL"``."""
+
+SUFFIXES = (".csv", ".csv.gz", ".parquet")
+"""File types a folder source may hold, tried in this order for ``<table><suffix>``."""
+
+
+@dataclass
+class RawTable:
+    """One table as read: the frame, where it came from and how its rows are numbered."""
+
+    frame: pd.DataFrame
+    locator: RowLocator
+    text: bool  # values are CSV text (separators from the mapping apply)
+
+
+def is_sql_source(source: object) -> bool:
+    """True if ``source`` is a database URL (``dialect+driver://...``) or ``env:NAME``."""
+    return isinstance(source, str) and ("://" in source or source.startswith("env:"))
+
+
+# --- folders -------------------------------------------------------------------------------------
+
+
+def _data_files(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(SUFFIXES))
+
+
+def find_file(folder: Path, table: str, spec: TableMapping) -> Path | None:
+    """The file of ``table`` in ``folder``, or None if there is none.
+
+    ``spec.file`` names or glob patterns are tried in order (default ``<table>.csv``,
+    ``<table>.csv.gz``, ``<table>.parquet``); a pattern that matches several files is an error.
+    """
+    patterns = spec.file or tuple(f"{table}{suffix}" for suffix in SUFFIXES)
+    for pattern in patterns:
+        matches = sorted(p for p in folder.glob(pattern) if p.is_file())
+        if len(matches) > 1:
+            raise DataContractError(
+                [
+                    Problem(
+                        str(folder),
+                        table,
+                        None,
+                        f"{pattern!r} matches several files "
+                        f"({', '.join(p.name for p in matches)}); "
+                        "name one with `file:` in the mapping",
+                    )
+                ]
+            )
+        if matches:
+            return matches[0]
+    return None
+
+
+def missing_file_problem(folder: Path, table: str, spec: TableMapping) -> Problem:
+    """A problem saying which file was looked for and which data files exist."""
+    looked = spec.file or tuple(f"{table}{suffix}" for suffix in SUFFIXES)
+    found = _data_files(folder) if folder.is_dir() else []
+    return Problem(
+        str(folder),
+        table,
+        None,
+        f"no file for the required table (looked for {', '.join(looked)}; "
+        f"found: {', '.join(found) or 'no CSV or Parquet files'})",
+    )
+
+
+def _undecodable_line(path: Path, encoding: str) -> tuple[int, str] | None:
+    if path.name.endswith(".gz"):
+        with gzip.open(path) as handle:
+            data = handle.read()
+    else:
+        data = path.read_bytes()
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        return data[: exc.start].count(b"\n") + 1, data[exc.start : exc.start + 1].hex()
+    return None
+
+
+def read_file(path: Path, table: str, mapping: Mapping) -> RawTable:
+    """Read one CSV (optionally gzipped) or Parquet file.
+
+    Raises
+    ------
+    DataContractError
+        Empty file (no header or no rows), undecodable bytes (names the encoding tried and the
+        first bad line), malformed CSV.
+    """
+    locator = RowLocator(str(path), table, header_rows=1, label="spreadsheet row")
+    is_csv = not path.name.endswith(".parquet")
+    try:
+        if is_csv:
+            frame = pd.read_csv(
+                path,
+                dtype=str,
+                keep_default_na=False,
+                na_values=[""],
+                encoding=mapping.encoding,
+                sep=mapping.separator,
+                compression="infer",
+            )
+        else:
+            frame = pd.read_parquet(path)
+    except pd.errors.EmptyDataError as exc:
+        raise DataContractError(
+            [Problem(str(path), table, None, "the file is empty (no header, no rows)")]
+        ) from exc
+    except UnicodeDecodeError as exc:
+        where = _undecodable_line(path, mapping.encoding)
+        detail = f" (first bad byte 0x{where[1]} on line {where[0]})" if where else ""
+        raise DataContractError(
+            [
+                Problem(
+                    str(path),
+                    table,
+                    None,
+                    f"cannot be decoded as {mapping.encoding}{detail}; "
+                    "set `encoding:` in the mapping "
+                    "(exports from Excel on Windows are often cp1252 or latin-1)",
+                )
+            ]
+        ) from exc
+    except (pd.errors.ParserError, ValueError, OSError) as exc:
+        raise DataContractError(
+            [Problem(str(path), table, None, f"cannot be read: {exc}")]
+        ) from exc
+    if frame.empty:
+        raise DataContractError(
+            [
+                Problem(
+                    str(path),
+                    table,
+                    None,
+                    "the file has a header but no data rows "
+                    f"(columns: {', '.join(map(str, frame.columns))})",
+                )
+            ]
+        )
+    return RawTable(frame, locator, text=is_csv)
+
+
+# --- SQL -----------------------------------------------------------------------------------------
+
+
+def resolve_url(source: str) -> sa.URL:
+    """The database URL, with the password taken from the environment.
+
+    ``env:NAME`` reads the whole URL from the environment variable ``NAME`` (e.g.
+    ``env:CRM_DB_URL``). A URL without a password gets ``$CRM_DB_PASSWORD`` if that is set;
+    otherwise PostgreSQL's libpq still reads ``PGPASSWORD`` / ``~/.pgpass`` itself.
+    """
+    if source.startswith("env:"):
+        name = source[4:] or URL_ENV
+        value = os.environ.get(name)
+        if not value:
+            raise DataContractError(
+                [Problem(source, "orders", None, f"environment variable {name} is not set")]
+            )
+        source = value
+    try:
+        url = sa.make_url(source)
+    except sa.exc.ArgumentError as exc:
+        raise DataContractError(
+            [Problem("database URL", "orders", None, f"not a valid SQLAlchemy URL: {exc}")]
+        ) from exc
+    if url.password is None and os.environ.get(PASSWORD_ENV):
+        url = url.set(password=os.environ[PASSWORD_ENV])
+    return url
+
+
+def masked(url: sa.URL) -> str:
+    """The URL as shown in messages: the password replaced by ``***``."""
+    return url.render_as_string(hide_password=True)
+
+
+class SqlReader:
+    """Reads contract tables (by name or query) over one SQLAlchemy engine."""
+
+    def __init__(self, url: sa.URL) -> None:
+        self.url = url
+        self.label = masked(url)
+        self.engine = sa.create_engine(url)
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self.engine.dispose()
+
+    def table_names(self, schema: str | None = None) -> list[str]:
+        """Tables and views in ``schema`` (default schema if None)."""
+        try:
+            inspector = sa.inspect(self.engine)
+            return sorted(inspector.get_table_names(schema) + inspector.get_view_names(schema))
+        except sa.exc.SQLAlchemyError as exc:
+            raise DataContractError(
+                [
+                    Problem(
+                        self.label,
+                        "orders",
+                        None,
+                        f"cannot connect or list tables: {_first_line(exc)}",
+                    )
+                ]
+            ) from exc
+
+    def where(self, table: str, spec: TableMapping) -> str:
+        """How messages name the origin of ``table``."""
+        if spec.query:
+            return f"{self.label} (query for {table}: {spec.query.strip()!r})"
+        name = spec.table or table
+        return f"{self.label} (table {spec.schema + '.' if spec.schema else ''}{name})"
+
+    def exists(self, table: str, spec: TableMapping) -> bool:
+        """True if the table is given by a query or exists in the database."""
+        return bool(spec.query) or (spec.table or table) in self.table_names(spec.schema)
+
+    def read(self, table: str, spec: TableMapping) -> RawTable:
+        """Read a table or run a query; an empty result is an error."""
+        where = self.where(table, spec)
+        locator = RowLocator(where, table, header_rows=0, label="result row")
+        try:
+            with self.engine.connect() as conn:
+                if spec.query:
+                    frame = pd.read_sql_query(sa.text(spec.query), conn)
+                else:
+                    frame = pd.read_sql_table(spec.table or table, conn, schema=spec.schema)
+        except (sa.exc.SQLAlchemyError, ValueError) as exc:
+            raise DataContractError(
+                [Problem(where, table, None, f"cannot be read: {_first_line(exc)}")]
+            ) from exc
+        if frame.empty:
+            raise DataContractError(
+                [
+                    Problem(
+                        where,
+                        table,
+                        None,
+                        f"no rows (columns: {', '.join(map(str, frame.columns))})",
+                    )
+                ]
+            )
+        return RawTable(frame, locator, text=False)
+
+    def missing_problem(self, table: str, spec: TableMapping) -> Problem:
+        """A problem naming the missing table and the tables that exist."""
+        found = self.table_names(spec.schema)
+        return Problem(
+            self.label,
+            table,
+            None,
+            f"no table {spec.table or table!r} for the required table (found: "
+            f"{', '.join(found) or 'no tables'}); "
+            "name one with `table:` or `query:` in the mapping",
+        )
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

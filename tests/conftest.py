@@ -1,0 +1,184 @@
+"""Shared fixtures; the PostgreSQL one starts a throw-away server (initdb + pg_ctl) per session.
+
+initdb and postgres refuse to run as root. When the tests run as root, the server runs as the
+unprivileged ``postgres`` user (or ``nobody``) through ``runuser -u <user> --``, in a temporary
+folder under /tmp owned by that user (pytest's own tmp folders are private to root).
+Without the binaries the PostgreSQL tests are skipped, unless ``CI`` is set: then they fail.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+PG_USER = "crm"
+PG_PASSWORD = "s3cret-test-password"
+PG_DATABASE = "crm_test"
+
+
+@dataclass(frozen=True)
+class PostgresServer:
+    """A running test server: ``url`` has no password; ``password`` is given separately."""
+
+    url: str
+    password: str
+    port: int
+    socket_dir: Path
+    startup_seconds: float
+
+
+def _pg_bin(name: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)
+    return candidates[0] if candidates else None
+
+
+def _free_port() -> int:
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _run_as() -> tuple[list[str], int | None, int | None]:
+    """Command prefix (and uid/gid) to run server binaries as an unprivileged user."""
+    if os.geteuid() != 0:
+        return [], None, None
+    for user in ("postgres", "nobody"):
+        try:
+            entry = pwd.getpwnam(user)
+        except KeyError:
+            continue
+        runuser = shutil.which("runuser")
+        if runuser:
+            return [runuser, "-u", user, "--"], entry.pw_uid, entry.pw_gid
+        setpriv = shutil.which("setpriv")
+        if setpriv:
+            return (
+                [setpriv, f"--reuid={entry.pw_uid}", f"--regid={entry.pw_gid}", "--clear-groups"],
+                entry.pw_uid,
+                entry.pw_gid,
+            )
+    pytest.fail("running as root, but no unprivileged user (postgres/nobody) or runuser/setpriv")
+
+
+def _missing(reason: str) -> None:
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"{reason} (CI is set, so this is a failure; install postgresql)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """Start a PostgreSQL server on a free port; yield its URL (no password); stop it after."""
+    binaries = {name: _pg_bin(name) for name in ("initdb", "pg_ctl", "postgres")}
+    if not all(binaries.values()):
+        missing = ", ".join(n for n, p in binaries.items() if not p)
+        _missing(
+            f"PostgreSQL server binaries not found ({missing}); "
+            "install the Debian package postgresql (or postgresql-15)"
+        )
+    prefix, uid, gid = _run_as()
+    started = time.perf_counter()
+    base = Path(tempfile.mkdtemp(prefix="crm-pg-"))
+    data, sock, pwfile = base / "data", base / "sock", base / "pwfile"
+    sock.mkdir()
+    pwfile.write_text(PG_PASSWORD + "\n")
+    if uid is not None:
+        for path in (base, sock, pwfile):
+            os.chown(path, uid, gid)
+    env = {**os.environ, "LC_ALL": "C", "LANG": "C"}
+    port = _free_port()
+
+    def run(*args: str) -> None:
+        proc = subprocess.run(
+            [*prefix, *args],
+            env=env,
+            cwd=base,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if proc.returncode != 0:
+            log = base / "server.log"
+            tail = log.read_text()[-2000:] if log.exists() else ""
+            pytest.fail(f"{' '.join(args[:2])} failed:\n{proc.stdout}\n{proc.stderr}\n{tail}")
+
+    run(
+        binaries["initdb"],
+        "-D",
+        str(data),
+        "-U",
+        PG_USER,
+        f"--pwfile={pwfile}",
+        "--auth-local=trust",
+        "--auth-host=scram-sha-256",
+        "-E",
+        "UTF8",
+        "--no-sync",
+    )
+    options = f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off"
+    run(
+        binaries["pg_ctl"],
+        "-D",
+        str(data),
+        "-l",
+        str(base / "server.log"),
+        "-o",
+        options,
+        "-w",
+        "-t",
+        "60",
+        "start",
+    )
+    try:
+        import sqlalchemy as sa
+
+        admin = sa.create_engine(
+            sa.URL.create(
+                "postgresql+psycopg",
+                username=PG_USER,
+                password=PG_PASSWORD,
+                host="127.0.0.1",
+                port=port,
+                database="postgres",
+            ),
+            isolation_level="AUTOCOMMIT",
+        )
+        with admin.connect() as conn:
+            conn.execute(sa.text(f"CREATE DATABASE {PG_DATABASE}"))
+        admin.dispose()
+        url = f"postgresql+psycopg://{PG_USER}@127.0.0.1:{port}/{PG_DATABASE}"
+        yield PostgresServer(url, PG_PASSWORD, port, sock, time.perf_counter() - started)
+    finally:
+        subprocess.run(
+            [*prefix, binaries["pg_ctl"], "-D", str(data), "-m", "immediate", "-w", "stop"],
+            env=env,
+            cwd=base,
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The test server's URL (no password); the password is in ``$CRM_DB_PASSWORD``."""
+    monkeypatch.setenv("CRM_DB_PASSWORD", postgres_server.password)
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    return postgres_server.url

@@ -1,0 +1,49 @@
+"""Processed tables: atomic Parquet writes that read back identically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from crm_analysis.io import read_table, write_table
+
+
+def _frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "customer_id": pd.array(["a", None], dtype="string"),
+            "first_order": pd.to_datetime(["2024-01-01", "2024-02-01"]).astype("datetime64[ns]"),
+            "orders": pd.array([3, None], dtype="Int64"),
+            "value": [1.5, 2.0],
+            "opt_in": pd.array([True, None], dtype="boolean"),
+        }
+    )
+
+
+def test_write_then_read_round_trips(tmp_path: Path) -> None:
+    path = write_table(_frame(), "customers", tmp_path / "processed")
+    assert path == tmp_path / "processed" / "customers.parquet"
+    pd.testing.assert_frame_equal(read_table("customers", tmp_path / "processed"), _frame())
+    assert [p.name for p in path.parent.iterdir()] == ["customers.parquet"]  # no temp left
+
+
+def test_failed_write_leaves_old_table(tmp_path: Path) -> None:
+    write_table(_frame(), "customers", tmp_path)
+    bad = pd.DataFrame({"x": [object()]})
+    with pytest.raises(Exception):  # noqa: B017 - pyarrow raises its own error types
+        write_table(bad, "customers", tmp_path)
+    pd.testing.assert_frame_equal(read_table("customers", tmp_path), _frame())
+    assert [p.name for p in tmp_path.iterdir()] == ["customers.parquet"]
+
+
+def test_read_missing_table_names_present_ones(tmp_path: Path) -> None:
+    write_table(_frame(), "customers", tmp_path)
+    with pytest.raises(FileNotFoundError, match="present: customers"):
+        read_table("orders", tmp_path)
+
+
+def test_table_names_must_be_plain(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="plain name"):
+        write_table(_frame(), "../x", tmp_path)
