@@ -59,6 +59,9 @@ class RawData(AbcMapping[str, pd.DataFrame]):
         Per table, source columns that are not in the contract (not loaded).
     derived : dict
         Per table, columns computed by the loader (e.g. ``orders.amount`` from order_items).
+    date_formats_used : dict
+        Per ``"table.column"`` of text timestamps, how many values each declared format parsed;
+        more than one format with a count means the column mixed formats.
     """
 
     frames: dict[str, pd.DataFrame]
@@ -66,6 +69,7 @@ class RawData(AbcMapping[str, pd.DataFrame]):
     mapping: Mapping = field(default_factory=Mapping)
     extra_columns: dict[str, list[str]] = field(default_factory=dict)
     derived: dict[str, list[str]] = field(default_factory=dict)
+    date_formats_used: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         if name not in self.frames:
@@ -115,12 +119,14 @@ def _map_and_parse(
     rename: dict[str, str],
     mapping: Mapping,
     date_formats: tuple[str, ...],
+    formats_used: dict[str, dict[str, int]],
 ) -> tuple[pd.DataFrame, list[str], dict[str, pd.Series]]:
     """Rename, check presence, parse.
 
     Returns the parsed frame, the extra source columns and per column the unparseable mask.
 
     ``columns`` maps contract column -> contract dtype; ``rename`` contract -> source name.
+    ``formats_used`` receives, per ``table.column`` of text timestamps, the values per format.
     """
     loc = raw.locator
     frame = raw.frame.reset_index(drop=True)
@@ -155,13 +161,17 @@ def _map_and_parse(
         if isinstance(values, pd.DataFrame):  # duplicated header
             loc.add(col, f"source column {src!r} appears more than once in the header")
             continue
+        counts: dict[str, int] = {}
         parsed, bad = parse_column(
             values,
             dtype,
             date_formats=date_formats,
             decimal=mapping.decimal if raw.text else ".",
             thousands=mapping.thousands if raw.text else None,
+            format_counts=counts,
         )
+        if counts:
+            formats_used[f"{table}.{col}"] = counts
         if bad.any():
             loc.add(col, _bad_message(dtype, date_formats, mapping, raw.text), bad, values)
         out[col] = parsed
@@ -318,6 +328,7 @@ def load_raw(
     problems: list[Problem] = []
     frames: dict[str, pd.DataFrame] = {}
     extra: dict[str, list[str]] = {}
+    formats_used: dict[str, dict[str, int]] = {}
     for name, raw in found.items():
         spec = mapping.table(name)
         formats = spec.date_formats or mapping.date_formats
@@ -330,7 +341,7 @@ def load_raw(
             if name == "orders" and "order_items" in found:
                 required = [c for c in required if c != "amount"]
         frame, extra[name], unparsed = _map_and_parse(
-            raw, name, columns, required, spec.columns, mapping, formats
+            raw, name, columns, required, spec.columns, mapping, formats, formats_used
         )
         if name in TABLES:
             _check_structure(frame, name, raw.locator, unparsed)
@@ -355,7 +366,7 @@ def load_raw(
     frames = {n: _contract_order(frames[n], n) for n in TABLES if n in frames}
     _final_check(frames, label)
     source_label = mapping.source_name or label
-    return RawData(frames, source_label, mapping, extra, derived)
+    return RawData(frames, source_label, mapping, extra, derived, formats_used)
 
 
 def _final_check(frames: dict[str, pd.DataFrame], label: str) -> None:

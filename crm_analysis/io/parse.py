@@ -121,7 +121,9 @@ def _to_datetime(text: pd.Series, fmt: str) -> pd.Series:
 
 
 def parse_timestamps(
-    s: pd.Series, formats: Sequence[str] = ("ISO8601",)
+    s: pd.Series,
+    formats: Sequence[str] = ("ISO8601",),
+    format_counts: dict[str, int] | None = None,
 ) -> tuple[pd.Series, pd.Series]:
     """Timestamps as naive ``datetime64[ns]``.
 
@@ -129,7 +131,9 @@ def parse_timestamps(
     values still unparsed (first match wins), so a column may mix formats. ``"ISO8601"`` means
     ISO 8601 as pandas reads it (``2024-01-31``, ``2024-01-31 10:15:00``, ``2024-01-31T10:15``).
     Time-zone aware values keep their wall-clock time and lose the zone. Values outside the
-    ``datetime64[ns]`` range (years 1677..2262) are errors.
+    ``datetime64[ns]`` range (years 1677..2262) are errors. If ``format_counts`` is given, it
+    receives, per format, how many text values that format parsed (the cleaning log reports
+    values written in other formats than the first).
     """
     if (
         s.dtype == object
@@ -150,7 +154,10 @@ def parse_timestamps(
             if not todo.any():
                 break
             parsed[todo] = _to_datetime(text[todo], fmt).astype("datetime64[us]")
-            todo = present & parsed.isna()
+            still = present & parsed.isna()
+            if format_counts is not None:
+                format_counts[fmt] = format_counts.get(fmt, 0) + int((todo & ~still).sum())
+            todo = still
     in_range = parsed.isna() | ((parsed >= _NS_MIN) & (parsed <= _NS_MAX))
     parsed = parsed.where(in_range)
     bad = present & parsed.isna()
@@ -169,6 +176,7 @@ def parse_column(
     date_formats: Sequence[str] = ("ISO8601",),
     decimal: str = ".",
     thousands: str | None = None,
+    format_counts: dict[str, int] | None = None,
 ) -> tuple[pd.Series, pd.Series]:
     """Parse one raw column into a contract dtype (``id``, ``timestamp``, ``number``, ...).
 
@@ -181,7 +189,7 @@ def parse_column(
     if dtype == "id":
         out, bad = parse_ids(s)
     elif dtype == "timestamp":
-        out, bad = parse_timestamps(s, date_formats)
+        out, bad = parse_timestamps(s, date_formats, format_counts)
     elif dtype == "number":
         out, bad = parse_numbers(s, decimal=decimal, thousands=thousands)
     elif dtype == "integer":
