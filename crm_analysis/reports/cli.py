@@ -1,0 +1,148 @@
+"""The ``crm-analysis report`` command (wired into :mod:`crm_analysis.cli`).
+
+Exit codes: 0 every notebook ran, 1 a notebook failed, 2 bad input or configuration (unknown
+parameter or notebook, dependency cycle, bad data root, run id locked or already existing),
+130 interrupted (Ctrl-C / SIGTERM; nothing is left behind).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+DESCRIPTION = """\
+Execute the report notebooks with papermill in dependency order and publish them to
+REPORTS_DIR/RUN_ID/ (executed .ipynb + HTML per notebook, index.html, run.json, run.log).
+REPORTS_DIR/latest points at the newest successful run.
+"""
+
+EPILOG = """\
+exit codes:
+  0    every notebook ran without error
+  1    a notebook failed (notebooks that require it are skipped, the others run)
+  2    bad input or configuration: unknown parameter or notebook, dependency cycle,
+       bad data root, run id in use by another run, or run id exists (use --force)
+  130  interrupted (Ctrl-C or SIGTERM); no run folder is left behind
+
+examples:
+  crm-analysis report
+  crm-analysis report --notebooks 03_customer_value,04_customer_behaviour
+  crm-analysis report -p snapshot_date=2025-06-30 -p seed=7 --run-id june
+"""
+
+
+def add_report_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the ``report`` sub-command to an ``argparse`` sub-parsers object.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        From ``parser.add_subparsers()``.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The new sub-parser; its default ``func`` is :func:`run_report_command`.
+    """
+    parser = subparsers.add_parser(
+        "report",
+        help="run the report notebooks and publish HTML (exit 0 ok, 1 failed, 2 bad input)",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    configure_parser(parser)
+    parser.set_defaults(func=run_report_command)
+    return parser
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Add the ``report`` options to ``parser``."""
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="data root with raw/ and processed/ (default: CRM_DATA_DIR or <project>/data; "
+        "the default root gets synthetic data when raw/ is empty)",
+    )
+    parser.add_argument(
+        "--reports-dir",
+        metavar="DIR",
+        help="where runs are written (default: CRM_REPORTS_DIR or <project>/reports)",
+    )
+    parser.add_argument(
+        "--run-id", metavar="ID", help="name of the run folder (default: UTC time stamp)"
+    )
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="YAML file of default parameters (default: <project>/config/reports.yaml)",
+    )
+    parser.add_argument(
+        "--notebooks",
+        metavar="NAMES",
+        help="comma-separated notebooks to run, e.g. 03_customer_value,04_customer_behaviour "
+        "(default: all); required notebooks are not added",
+    )
+    parser.add_argument(
+        "-p",
+        "--parameter",
+        dest="parameters",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a parameter; VALUE is read as YAML (5, 0.5, true, null, [1, 2]), "
+        "dates such as 2025-06-30 stay text; repeatable",
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="replace an existing run with the same run id"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=600,
+        metavar="SECONDS",
+        help="per-cell time limit in seconds (default: 600; 0: no limit)",
+    )
+    parser.add_argument(
+        "--notebooks-dir", metavar="DIR", help="folder of notebooks (default: <project>/notebooks)"
+    )
+    return parser
+
+
+def run_report_command(args: argparse.Namespace) -> int:
+    """Run the ``report`` command for parsed arguments; returns the exit code."""
+    from crm_analysis.reports.errors import ReportConfigError
+    from crm_analysis.reports.runner import run_reports
+
+    names = [n for n in (args.notebooks or "").split(",") if n.strip()] or None
+    try:
+        result = run_reports(
+            notebooks_dir=args.notebooks_dir,
+            data_dir=args.data_dir,
+            reports_dir=args.reports_dir,
+            run_id=args.run_id,
+            config_path=args.config,
+            overrides=args.parameters,
+            notebooks=names,
+            force=args.force,
+            timeout=args.timeout,
+        )
+    except ReportConfigError as exc:
+        print(f"crm-analysis report: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    return result.exit_code
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Stand-alone entry point: ``python -m crm_analysis.reports [options]``."""
+    parser = argparse.ArgumentParser(
+        prog="crm-analysis report",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    configure_parser(parser)
+    return run_report_command(parser.parse_args(argv))

@@ -1,0 +1,562 @@
+"""Execute report notebooks with papermill into ``reports/<run_id>/``.
+
+A run, step by step:
+
+1. Find the notebooks (:mod:`~crm_analysis.reports.notebooks`), order them by their declared
+   requirements, resolve parameters (:mod:`~crm_analysis.reports.params`). Any problem here is
+   a configuration error (exit code 2) and nothing is written.
+2. Take the run id's lock (``reports/.<run_id>.lock``) and refuse an existing run id unless
+   ``force``.
+3. Build the run in a hidden temporary folder next to its final place
+   (:func:`crm_analysis.atomic.atomic_dir`). If the data root is the default one and its
+   ``raw/`` is empty, the default synthetic data set is written first.
+4. Execute each notebook (kernel ``python3``, ``CRM_DATA_DIR`` set for the kernel, working
+   folder = the notebook's folder, per-cell timeout); write the executed ``.ipynb`` and its
+   ``.html``. A failing notebook gets a failure banner; notebooks that require it are skipped.
+5. Write ``index.html`` and ``run.json``, rename the folder into place, and point
+   ``reports/latest`` at it if every notebook succeeded.
+
+Ctrl-C or SIGTERM at any point removes the temporary folder: no half-finished run is left, and
+earlier runs and ``latest`` are untouched.
+
+Exit codes: 0 all notebooks ran, 1 a notebook failed, 2 bad input or configuration
+(:class:`~crm_analysis.reports.errors.ReportConfigError`), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+import re
+import shutil
+import sys
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from crm_analysis import config
+from crm_analysis.atomic import TMP_PREFIX, atomic_dir
+from crm_analysis.reports import manifest as mf
+from crm_analysis.reports.dataroot import check_data_root, prepare_data_root
+from crm_analysis.reports.errors import ReportConfigError, RunExistsError
+from crm_analysis.reports.kernel import (
+    KERNEL_NAME,
+    environment,
+    kernel_manager_class,
+    kernel_note,
+    sigterm_as_interrupt,
+)
+from crm_analysis.reports.latest import LATEST, update_latest
+from crm_analysis.reports.lock import run_lock
+from crm_analysis.reports.metrics import read_metrics
+from crm_analysis.reports.notebooks import NotebookSpec, discover_notebooks, order_notebooks
+from crm_analysis.reports.params import (
+    declared_parameters,
+    effective_parameters,
+    load_config,
+    parse_overrides,
+    resolve_parameters,
+)
+
+DEFAULT_TIMEOUT = 600
+DEFAULT_NOTEBOOKS_DIR = config.PROJECT_ROOT / "notebooks"
+DEFAULT_CONFIG = config.PROJECT_ROOT / "config" / "reports.yaml"
+
+_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+@dataclass
+class NotebookResult:
+    """Outcome of one notebook of a run.
+
+    Attributes
+    ----------
+    name : str
+        File name without ``.ipynb``.
+    status : str
+        ``"ok"``, ``"failed"`` or ``"skipped"`` (a required notebook of the run did not succeed).
+    duration_seconds : float or None
+        Wall time of the execution (``None`` when skipped).
+    error : dict or None
+        ``{"type": ..., "message": ...}`` for a failed or skipped notebook.
+    metrics : dict
+        Values recorded with :func:`~crm_analysis.reports.record_metric`.
+    parameters : dict
+        Every declared parameter with the value it ran with.
+    """
+
+    name: str
+    status: str
+    duration_seconds: float | None = None
+    error: dict[str, Any] | None = None
+    metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
+    parameters: dict[str, Any] = field(default_factory=dict)
+    requires: tuple[str, ...] = ()
+    title: str | None = None
+    html: str | None = None
+    ipynb: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """The notebook's entry in ``run.json``."""
+        return {
+            "name": self.name,
+            "title": self.title,
+            "status": self.status,
+            "duration_seconds": (
+                None if self.duration_seconds is None else round(self.duration_seconds, 3)
+            ),
+            "error": self.error,
+            "metrics": self.metrics,
+            "requires": list(self.requires),
+            "html": self.html,
+            "ipynb": self.ipynb,
+        }
+
+
+@dataclass
+class RunResult:
+    """Outcome of :func:`run_reports`.
+
+    Attributes
+    ----------
+    run_id : str
+    run_dir : Path
+        The finished run folder ``reports/<run_id>``.
+    status : str
+        ``"ok"`` or ``"failed"``.
+    exit_code : int
+        0 if every notebook succeeded, else 1.
+    notebooks : list of NotebookResult
+        In execution order.
+    manifest : dict
+        The content of ``run.json``.
+    """
+
+    run_id: str
+    run_dir: Path
+    status: str
+    exit_code: int
+    notebooks: list[NotebookResult]
+    manifest: dict[str, Any]
+
+    @property
+    def statuses(self) -> dict[str, str]:
+        """``{notebook name: status}``."""
+        return {nb.name: nb.status for nb in self.notebooks}
+
+    def __getitem__(self, name: str) -> NotebookResult:
+        for nb in self.notebooks:
+            if nb.name == name:
+                return nb
+        raise KeyError(name)
+
+
+class RunLog:
+    """Progress lines to a stream (stderr) and, once attached, to ``run.log``."""
+
+    def __init__(self, stream: IO[str] | None = None) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.file: IO[str] | None = None
+        self._pending: list[str] = []
+
+    def info(self, message: str) -> None:
+        """Write one line (the file copy is time-stamped)."""
+        stamp = dt.datetime.now(dt.UTC).strftime("%H:%M:%S")
+        print(message, file=self.stream, flush=True)
+        line = f"{stamp} {message}\n"
+        if self.file is None:
+            self._pending.append(line)
+        else:
+            self.file.write(line)
+            self.file.flush()
+
+    def attach(self, path: Path) -> IO[str]:
+        """Start copying to ``path`` (earlier lines included); returns the open file."""
+        self.file = path.open("a", encoding="utf-8")
+        self.file.writelines(self._pending)
+        self.file.flush()
+        self._pending.clear()
+        return self.file
+
+    def close(self) -> None:
+        """Close the file copy."""
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+
+
+def utc_now() -> dt.datetime:
+    """The current time in UTC, to the second."""
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def default_run_id(now: dt.datetime | None = None) -> str:
+    """A UTC time stamp such as ``20261124T235959Z``."""
+    return (now or utc_now()).strftime("%Y%m%dT%H%M%SZ")
+
+
+def check_run_id(run_id: str) -> str:
+    """Accept letters, digits, ``.``, ``_`` and ``-`` (not leading), not ``latest``."""
+    if not _RUN_ID.match(run_id) or run_id == LATEST:
+        raise ReportConfigError(
+            f"bad run id '{run_id}': use letters, digits, '.', '_' or '-' "
+            "(not first), at most 100 characters, and not 'latest'"
+        )
+    return run_id
+
+
+# ----------------------------------------------------------------------------- one notebook
+
+
+def _execute(
+    spec: NotebookSpec,
+    out: Path,
+    parameters: Mapping[str, Any],
+    *,
+    data_dir: Path,
+    timeout: float | None,
+    progress: bool,
+    kernel_output: IO[str] | None,
+) -> tuple[str, Any]:
+    """Run one notebook; returns ``(status, failure or None)``."""
+    import papermill
+    from nbclient.exceptions import CellTimeoutError
+    from papermill.exceptions import PapermillExecutionError
+
+    from crm_analysis.reports.html import Failure
+
+    try:
+        with environment(CRM_DATA_DIR=str(data_dir)):
+            papermill.execute_notebook(
+                str(spec.path),
+                str(out),
+                parameters=dict(parameters),
+                kernel_name=KERNEL_NAME,
+                progress_bar=progress,
+                log_output=False,
+                execution_timeout=math.ceil(timeout) if timeout else None,
+                cwd=str(spec.path.parent),
+                kernel_manager_class=kernel_manager_class(kernel_output),
+            )
+    except PapermillExecutionError as exc:
+        return "failed", Failure("error", exc.ename, exc.evalue)
+    except CellTimeoutError as exc:
+        return "failed", Failure(
+            "timeout", type(exc).__name__, str(exc).split("\n")[0], None, None, timeout
+        )
+    except Exception as exc:  # dead kernel, unreadable notebook, ...
+        return "failed", Failure("error", type(exc).__name__, str(exc).split("\n")[0])
+    return "ok", None
+
+
+def _run_one(
+    spec: NotebookSpec,
+    tmp: Path,
+    final: Path,
+    injected: Mapping[str, Any],
+    declared: Mapping[str, Any],
+    *,
+    run_id: str,
+    data_dir: Path,
+    timeout: float | None,
+    progress: bool,
+    kernel_output: IO[str] | None,
+) -> NotebookResult:
+    import nbformat
+
+    from crm_analysis.reports.html import find_failure, notebook_html, notebook_title
+
+    out = tmp / f"{spec.name}.ipynb"
+    start = time.monotonic()
+    status, failure = _execute(
+        spec,
+        out,
+        injected,
+        data_dir=data_dir,
+        timeout=timeout,
+        progress=progress,
+        kernel_output=kernel_output,
+    )
+    duration = time.monotonic() - start
+    executed = out.is_file()
+    nb = nbformat.read(out if executed else spec.path, as_version=4)
+    if executed:  # papermill recorded the temporary path; record the final one
+        nb.metadata.setdefault("papermill", {})["output_path"] = str(final / out.name)
+        nbformat.write(nb, out)
+    if failure is not None:
+        failure = find_failure(
+            nb, kind=failure.kind, ename=failure.ename, evalue=failure.evalue, timeout=timeout
+        )
+    (tmp / f"{spec.name}.html").write_text(
+        notebook_html(nb, name=spec.name, run_id=run_id, failure=failure), encoding="utf-8"
+    )
+    return NotebookResult(
+        name=spec.name,
+        status=status,
+        duration_seconds=duration,
+        error=None if failure is None else {"type": failure.ename, "message": failure.sentence()},
+        metrics=read_metrics(nb) if executed else {},
+        parameters=effective_parameters(injected, declared),
+        requires=spec.requires,
+        title=notebook_title(nb, spec.name),
+        html=f"{spec.name}.html",
+        ipynb=f"{spec.name}.ipynb" if executed else None,
+    )
+
+
+# ----------------------------------------------------------------------------- the run
+
+
+def _json_dump(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _remove_stale(reports_dir: Path, run_id: str) -> None:
+    """Temporary folders of this run id left by a killed run (safe: we hold its lock).
+
+    Only ``.tmp-<run_id>.<8 random characters>`` matches, never another run id's folder.
+    """
+    pattern = re.compile(rf"^{re.escape(TMP_PREFIX + run_id)}\.[a-z0-9_]{{8}}$")
+    for stale in reports_dir.iterdir():
+        if pattern.match(stale.name) and stale.is_dir() and not stale.is_symlink():
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def run_reports(
+    notebooks_dir: str | os.PathLike[str] | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
+    reports_dir: str | os.PathLike[str] | None = None,
+    run_id: str | None = None,
+    config_path: str | os.PathLike[str] | None = None,
+    overrides: Mapping[str, Any] | Iterable[str] | None = None,
+    notebooks: Sequence[str] | None = None,
+    force: bool = False,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    *,
+    stream: IO[str] | None = None,
+) -> RunResult:
+    """Execute report notebooks in dependency order and publish them as one run.
+
+    Parameters
+    ----------
+    notebooks_dir : path, optional
+        Folder of ``*.ipynb`` notebooks (default ``<project>/notebooks``).
+    data_dir : path, optional
+        Data root with ``raw/`` and ``processed/`` (default :func:`crm_analysis.config.data_dir`).
+        Passed to the kernels as ``CRM_DATA_DIR``. If it is the default root and ``raw/`` is
+        empty, the default synthetic data set is written first; any other root needs data.
+    reports_dir : path, optional
+        Where runs go (default :func:`crm_analysis.config.reports_dir`).
+    run_id : str, optional
+        Name of the run folder (default: UTC time stamp such as ``20261124T235959Z``).
+    config_path : path, optional
+        YAML file of default parameters (default ``<project>/config/reports.yaml`` if present).
+    overrides : mapping or iterable of ``"name=value"`` strings, optional
+        Parameter values that win over the file; strings are parsed as YAML, dates kept as text.
+    notebooks : sequence of str, optional
+        Names to run (default all); requirements outside the selection are not added.
+    force : bool
+        Replace an existing run with the same id.
+    timeout : float or None
+        Per-cell limit in seconds (``None`` or 0: no limit).
+    stream : file, optional
+        Where progress lines go (default ``sys.stderr``).
+
+    Returns
+    -------
+    RunResult
+        With ``exit_code`` 0 (all ok) or 1 (a notebook failed).
+
+    Raises
+    ------
+    ReportConfigError
+        Bad input or configuration (exit code 2); nothing is written.
+    KeyboardInterrupt
+        On Ctrl-C or SIGTERM, after removing the unfinished run folder.
+    """
+    log = RunLog(stream)
+    started = utc_now()
+    nb_dir = Path(notebooks_dir or DEFAULT_NOTEBOOKS_DIR).resolve()
+    root = Path(data_dir).resolve() if data_dir is not None else config.data_dir()
+    is_default_root = root == config.data_dir()
+    out_root = Path(reports_dir).resolve() if reports_dir is not None else config.reports_dir()
+    run_id = check_run_id(run_id or default_run_id(started))
+    timeout = timeout or None
+    if timeout is not None and timeout < 0:
+        raise ReportConfigError("timeout must be positive (or 0 for no limit)")
+
+    specs = discover_notebooks(nb_dir)
+    ordered, outside = order_notebooks(specs, notebooks)
+    param_file = Path(config_path) if config_path is not None else DEFAULT_CONFIG
+    defaults = load_config(param_file, required=config_path is not None)
+    given = parse_overrides(overrides)
+    declared = {nb.name: declared_parameters(nb.path) for nb in ordered}
+    injected, notes = resolve_parameters(ordered, defaults, given, declared)
+    check_data_root(root, is_default=is_default_root)
+
+    out_root.mkdir(parents=True, exist_ok=True)
+    final = out_root / run_id
+    try:
+        with sigterm_as_interrupt(), run_lock(out_root, run_id):
+            if final.exists() and not force:
+                raise RunExistsError(
+                    f"run '{run_id}' already exists in {out_root}; choose another --run-id "
+                    "or pass --force to replace it"
+                )
+            _remove_stale(out_root, run_id)
+            with atomic_dir(final, overwrite=force) as tmp:
+                tmp.chmod(0o777 & ~_umask())  # mkdtemp makes it private; a run is for readers
+                kernel_output = log.attach(tmp / "run.log")
+                try:
+                    result = _run(
+                        log,
+                        tmp,
+                        final,
+                        ordered,
+                        outside,
+                        injected,
+                        declared,
+                        notes,
+                        run_id=run_id,
+                        started=started,
+                        nb_dir=nb_dir,
+                        root=root,
+                        is_default_root=is_default_root,
+                        param_file=param_file,
+                        defaults=defaults,
+                        given=given,
+                        timeout=timeout,
+                        kernel_output=kernel_output,
+                    )
+                finally:
+                    log.close()
+            update_latest(out_root, run_id, result.status == "ok", log)
+    except KeyboardInterrupt:
+        log.close()
+        log.info(f"interrupted: run '{run_id}' abandoned, no run folder written")
+        raise
+    return result
+
+
+def _run(
+    log: RunLog,
+    tmp: Path,
+    final: Path,
+    ordered: list[NotebookSpec],
+    outside: Mapping[str, list[str]],
+    injected: Mapping[str, Mapping[str, Any]],
+    declared: Mapping[str, Any],
+    notes: list[str],
+    *,
+    run_id: str,
+    started: dt.datetime,
+    nb_dir: Path,
+    root: Path,
+    is_default_root: bool,
+    param_file: Path,
+    defaults: Mapping[str, Any],
+    given: Mapping[str, Any],
+    timeout: float | None,
+    kernel_output: IO[str],
+) -> RunResult:
+    """The body of a run, inside the temporary run folder."""
+    log.info(f"run {run_id}: {len(ordered)} notebook(s) from {nb_dir}")
+    log.info(f"data root {root}")
+    for note in [kernel_note(), *notes]:
+        if note:
+            log.info(note)
+    for name, missing in outside.items():
+        log.info(
+            f"{name} requires {', '.join(missing)}, not part of this run: its outputs are "
+            "assumed to exist in processed/"
+        )
+    prepare_data_root(root, is_default=is_default_root, log=log)
+    fingerprint = mf.data_fingerprint(root / "raw")
+    log.info(f"raw data: {fingerprint['files']} file(s), sha256 {fingerprint['sha256'][:16]}")
+
+    progress = bool(getattr(log.stream, "isatty", lambda: False)())
+    results: dict[str, NotebookResult] = {}
+    total = len(ordered)
+    for i, spec in enumerate(ordered, 1):
+        prefix = f"[{i}/{total}] {spec.name}"
+        blocked = [r for r in spec.requires if r in results and results[r].status != "ok"]
+        if blocked:
+            why = ", ".join(f"{r} {results[r].status}" for r in blocked)
+            results[spec.name] = NotebookResult(
+                name=spec.name,
+                status="skipped",
+                error={"type": "DependencyFailed", "message": f"skipped because {why}"},
+                parameters=effective_parameters(injected[spec.name], declared[spec.name]),
+                requires=spec.requires,
+            )
+            log.info(f"{prefix} ... skipped ({why})")
+            continue
+        log.info(f"{prefix} started")
+        result = _run_one(
+            spec,
+            tmp,
+            final,
+            injected[spec.name],
+            declared[spec.name],
+            run_id=run_id,
+            data_dir=root,
+            timeout=timeout,
+            progress=progress,
+            kernel_output=kernel_output,
+        )
+        results[spec.name] = result
+        line = f"{prefix} ... {result.status} ({result.duration_seconds:.1f} s)"
+        if result.error:
+            line += f": {result.error['message']}"
+        log.info(line)
+
+    from crm_analysis.reports.index import index_html
+
+    notebooks = [results[spec.name] for spec in ordered]
+    ok = all(nb.status == "ok" for nb in notebooks)
+    finished = utc_now()
+    manifest = {
+        "run_id": run_id,
+        "started": started.isoformat(),
+        "finished": finished.isoformat(),
+        "status": "ok" if ok else "failed",
+        "exit_code": 0 if ok else 1,
+        "notebooks_dir": str(nb_dir),
+        "data_dir": str(root),
+        "data": {"raw_dir": str(root / "raw"), **fingerprint},
+        "parameters": {nb.name: nb.parameters for nb in notebooks},
+        "parameter_file": str(param_file) if param_file.is_file() else None,
+        "parameter_file_values": dict(defaults),
+        "overrides": dict(given),
+        "timeout_seconds": timeout,
+        "kernel": KERNEL_NAME,
+        "versions": mf.package_versions(),
+        "git": mf.git_state(config.PROJECT_ROOT),
+        "notebooks": [nb.as_json() for nb in notebooks],
+    }
+    (tmp / "index.html").write_text(index_html(manifest), encoding="utf-8")
+    (tmp / "run.json").write_text(_json_dump(manifest), encoding="utf-8")
+    counts = {s: sum(nb.status == s for nb in notebooks) for s in ("ok", "failed", "skipped")}
+    log.info(
+        f"run {run_id} {manifest['status']}: "
+        + ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+        + f" -> {final}"
+    )
+    return RunResult(
+        run_id=run_id,
+        run_dir=final,
+        status=manifest["status"],
+        exit_code=manifest["exit_code"],
+        notebooks=notebooks,
+        manifest=manifest,
+    )

@@ -1,0 +1,417 @@
+"""Unit tests of the report runner's parts that need no Jupyter kernel."""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import io
+import json
+import sys
+import types
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+from crm_analysis.reports import METRIC_MIME, ReportConfigError, RunLockedError, read_metrics
+from crm_analysis.reports import html as rhtml
+from crm_analysis.reports.cli import add_report_parser
+from crm_analysis.reports.dataroot import prepare_data_root
+from crm_analysis.reports.index import index_html
+from crm_analysis.reports.latest import point_latest, update_latest
+from crm_analysis.reports.lock import lock_path, run_lock
+from crm_analysis.reports.manifest import data_fingerprint, package_versions
+from crm_analysis.reports.metrics import format_metric, metric_payload, record_metric
+from crm_analysis.reports.notebooks import discover_notebooks, order_notebooks
+from crm_analysis.reports.params import (
+    load_config,
+    parse_override,
+    parse_value,
+    resolve_parameters,
+)
+from crm_analysis.reports.runner import RunLog, _remove_stale, check_run_id
+
+FIXTURES = Path(__file__).parent / "notebooks_fixture"
+
+
+def write_nb(folder: Path, name: str, requires: list[str] | None = None, params: str = "") -> None:
+    nb = nbformat.v4.new_notebook()
+    if params:
+        cell = nbformat.v4.new_code_cell(params)
+        cell.metadata["tags"] = ["parameters"]
+        nb.cells.append(cell)
+    if requires is not None:
+        nb.metadata["crm_analysis"] = {"requires": requires}
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, folder / f"{name}.ipynb")
+
+
+# ----------------------------------------------------------------------------- parameters
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("5", 5),
+        ("0.25", 0.25),
+        ("true", True),
+        ("null", None),
+        ("[1, 2]", [1, 2]),
+        ("2025-06-30", "2025-06-30"),
+        ("2025-06-30T12:00:00", "2025-06-30T12:00:00"),
+        ("abc", "abc"),
+        ("'007'", "007"),
+    ],
+)
+def test_parse_value_keeps_yaml_types_but_dates_as_text(text, expected):
+    value = parse_value(text)
+    assert value == expected
+    assert type(value) is type(expected)
+
+
+def test_parse_override_splits_on_first_equals():
+    assert parse_override("label=a=b") == ("label", "a=b")
+    with pytest.raises(ReportConfigError, match="name=value"):
+        parse_override("no_equals_sign")
+
+
+def test_load_config_keeps_dates_as_text(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text("snapshot_date: 2025-06-30\nseed: 7\n")
+    assert load_config(path) == {"snapshot_date": "2025-06-30", "seed": 7}
+    assert load_config(tmp_path / "missing.yaml", required=False) == {}
+    with pytest.raises(ReportConfigError, match="does not exist"):
+        load_config(tmp_path / "missing.yaml")
+    path.write_text("- a list\n")
+    with pytest.raises(ReportConfigError, match="mapping"):
+        load_config(path)
+
+
+def test_project_config_is_a_flat_mapping():
+    from crm_analysis.reports.runner import DEFAULT_CONFIG
+
+    values = load_config(DEFAULT_CONFIG)
+    assert values["seed"] == 20240101
+    assert "snapshot_date" in values
+
+
+def test_resolve_parameters_delivers_only_declared_names(tmp_path):
+    specs = discover_notebooks(FIXTURES)
+    ordered, _ = order_notebooks(specs, ["01_a", "02_b"])
+    declared = {
+        "01_a": {"n": {"default": "3"}, "snapshot_date": {"default": "None"}},
+        "02_b": {"m": {"default": "0"}},
+    }
+    injected, notes = resolve_parameters(
+        ordered, {"m": 7, "seed": 1}, {"n": 5, "snapshot_date": "2025-06-30"}, declared
+    )
+    assert injected == {"01_a": {"n": 5, "snapshot_date": "2025-06-30"}, "02_b": {"m": 7}}
+    assert any("'seed'" in note for note in notes)
+
+
+def test_unknown_parameter_names_suggestion_and_declared_list():
+    specs = discover_notebooks(FIXTURES)
+    ordered, _ = order_notebooks(specs, ["01_a"])
+    declared = {"01_a": {"n": {}, "snapshot_date": {}}}
+    with pytest.raises(ReportConfigError) as err:
+        resolve_parameters(ordered, {}, {"snapshot_dat": "2025-01-01"}, declared)
+    message = str(err.value)
+    assert "snapshot_dat" in message
+    assert "Did you mean 'snapshot_date'" in message
+    assert "n, snapshot_date" in message
+    assert err.value.exit_code == 2
+
+
+# ----------------------------------------------------------------------------- notebooks
+
+
+def test_order_is_topological_with_ties_by_name(tmp_path):
+    write_nb(tmp_path, "01_clean")
+    write_nb(tmp_path, "02_value", ["03_features"])
+    write_nb(tmp_path, "03_features", ["01_clean"])
+    write_nb(tmp_path, "04_other")
+    ordered, outside = order_notebooks(discover_notebooks(tmp_path))
+    assert [s.name for s in ordered] == ["01_clean", "03_features", "02_value", "04_other"]
+    assert outside == {}
+
+
+def test_subset_adds_nothing_and_reports_outside_requirements():
+    specs = discover_notebooks(FIXTURES)
+    ordered, outside = order_notebooks(specs, ["02_b", "05"])
+    assert [s.name for s in ordered] == ["02_b", "05_slow"]
+    assert outside == {"02_b": ["01_a"]}
+
+
+def test_cycle_and_unknown_names_are_configuration_errors(tmp_path):
+    write_nb(tmp_path, "01_x", ["02_y"])
+    write_nb(tmp_path, "02_y", ["01_x"])
+    with pytest.raises(ReportConfigError, match="cycle"):
+        order_notebooks(discover_notebooks(tmp_path))
+    with pytest.raises(ReportConfigError, match="Did you mean '01_x'"):
+        order_notebooks(discover_notebooks(tmp_path), ["01_xx"])
+    write_nb(tmp_path / "other", "01_z", ["00_missing"])
+    with pytest.raises(ReportConfigError, match="00_missing"):
+        discover_notebooks(tmp_path / "other")
+
+
+def test_run_id_validation():
+    assert check_run_id("20261124T235959Z") == "20261124T235959Z"
+    for bad in ["latest", "../x", ".hidden", "a b", ""]:
+        with pytest.raises(ReportConfigError):
+            check_run_id(bad)
+
+
+# ----------------------------------------------------------------------------- metrics
+
+
+def test_metric_payload_converts_numpy_and_checks_format():
+    payload = metric_payload("auc", np.float64(0.8125), label="AUC", fmt=".2f")
+    assert payload == {"name": "auc", "value": 0.8125, "label": "AUC", "fmt": ".2f"}
+    assert type(payload["value"]) is float
+    assert type(metric_payload("n", np.int64(3))["value"]) is int
+    assert metric_payload("nan", float("nan"))["value"] is None
+    with pytest.raises(TypeError):
+        metric_payload("frame", {"a": 1})
+    with pytest.raises(ValueError):
+        metric_payload("bad", 3.0, fmt="%d")
+    json.dumps(payload)
+
+
+def test_record_metric_outside_ipython_prints_a_line(capsys):
+    record_metric("customers", 1234, label="Customers", fmt=",d")
+    assert capsys.readouterr().out.strip() == "metric Customers: 1,234"
+
+
+def test_read_metrics_last_value_wins():
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("")
+    for value in (1, 2):
+        cell.outputs.append(
+            nbformat.v4.new_output(
+                "display_data",
+                data={METRIC_MIME: metric_payload("k", value, label="K"), "text/plain": "x"},
+            )
+        )
+    nb.cells.append(cell)
+    assert read_metrics(nb) == {"k": {"value": 2, "label": "K", "fmt": None}}
+
+
+def test_format_metric():
+    assert format_metric(1234567) == "1,234,567"
+    assert format_metric(0.1234, ".1%") == "12.3%"
+    assert format_metric(None) == "n/a"
+    assert format_metric("text", ".2f") == "text"
+
+
+# ----------------------------------------------------------------------------- html
+
+
+def test_strip_external_resources_keeps_links_and_data_uris():
+    page = (
+        '<script src="https://cdn.example/require.js"></script>'
+        '<link rel="stylesheet" href="http://cdn.example/x.css">'
+        '<img src="https://example.org/remote.png" alt="r"><img src="data:image/png;base64,AA">'
+        '<a href="https://example.org">docs</a>'
+    )
+    out = rhtml.strip_external_resources(page)
+    assert "require.js" not in out
+    assert "x.css" not in out
+    assert "remote.png" not in out
+    assert "data:image/png" in out
+    assert '<a href="https://example.org">' in out
+
+
+def test_failure_sentence_is_plain():
+    failure = rhtml.Failure("error", "KeyError", "'amount'", step=3, section="Revenue")
+    assert failure.sentence() == (
+        "The analysis stopped at step 3 (section \u201cRevenue\u201d) with an error: "
+        "KeyError: 'amount'"
+    )
+    timeout = rhtml.Failure("timeout", "CellTimeoutError", "", step=1, timeout=5)
+    assert "did not finish within 5 seconds" in timeout.sentence()
+
+
+# ----------------------------------------------------------------------------- files
+
+
+def test_fingerprint_changes_with_content_names_and_ignores_hidden(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "orders.csv").write_text("a,b\n1,2\n")
+    first = data_fingerprint(raw)
+    assert first["files"] == 1
+    assert first["bytes"] == 8
+    assert data_fingerprint(raw) == first
+    (raw / ".DS_Store").write_text("noise")
+    assert data_fingerprint(raw) == first
+    (raw / "orders.csv").write_text("a,b\n1,3\n")  # same size, other content
+    second = data_fingerprint(raw)
+    assert second["sha256"] != first["sha256"]
+    (raw / "orders.csv").rename(raw / "orders2.csv")
+    assert data_fingerprint(raw)["sha256"] != second["sha256"]
+
+
+def test_package_versions_names():
+    versions = package_versions()
+    expected = {"python", "pandas", "numpy", "scipy", "sklearn", "papermill", "crm_analysis"}
+    assert expected <= versions.keys()
+    assert versions["python"] == ".".join(map(str, sys.version_info[:3]))
+
+
+def test_lock_is_exclusive_and_removed(tmp_path):
+    with run_lock(tmp_path, "r1") as path:
+        assert path == lock_path(tmp_path, "r1")
+        with pytest.raises(RunLockedError, match="in progress"), run_lock(tmp_path, "r1"):
+            pass
+        with run_lock(tmp_path, "r2"):
+            pass
+    assert not path.exists()
+    with run_lock(tmp_path, "r1"):  # free again
+        pass
+
+
+def test_lock_held_by_another_open_file(tmp_path):
+    path = lock_path(tmp_path, "x")
+    with path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(RunLockedError), run_lock(tmp_path, "x"):
+            pass
+
+
+def test_point_latest_is_relative_and_replaced(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    point_latest(tmp_path, "a")
+    point_latest(tmp_path, "b")
+    link = tmp_path / "latest"
+    assert link.is_symlink()
+    assert link.readlink() == Path("b")
+    assert not list(tmp_path.glob(".tmp-*"))
+
+
+def test_failed_rerun_of_latest_falls_back_to_newest_successful_run(tmp_path):
+    for name, status, finished in [
+        ("a", "ok", "2026-01-01"),
+        ("b", "ok", "2026-01-02"),
+        ("c", "failed", "2026-01-03"),
+    ]:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "run.json").write_text(
+            json.dumps({"status": status, "finished": finished})
+        )
+    point_latest(tmp_path, "c")  # as if "c" had been ok before a --force rerun that failed
+    update_latest(tmp_path, "c", False, RunLog(io.StringIO()))
+    assert (tmp_path / "latest").readlink() == Path("b")
+    update_latest(tmp_path, "a", False, RunLog(io.StringIO()))  # latest is not "a": unchanged
+    assert (tmp_path / "latest").readlink() == Path("b")
+
+
+def test_remove_stale_only_touches_its_own_run_id(tmp_path):
+    mine = tmp_path / ".tmp-r.abcd_123"
+    other = tmp_path / ".tmp-r.1.abcd_123"
+    for folder in (mine, other):
+        folder.mkdir()
+    _remove_stale(tmp_path, "r")
+    assert not mine.exists()
+    assert other.exists()
+
+
+# ----------------------------------------------------------------------------- data root
+
+
+def test_explicit_empty_data_root_is_an_error(tmp_path):
+    with pytest.raises(ReportConfigError, match="no data in"):
+        prepare_data_root(tmp_path, is_default=False)
+
+
+def test_default_empty_data_root_calls_synthetic_hook(tmp_path, monkeypatch):
+    calls = []
+
+    def write_default_dataset(raw_dir):
+        calls.append(raw_dir)
+        (Path(raw_dir) / "orders.csv").write_text("customer_id,order_date,amount\n")
+
+    fake = types.ModuleType("crm_analysis.synthetic")
+    fake.write_default_dataset = write_default_dataset
+    monkeypatch.setitem(sys.modules, "crm_analysis.synthetic", fake)
+    prepare_data_root(tmp_path, is_default=True)
+    assert calls == [tmp_path / "raw"]
+    assert (tmp_path / "processed").is_dir()
+    prepare_data_root(tmp_path, is_default=True)  # raw/ has data now: analysed as is
+    assert len(calls) == 1
+
+
+def test_missing_synthetic_hook_says_so(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "crm_analysis.synthetic", None)
+    with pytest.raises(ReportConfigError, match="write_default_dataset is not available"):
+        prepare_data_root(tmp_path, is_default=True)
+
+
+# ----------------------------------------------------------------------------- cli + index
+
+
+def test_cli_parser_options_and_help_lists_exit_codes():
+    parser = argparse.ArgumentParser(prog="crm-analysis")
+    sub = parser.add_subparsers()
+    report = add_report_parser(sub)
+    args = parser.parse_args(
+        [
+            "report",
+            "-p",
+            "n=5",
+            "-p",
+            "snapshot_date=2025-06-30",
+            "--force",
+            "--timeout",
+            "5",
+            "--notebooks",
+            "01_a,02_b",
+        ]
+    )
+    assert args.parameters == ["n=5", "snapshot_date=2025-06-30"]
+    assert args.force
+    assert args.timeout == 5
+    assert args.func.__name__ == "run_report_command"
+    text = report.format_help()
+    assert "exit codes" in text
+    assert "130" in text
+
+
+def test_index_lists_notebooks_metrics_and_parameters():
+    manifest = {
+        "run_id": "r",
+        "status": "failed",
+        "started": "2026-01-01T00:00:00+00:00",
+        "finished": "2026-01-01T00:01:00+00:00",
+        "parameters": {"01_a": {"n": 5}, "02_b": {"n": 5, "m": 1}},
+        "notebooks": [
+            {
+                "name": "01_a",
+                "title": "A <b>",
+                "status": "ok",
+                "duration_seconds": 1.25,
+                "metrics": {"k": {"value": 1234, "label": "Customers", "fmt": ",d"}},
+                "html": "01_a.html",
+                "ipynb": "01_a.ipynb",
+                "error": None,
+            },
+            {
+                "name": "02_b",
+                "title": None,
+                "status": "skipped",
+                "duration_seconds": None,
+                "metrics": {},
+                "html": None,
+                "ipynb": None,
+                "error": {"type": "DependencyFailed", "message": "skipped because 01_a failed"},
+            },
+        ],
+    }
+    page = index_html(manifest)
+    assert "Customers" in page
+    assert "1,234" in page
+    assert 'href="01_a.html"' in page
+    assert "A &lt;b&gt;" in page
+    assert "skipped because 01_a failed" in page
+    assert "1.2 s" in page or "1.3 s" in page
