@@ -256,7 +256,9 @@ def test_extra_columns_are_recorded(tmp_path: Path) -> None:
 def test_shipped_mappings_load() -> None:
     assert {"synthetic", "retail_invoice_lines"} <= set(shipped_mappings())
     synthetic = load_mapping("synthetic")
-    assert synthetic.date_formats == ("ISO8601", "%d/%m/%Y %H:%M", "%Y%m%d %H%M%S")
+    assert synthetic.date_formats == (
+        "%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M", "%Y%m%d %H%M%S", "ISO8601"
+    )
     retail = load_mapping({"base": "retail_invoice_lines", "encoding": "latin-1"})
     assert retail.encoding == "latin-1"
     assert retail.transform == "retail_invoice_lines"
