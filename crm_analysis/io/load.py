@@ -62,6 +62,9 @@ class RawData(AbcMapping[str, pd.DataFrame]):
     date_formats_used : dict
         Per ``"table.column"`` of text timestamps, how many values each declared format parsed;
         more than one format with a count means the column mixed formats.
+    date_format_codes : dict
+        Per ``"table.column"`` of text timestamps, a row-aligned ``int8`` Series: the position
+        in the declared formats of the one that parsed the value (-1 where missing).
     """
 
     frames: dict[str, pd.DataFrame]
@@ -70,6 +73,7 @@ class RawData(AbcMapping[str, pd.DataFrame]):
     extra_columns: dict[str, list[str]] = field(default_factory=dict)
     derived: dict[str, list[str]] = field(default_factory=dict)
     date_formats_used: dict[str, dict[str, int]] = field(default_factory=dict)
+    date_format_codes: dict[str, pd.Series] = field(default_factory=dict, repr=False)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         if name not in self.frames:
@@ -119,14 +123,14 @@ def _map_and_parse(
     rename: dict[str, str],
     mapping: Mapping,
     date_formats: tuple[str, ...],
-    formats_used: dict[str, dict[str, int]],
+    format_codes: dict[str, pd.Series],
 ) -> tuple[pd.DataFrame, list[str], dict[str, pd.Series]]:
     """Rename, check presence, parse.
 
     Returns the parsed frame, the extra source columns and per column the unparseable mask.
 
     ``columns`` maps contract column -> contract dtype; ``rename`` contract -> source name.
-    ``formats_used`` receives, per ``table.column`` of text timestamps, the values per format.
+    ``format_codes`` receives, per ``table.column`` of text timestamps, the per-row format.
     """
     loc = raw.locator
     frame = raw.frame.reset_index(drop=True)
@@ -161,17 +165,17 @@ def _map_and_parse(
         if isinstance(values, pd.DataFrame):  # duplicated header
             loc.add(col, f"source column {src!r} appears more than once in the header")
             continue
-        counts: dict[str, int] = {}
+        codes: dict[str, pd.Series] = {}
         parsed, bad = parse_column(
             values,
             dtype,
             date_formats=date_formats,
             decimal=mapping.decimal if raw.text else ".",
             thousands=mapping.thousands if raw.text else None,
-            format_counts=counts,
+            format_codes=codes,
         )
-        if counts:
-            formats_used[f"{table}.{col}"] = counts
+        if codes:
+            format_codes[f"{table}.{col}"] = codes["codes"]
         if bad.any():
             loc.add(col, _bad_message(dtype, date_formats, mapping, raw.text), bad, values)
         out[col] = parsed
@@ -328,7 +332,7 @@ def load_raw(
     problems: list[Problem] = []
     frames: dict[str, pd.DataFrame] = {}
     extra: dict[str, list[str]] = {}
-    formats_used: dict[str, dict[str, int]] = {}
+    format_codes: dict[str, pd.Series] = {}
     for name, raw in found.items():
         spec = mapping.table(name)
         formats = spec.date_formats or mapping.date_formats
@@ -341,7 +345,7 @@ def load_raw(
             if name == "orders" and "order_items" in found:
                 required = [c for c in required if c != "amount"]
         frame, extra[name], unparsed = _map_and_parse(
-            raw, name, columns, required, spec.columns, mapping, formats, formats_used
+            raw, name, columns, required, spec.columns, mapping, formats, format_codes
         )
         if name in TABLES:
             _check_structure(frame, name, raw.locator, unparsed)
@@ -366,7 +370,13 @@ def load_raw(
     frames = {n: _contract_order(frames[n], n) for n in TABLES if n in frames}
     _final_check(frames, label)
     source_label = mapping.source_name or label
-    return RawData(frames, source_label, mapping, extra, derived, formats_used)
+    formats_used = {}
+    for key, codes in format_codes.items():
+        table = key.split(".")[0]
+        formats = mapping.table(table).date_formats or mapping.date_formats
+        counts = codes[codes >= 0].value_counts()
+        formats_used[key] = {formats[int(i)]: int(n) for i, n in counts.sort_index().items()}
+    return RawData(frames, source_label, mapping, extra, derived, formats_used, format_codes)
 
 
 def _final_check(frames: dict[str, pd.DataFrame], label: str) -> None:

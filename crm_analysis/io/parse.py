@@ -123,7 +123,7 @@ def _to_datetime(text: pd.Series, fmt: str) -> pd.Series:
 def parse_timestamps(
     s: pd.Series,
     formats: Sequence[str] = ("ISO8601",),
-    format_counts: dict[str, int] | None = None,
+    format_codes: dict[str, pd.Series] | None = None,
 ) -> tuple[pd.Series, pd.Series]:
     """Timestamps as naive ``datetime64[ns]``.
 
@@ -131,9 +131,10 @@ def parse_timestamps(
     values still unparsed (first match wins), so a column may mix formats. ``"ISO8601"`` means
     ISO 8601 as pandas reads it (``2024-01-31``, ``2024-01-31 10:15:00``, ``2024-01-31T10:15``).
     Time-zone aware values keep their wall-clock time and lose the zone. Values outside the
-    ``datetime64[ns]`` range (years 1677..2262) are errors. If ``format_counts`` is given, it
-    receives, per format, how many text values that format parsed (the cleaning log reports
-    values written in other formats than the first).
+    ``datetime64[ns]`` range (years 1677..2262) are errors. If ``format_codes`` is given, its
+    key ``"codes"`` receives per row the position in ``formats`` of the format that parsed the
+    value (``int8``; -1 where missing, unparsed or not text), so that cleaning can report values
+    written in another format than the first.
     """
     if (
         s.dtype == object
@@ -150,14 +151,16 @@ def parse_timestamps(
         present = text.notna()
         parsed = pd.Series(pd.NaT, index=s.index, dtype="datetime64[us]")
         todo = present.copy()
-        for fmt in formats:
+        codes = np.full(len(s), -1, dtype=np.int8)
+        for position, fmt in enumerate(formats):
             if not todo.any():
                 break
             parsed[todo] = _to_datetime(text[todo], fmt).astype("datetime64[us]")
             still = present & parsed.isna()
-            if format_counts is not None:
-                format_counts[fmt] = format_counts.get(fmt, 0) + int((todo & ~still).sum())
+            codes[(todo & ~still).to_numpy()] = position
             todo = still
+        if format_codes is not None:
+            format_codes["codes"] = pd.Series(codes, index=s.index)
     in_range = parsed.isna() | ((parsed >= _NS_MIN) & (parsed <= _NS_MAX))
     parsed = parsed.where(in_range)
     bad = present & parsed.isna()
@@ -176,7 +179,7 @@ def parse_column(
     date_formats: Sequence[str] = ("ISO8601",),
     decimal: str = ".",
     thousands: str | None = None,
-    format_counts: dict[str, int] | None = None,
+    format_codes: dict[str, pd.Series] | None = None,
 ) -> tuple[pd.Series, pd.Series]:
     """Parse one raw column into a contract dtype (``id``, ``timestamp``, ``number``, ...).
 
@@ -189,7 +192,7 @@ def parse_column(
     if dtype == "id":
         out, bad = parse_ids(s)
     elif dtype == "timestamp":
-        out, bad = parse_timestamps(s, date_formats, format_counts)
+        out, bad = parse_timestamps(s, date_formats, format_codes)
     elif dtype == "number":
         out, bad = parse_numbers(s, decimal=decimal, thousands=thousands)
     elif dtype == "integer":
