@@ -17,6 +17,12 @@ from pathlib import Path
 TMP_PREFIX = ".tmp-"
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary file path; on success it replaces ``target`` in one rename.
@@ -31,6 +37,7 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     fd, name = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{target.name}.", dir=target.parent)
     os.close(fd)
     tmp = Path(name)
+    tmp.chmod(0o666 & ~_umask())  # mkstemp makes it private
     try:
         yield tmp
         os.replace(tmp, target)
@@ -52,6 +59,7 @@ def atomic_dir(target: str | os.PathLike[str], *, overwrite: bool = False) -> It
     if target.exists() and not overwrite:
         raise FileExistsError(f"{target} already exists")
     tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{target.name}.", dir=target.parent))
+    tmp.chmod(0o777 & ~_umask())  # mkdtemp makes it private; the result is for readers
     try:
         yield tmp
         old = None

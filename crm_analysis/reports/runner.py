@@ -315,12 +315,6 @@ def _json_dump(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, indent=2, ensure_ascii=False, default=str) + "\n"
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
 def _remove_stale(reports_dir: Path, run_id: str) -> None:
     """Temporary folders of this run id left by a killed run (safe: we hold its lock).
 
@@ -415,7 +409,6 @@ def run_reports(
                 )
             _remove_stale(out_root, run_id)
             with atomic_dir(final, overwrite=force) as tmp:
-                tmp.chmod(0o777 & ~_umask())  # mkdtemp makes it private; a run is for readers
                 kernel_output = log.attach(tmp / "run.log")
                 try:
                     result = _run(

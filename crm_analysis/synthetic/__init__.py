@@ -10,7 +10,7 @@ the dirt kinds.
 
 from crm_analysis.synthetic.config import DirtRates, SyntheticConfig
 from crm_analysis.synthetic.generator import TABLE_NAMES, SyntheticData, generate
-from crm_analysis.synthetic.writer import write_dataset
+from crm_analysis.synthetic.writer import write_dataset, write_default_dataset
 
 __all__ = [
     "TABLE_NAMES",
@@ -19,4 +19,5 @@ __all__ = [
     "SyntheticData",
     "generate",
     "write_dataset",
+    "write_default_dataset",
 ]

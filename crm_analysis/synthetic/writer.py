@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import Literal
 
@@ -29,6 +30,8 @@ from crm_analysis.atomic import atomic_dir
 from crm_analysis.synthetic.generator import SyntheticData
 
 _SECONDS_PER_DAY = 86_400
+PLACEHOLDERS = frozenset({"README.md", ".gitkeep"})
+"""Files that keep an empty data folder in git; they do not make it non-empty and are kept."""
 
 
 def _second_of_day_strings() -> pa.Array:
@@ -91,7 +94,8 @@ def write_dataset(
     data
         The generated data set.
     out_dir
-        Target folder. Must not exist or be empty unless ``overwrite``.
+        Target folder. Must not exist or be empty (but for ``README.md``/``.gitkeep``, which are
+        kept) unless ``overwrite``.
     fmt
         ``"csv"`` or ``"parquet"`` for the raw tables (truth files are always Parquet).
     overwrite
@@ -112,9 +116,14 @@ def write_dataset(
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"fmt must be 'csv' or 'parquet', got {fmt!r}")
     out = Path(out_dir)
-    if out.exists() and not overwrite and (not out.is_dir() or any(out.iterdir())):
+    kept = [p for p in out.iterdir() if p.name in PLACEHOLDERS] if out.is_dir() else []
+    if out.exists() and not overwrite and (
+        not out.is_dir() or any(p.name not in PLACEHOLDERS for p in out.iterdir())
+    ):
         raise FileExistsError(f"{out} is not empty; pass overwrite=True to replace it")
     with atomic_dir(out, overwrite=True) as tmp:
+        for placeholder in kept:
+            shutil.copy2(placeholder, tmp / placeholder.name)
         for name, frame in data.tables.items():
             _write(frame, tmp / f"{name}.{fmt}", fmt)
         truth = tmp / "_truth"
@@ -127,3 +136,15 @@ def write_dataset(
             json.dumps(data.config.to_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8"
         )
     return out
+
+
+def write_default_dataset(raw_dir: str | os.PathLike[str]) -> Path:
+    """Build the default data set (``SyntheticConfig()``, CSV) into an empty ``raw_dir``.
+
+    This is what ``make data`` and ``crm-analysis report`` do when the default data root holds
+    no data yet.
+    """
+    from crm_analysis.synthetic.config import SyntheticConfig
+    from crm_analysis.synthetic.generator import generate
+
+    return write_dataset(generate(SyntheticConfig()), raw_dir, fmt="csv")
