@@ -36,6 +36,7 @@ from crm_analysis.io.sources import (
     read_file,
     resolve_url,
 )
+from crm_analysis.money import line_value, order_totals
 from crm_analysis.schema import SCHEMAS, TABLES, key_conflicts
 
 MappingLike = str | os.PathLike[str] | AbcMapping[str, Any] | Mapping | None
@@ -225,8 +226,8 @@ def _check_structure(
 
 def _derive_amount(orders: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
     discount = items["discount"].fillna(0.0) if "discount" in items else 0.0
-    value = items["quantity"] * items["unit_price"] * (1.0 - discount)
-    totals = value.groupby(items["order_id"]).sum(min_count=1)
+    totals = order_totals(items["order_id"], line_value(items["quantity"], items["unit_price"],
+                                                        discount))
     amount = orders["order_id"].map(totals).astype("float64")
     cols = list(orders.columns)
     position = cols.index("order_date") + 1 if "order_date" in cols else len(cols)

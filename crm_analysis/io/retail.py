@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from crm_analysis.money import line_value, order_totals
+
 
 def retail_tables(lines: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Split parsed invoice lines into orders, order_items, products and customers.
@@ -43,8 +45,7 @@ def retail_tables(lines: pd.DataFrame) -> dict[str, pd.DataFrame]:
             "unit_price": lines["price"],
         }
     )
-    line_value = lines["quantity"] * lines["price"]
-    amount = line_value.groupby(lines["invoice"], sort=False, dropna=False).sum(min_count=1)
+    amount = order_totals(lines["invoice"], line_value(lines["quantity"], lines["price"]))
     first = lines.drop_duplicates("invoice", keep="first").set_index("invoice")
     cancelled = first.index.to_series().str.startswith("C").fillna(False).astype(bool)
     orders = pd.DataFrame(

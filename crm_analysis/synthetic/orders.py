@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from crm_analysis.money import round_cents
 from crm_analysis.synthetic.config import CATEGORIES, ORDER_CHANNELS, SyntheticConfig
 from crm_analysis.synthetic.products import Catalogue
 from crm_analysis.synthetic.timegrid import MINUTES_PER_DAY
@@ -42,8 +43,9 @@ class Baskets:
 
 
 def line_totals(order: np.ndarray, value: np.ndarray, n_orders: int) -> np.ndarray:
-    """Sum of line values per order, rounded to cents."""
-    return np.round(np.bincount(order, weights=value, minlength=n_orders), 2)
+    """Sum per order of the line values, each rounded to cents first (``crm_analysis.money``)."""
+    cents = np.rint(round_cents(value) * 100.0)
+    return np.bincount(order, weights=cents, minlength=n_orders) / 100.0
 
 
 def _draw_category(rng: np.random.Generator, cat_cum: np.ndarray, owner: np.ndarray) -> np.ndarray:

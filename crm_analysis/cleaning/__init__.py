@@ -1,0 +1,21 @@
+"""Cleaning: raw contract tables -> clean tables plus a data-quality log.
+
+>>> from crm_analysis.cleaning import clean           # doctest: +SKIP
+>>> result = clean(load_raw("data/raw", "synthetic"))  # doctest: +SKIP
+>>> result.log                                          # doctest: +SKIP
+"""
+
+from crm_analysis.cleaning.log import QualityEntry, log_frame
+from crm_analysis.cleaning.pipeline import CleaningResult, clean
+from crm_analysis.cleaning.rules import RULES, CleaningOptions
+from crm_analysis.cleaning.snapshot import infer_snapshot_date
+
+__all__ = [
+    "RULES",
+    "CleaningOptions",
+    "CleaningResult",
+    "QualityEntry",
+    "clean",
+    "infer_snapshot_date",
+    "log_frame",
+]

@@ -1,0 +1,467 @@
+"""Cleaning rules: small named functions, applied in the order of :data:`RULES`.
+
+Every rule takes the working tables (``dict`` name -> DataFrame) and a :class:`Context` and
+returns the new tables and one :class:`~crm_analysis.cleaning.log.QualityEntry` per table it
+looked at. Rules never drop a row silently: removed rows are counted, and rows that need a human
+(returns without their original order) move to a flagged table instead of disappearing.
+
+The order matters and is part of the contract:
+
+1. ``trim_ids`` strips whitespace around ids (``" CU01"`` is ``"CU01"``).
+2. ``exact_duplicates`` removes rows exported twice.
+3. ``date_formats`` counts timestamps written in another format than the export's own (they
+   were read by the loader; this rule reports them).
+4. ``key_duplicates`` keeps the first row of each key (order id, customer id, ...).
+5. ``after_snapshot`` removes what happened after the snapshot day (and what hangs off it).
+6. ``guest_orders`` counts orders without customer id: kept for demand analysis, left out of
+   customer-level tables.
+7. ``non_product_lines`` removes postage, fees and manual adjustments from order lines.
+8. ``invalid_prices`` removes order lines with a zero, negative or missing unit price.
+9. ``orphan_items`` removes order lines whose order or product does not exist.
+10. ``net_returns`` nets ``C``-prefixed cancellations and returns against their original orders;
+    those without an original go to the flagged table ``unmatched_returns``.
+11. ``recompute_amounts`` sets each order's amount to the sum of its remaining lines.
+12. ``spellings`` gives categorical text one spelling (case, whitespace, typos, native names).
+13. ``impossible_ages`` sets ages outside the plausible range to missing (the customer stays).
+14. ``orphan_keys`` removes tickets and campaign contacts of unknown customers or campaigns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from crm_analysis.cleaning.log import QualityEntry, examples_of
+from crm_analysis.cleaning.spelling import COUNTRY_ALIASES, canonical_spellings
+from crm_analysis.money import line_value, order_totals
+from crm_analysis.schema import TABLES
+
+Tables = dict[str, pd.DataFrame]
+
+NON_PRODUCT_CODES: tuple[str, ...] = (
+    "POST", "FEE", "ADJ", "DOT", "M", "MANUAL", "BANK CHARGES", "AMAZONFEE", "CRUK", "C2",
+    "D", "S", "B", "PADS", "SHIPPING", "DISCOUNT",
+)
+"""Product ids of order lines that are not products: postage, fees, discounts, adjustments
+(the synthetic set's codes and those of common retail invoice exports; case-insensitive)."""
+
+VOCABULARY_COLUMNS: dict[str, tuple[str, ...]] = {
+    "orders": ("channel", "status"),
+    "customers": ("gender", "region", "country", "acquisition_channel"),
+    "products": ("category",),
+    "service_tickets": ("type", "channel", "topic"),
+    "campaigns": ("channel",),
+    "campaign_contacts": ("group",),
+}
+"""Categorical text columns whose spellings are normalised."""
+
+LOWER_CASE_COLUMNS = {("orders", "status"), ("service_tickets", "type"),
+                      ("campaign_contacts", "group")}
+"""Columns whose contract values are lower-case words (``completed``, ``complaint``, ...)."""
+
+
+@dataclass(frozen=True)
+class CleaningOptions:
+    """Settings of the cleaning rules.
+
+    Parameters
+    ----------
+    non_product_codes : tuple of str
+        Product ids of lines that are not products (compared case-insensitively).
+    age_range : (int, int)
+        Plausible customer ages in years, both ends included; others become missing.
+    spelling_cutoff : float
+        Similarity (0..1) above which a rare spelling counts as a typo of a frequent one.
+    """
+
+    non_product_codes: tuple[str, ...] = NON_PRODUCT_CODES
+    age_range: tuple[int, int] = (14, 110)
+    spelling_cutoff: float = 0.75
+
+
+@dataclass
+class Context:
+    """What the rules share: the snapshot, the options, and the loader's record of formats."""
+
+    snapshot_date: pd.Timestamp
+    options: CleaningOptions = field(default_factory=CleaningOptions)
+    date_format_codes: dict[str, pd.Series] = field(default_factory=dict)
+    orders_with_lines: pd.Series | None = None
+    flagged: Tables = field(default_factory=dict)
+
+    @property
+    def snapshot_end(self) -> pd.Timestamp:
+        """First instant after the snapshot day."""
+        return self.snapshot_date.normalize() + pd.Timedelta(days=1)
+
+
+def _key(table: str) -> str | None:
+    return TABLES[table].key if table in TABLES else None
+
+
+def _entry(rule: str, table: str, before: pd.DataFrame, after: pd.DataFrame, *,
+           changed: pd.Series | None = None, keys: pd.Series | None = None,
+           note: str = "") -> QualityEntry:
+    """A log entry; examples are the keys of removed rows, else of changed rows."""
+    key_col = _key(table) or ("order_id" if "order_id" in before else before.columns[0])
+    removed = before.index.difference(after.index)
+    if keys is None:
+        if len(removed):
+            keys = before.loc[removed[:20], key_col]
+        elif changed is not None and changed.any():
+            keys = after.loc[changed[changed].index[:20], key_col]
+        else:
+            keys = pd.Series([], dtype="string")
+    return QualityEntry(rule, table, len(before), len(after),
+                        int(changed.sum()) if changed is not None else 0,
+                        examples_of(keys), note)
+
+
+def _id_columns(table: str, frame: pd.DataFrame) -> list[str]:
+    spec = TABLES.get(table)
+    if spec is None:
+        return []
+    return [c for c, s in spec.columns.items() if s.dtype == "id" and c in frame]
+
+
+def trim_ids(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntry]]:
+    """Strip surrounding whitespace from ids; an id that is only whitespace becomes missing."""
+    out, log = dict(tables), []
+    for name, frame in tables.items():
+        cols = _id_columns(name, frame)
+        if not cols:
+            continue
+        new = frame.copy()
+        changed = pd.Series(False, index=frame.index)
+        for col in cols:
+            stripped = frame[col].str.strip()
+            stripped = stripped.mask(stripped.eq(""))
+            diff = (stripped.ne(frame[col]) | (stripped.isna() != frame[col].isna())).fillna(False)
+            changed |= diff.astype(bool)
+            new[col] = stripped
+        out[name] = new
+        log.append(_entry("trim_ids", name, frame, new, changed=changed,
+                          note="whitespace around ids removed"))
+    return out, log
+
+
+def exact_duplicates(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntry]]:
+    """Remove rows that repeat an earlier row in every column."""
+    out, log = dict(tables), []
+    for name, frame in tables.items():
+        new = frame[~frame.duplicated(keep="first")]
+        out[name] = new
+        log.append(_entry("exact_duplicates", name, frame, new,
+                          note="rows exported twice, second copy removed"))
+    return out, log
+
+
+def date_formats(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntry]]:
+    """Count timestamps that were written in another format than the export's own."""
+    log = []
+    for key, codes in ctx.date_format_codes.items():
+        table, column = key.split(".", 1)
+        if table not in tables:
+            continue
+        frame = tables[table]
+        other = codes.reindex(frame.index).fillna(-1).gt(0)
+        if other.any():
+            log.append(_entry("date_formats", table, frame, frame, changed=other,
+                              note=f"{column}: values in another date format, read as dates"))
+    return tables, log
+
+
+def key_duplicates(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntry]]:
+    """Keep the first row of each key; later rows with the same key are removed."""
+    out, log = dict(tables), []
+    for name, frame in tables.items():
+        key = _key(name) or ("order_id" if name == "orders" else None)
+        if key is None or key not in frame:
+            continue
+        dup = frame[key].notna() & frame.duplicated(subset=[key], keep="first")
+        new = frame[~dup]
+        out[name] = new
+        log.append(_entry("key_duplicates", name, frame, new,
+                          note=f"rows repeating an earlier {key} with other values removed"))
+    return out, log
+
+
+_EVENT_TIME = {
+    "orders": "order_date",
+    "service_tickets": "opened_at",
+    "campaign_contacts": "sent_at",
+    "campaigns": "start_date",
+    "customers": "signup_date",
+}
+_LATER_TIMES = {"service_tickets": ("first_response_at", "resolved_at")}
+
+
+def after_snapshot(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntry]]:
+    """Remove events after the snapshot day; hide outcomes that were not known by then.
+
+    Orders, tickets, contacts, campaigns and customers dated after the snapshot are removed
+    (with the lines of removed orders); a ticket opened before but answered or resolved after it
+    counts as not yet answered or resolved.
+    """
+    out, log = dict(tables), []
+    end = ctx.snapshot_end
+    for name, column in _EVENT_TIME.items():
+        if name not in tables or column not in tables[name]:
+            continue
+        frame = tables[name]
+        late = frame[column].ge(end).fillna(False).astype(bool)
+        new = frame[~late]
+        changed = None
+        for later in _LATER_TIMES.get(name, ()):
+            if later in new:
+                hide = new[later].ge(end).fillna(False).astype(bool)
+                if hide.any():
+                    new = new.copy()
+                    new.loc[hide, later] = pd.NaT
+                changed = hide if changed is None else changed | hide
+        out[name] = new
+        log.append(_entry("after_snapshot", name, frame, new, changed=changed,
+                          note=f"{column} after {ctx.snapshot_date.date()}"))
+    if "order_items" in tables and "orders" in tables:
+        gone = tables["orders"].index.difference(out["orders"].index)
+        gone_ids = tables["orders"].loc[gone, "order_id"] if "order_id" in tables["orders"] else []
+        items = tables["order_items"]
+        new = items[~items["order_id"].isin(gone_ids)]
+        out["order_items"] = new
+        log.append(_entry("after_snapshot", "order_items", items, new,
+                          note="lines of orders after the snapshot"))
+    return out, log
+
+
+def guest_orders(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntry]]:
+    """Count orders without a customer id (kept; customer-level analyses leave them out)."""
+    orders = tables["orders"]
+    guest = orders["customer_id"].isna()
+    return tables, [_entry("guest_orders", "orders", orders, orders, changed=guest,
+                           keys=orders.loc[guest, "order_id"] if "order_id" in orders else None,
+                           note="orders without customer id: kept for demand, not per customer")]
+
+
+def _item_filter(tables: Tables, rule: str, drop: pd.Series, note: str
+                 ) -> tuple[Tables, list[QualityEntry]]:
+    items = tables["order_items"]
+    new = items[~drop]
+    return {**tables, "order_items": new}, [_entry(rule, "order_items", items, new, note=note)]
+
+
+def non_product_lines(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntry]]:
+    """Remove order lines whose product id is a non-product code (postage, fees, ...)."""
+    if "order_items" not in tables:
+        return tables, []
+    codes = {c.upper() for c in ctx.options.non_product_codes}
+    drop = tables["order_items"]["product_id"].str.upper().isin(codes).fillna(False)
+    return _item_filter(tables, "non_product_lines", drop.astype(bool),
+                        "postage, fees and adjustments are not product demand")
+
+
+def invalid_prices(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntry]]:
+    """Remove order lines with a zero, negative or missing unit price."""
+    if "order_items" not in tables:
+        return tables, []
+    price = tables["order_items"]["unit_price"]
+    drop = price.isna() | price.le(0)
+    return _item_filter(tables, "invalid_prices", drop.astype(bool),
+                        "unit price zero, negative or missing")
+
+
+def orphan_items(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntry]]:
+    """Remove order lines whose order (or, with a products table, product) does not exist."""
+    if "order_items" not in tables or "order_id" not in tables["orders"]:
+        return tables, []
+    items = tables["order_items"]
+    drop = ~items["order_id"].isin(tables["orders"]["order_id"])
+    if "products" in tables:
+        drop |= ~items["product_id"].isin(tables["products"]["product_id"])
+    return _item_filter(tables, "orphan_items", drop.fillna(True).astype(bool),
+                        "order or product not in the data")
+
+
+def _is_return(orders: pd.DataFrame) -> pd.Series:
+    """``C``-prefixed order ids with a negative (or, with lines, any) amount."""
+    prefixed = orders["order_id"].str.upper().str.startswith("C").fillna(False).astype(bool)
+    return prefixed & orders["amount"].le(0).fillna(True).astype(bool)
+
+
+def net_returns(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntry]]:
+    """Net ``C``-prefixed cancellations and returns against their original orders.
+
+    A return is an order whose id starts with ``C`` and whose amount is zero or negative (the
+    convention of invoice exports: ``C536379`` cancels ``536379``). A return row ``C<id>``
+    whose original ``<id>`` exists is folded into it: the original's
+    lines lose the returned quantities (lines at zero are removed), its amount becomes the net
+    amount, and its status ``cancelled`` (nothing left) or ``returned`` (some left). A return
+    without its original goes, with its lines, to the flagged table ``unmatched_returns`` (and
+    ``unmatched_return_items``): it is never silently dropped. Without an ``order_id`` column
+    there is nothing to match, and the rule does nothing.
+    """
+    orders = tables["orders"]
+    if "order_id" not in orders:
+        return tables, []
+    is_ret = _is_return(orders)
+    original = orders["order_id"].str.slice(1)
+    matched = is_ret & original.isin(orders.loc[~is_ret, "order_id"])
+    unmatched = is_ret & ~matched
+    ctx.flagged["unmatched_returns"] = orders[unmatched]
+    kept = orders[~is_ret].copy()
+    ret_ids = orders.loc[matched, "order_id"]
+    target = original[matched]
+    log = []
+    if "order_items" in tables:
+        items = tables["order_items"]
+        item_ret = items["order_id"].isin(ret_ids)
+        item_unmatched = items["order_id"].isin(orders.loc[unmatched, "order_id"])
+        ctx.flagged["unmatched_return_items"] = items[item_unmatched]
+        returned = items[item_ret].assign(order_id=lambda f: f["order_id"].str.slice(1))
+        returned_qty = returned.groupby(["order_id", "product_id"], observed=True)["quantity"].sum()
+        base = items[~item_ret & ~item_unmatched]
+        key = pd.MultiIndex.from_frame(base[["order_id", "product_id"]])
+        net_qty = base["quantity"] + returned_qty.reindex(key).fillna(0.0).to_numpy()
+        touched = pd.Series(np.asarray(key.isin(returned_qty.index)), index=base.index)
+        new_items = base.assign(quantity=net_qty)
+        new_items = new_items[new_items["quantity"] > 0]
+        log.append(_entry("net_returns", "order_items", items, new_items, changed=touched &
+                          base.index.isin(new_items.index),
+                          note="returned quantities netted against the original lines"))
+        tables = {**tables, "order_items": new_items}
+        remaining = new_items.groupby("order_id", observed=True)["quantity"].sum()
+        left = kept["order_id"].map(remaining).fillna(0.0)
+    else:
+        returned_amount = orders.loc[matched, "amount"].groupby(target).sum()
+        kept["amount"] = kept["amount"] + kept["order_id"].map(returned_amount).fillna(0.0)
+        left = kept["amount"]
+    hit = kept["order_id"].isin(target)
+    if "status" in kept or hit.any():
+        status = kept["status"] if "status" in kept else pd.Series(pd.NA, index=kept.index,
+                                                                   dtype="string")
+        status = status.mask(hit & left.le(0), "cancelled").mask(hit & left.gt(0), "returned")
+        kept["status"] = status.astype("string")
+    log.insert(0, _entry("net_returns", "orders", orders, kept, changed=hit,
+                         keys=orders.loc[unmatched | matched, "order_id"],
+                         note=f"{int(matched.sum())} returns netted against their orders, "
+                              f"{int(unmatched.sum())} without an original flagged"))
+    return {**tables, "orders": kept}, log
+
+
+def recompute_amounts(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntry]]:
+    """Set the amount of every order that has lines to the sum of its remaining lines.
+
+    Each line's ``quantity x unit_price x (1 - discount)`` is rounded to cents and the lines
+    are added (:mod:`crm_analysis.money`); an order whose lines
+    were all removed (e.g. fully cancelled) has amount 0. Orders that never had lines keep
+    their amount.
+    """
+    if "order_items" not in tables or "order_id" not in tables["orders"]:
+        return tables, []
+    orders, items = tables["orders"], tables["order_items"]
+    discount = items["discount"].fillna(0.0) if "discount" in items else 0.0
+    totals = order_totals(items["order_id"], line_value(items["quantity"], items["unit_price"],
+                                                        discount))
+    with_lines = ctx.orders_with_lines if ctx.orders_with_lines is not None else items["order_id"]
+    had_lines = orders["order_id"].isin(with_lines)
+    new_amount = orders["order_id"].map(totals).fillna(0.0).where(had_lines, orders["amount"])
+    changed = (new_amount - orders["amount"]).abs().gt(0.005).fillna(True)
+    new = orders.assign(amount=new_amount.astype("float64"))
+    return {**tables, "orders": new}, [
+        _entry("recompute_amounts", "orders", orders, new, changed=changed,
+               note="amount = sum of the order's product lines")]
+
+
+def spellings(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntry]]:
+    """Give each categorical text value one spelling (see :mod:`crm_analysis.cleaning.spelling`)."""
+    out, log = dict(tables), []
+    for name, columns in VOCABULARY_COLUMNS.items():
+        if name not in tables:
+            continue
+        frame = tables[name]
+        new = frame.copy()
+        changed = pd.Series(False, index=frame.index)
+        for col in (c for c in columns if c in frame):
+            aliases = COUNTRY_ALIASES if col == "country" else None
+            mapping = canonical_spellings(frame[col], aliases=aliases,
+                                          cutoff=ctx.options.spelling_cutoff)
+            if (name, col) in LOWER_CASE_COLUMNS:
+                mapping = {k: v.strip().lower() for k, v in mapping.items()}
+            fixed = frame[col].map(mapping).astype("string")
+            changed |= fixed.ne(frame[col]).fillna(False).astype(bool)
+            new[col] = fixed
+        out[name] = new
+        log.append(_entry("spellings", name, frame, new, changed=changed,
+                          note=f"one spelling per value of {', '.join(columns)}"))
+    return out, log
+
+
+def impossible_ages(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntry]]:
+    """Set ages (and birth dates) outside the plausible range to missing; the customer stays."""
+    if "customers" not in tables:
+        return tables, []
+    frame = tables["customers"]
+    low, high = ctx.options.age_range
+    new = frame.copy()
+    bad = pd.Series(False, index=frame.index)
+    if "age" in frame:
+        wrong = (frame["age"].lt(low) | frame["age"].gt(high)).fillna(False).astype(bool)
+        new.loc[wrong, "age"] = pd.NA
+        bad |= wrong
+    if "birth_date" in frame:
+        years = (ctx.snapshot_date - frame["birth_date"]).dt.days / 365.25
+        wrong = (years.lt(low) | years.gt(high)).fillna(False).astype(bool)
+        new.loc[wrong, "birth_date"] = pd.NaT
+        bad |= wrong
+    return {**tables, "customers": new}, [
+        _entry("impossible_ages", "customers", frame, new, changed=bad,
+               note=f"ages outside {low}..{high} years set to missing")]
+
+
+def orphan_keys(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntry]]:
+    """Remove tickets and contacts of unknown customers or campaigns; count such orders.
+
+    Orders of customers missing from the customers table are kept (the orders table is the
+    record of purchases) and counted.
+    """
+    out, log = dict(tables), []
+    if "customers" in tables:
+        known = tables["customers"]["customer_id"]
+        for name in ("service_tickets", "campaign_contacts"):
+            if name in tables:
+                frame = tables[name]
+                drop = ~frame["customer_id"].isin(known)
+                if name == "campaign_contacts" and "campaigns" in tables:
+                    drop |= ~frame["campaign_id"].isin(tables["campaigns"]["campaign_id"])
+                new = frame[~drop.fillna(True).astype(bool)]
+                out[name] = new
+                log.append(_entry("orphan_keys", name, frame, new,
+                                  note="customer or campaign not in the data"))
+        orders = tables["orders"]
+        unknown = orders["customer_id"].notna() & ~orders["customer_id"].isin(known)
+        log.append(_entry("orphan_keys", "orders", orders, orders, changed=unknown,
+                          note="orders of customers missing from the customers table (kept)"))
+    return out, log
+
+
+Rule = Callable[[Tables, Context], tuple[Tables, list[QualityEntry]]]
+
+RULES: tuple[Rule, ...] = (
+    trim_ids,
+    exact_duplicates,
+    date_formats,
+    key_duplicates,
+    after_snapshot,
+    guest_orders,
+    non_product_lines,
+    invalid_prices,
+    orphan_items,
+    net_returns,
+    recompute_amounts,
+    spellings,
+    impossible_ages,
+    orphan_keys,
+)
+"""The rules in the order they are applied."""
