@@ -5,7 +5,9 @@ from __future__ import annotations
 import pandas as pd
 
 MIN_DAY_SHARE = 0.1
-"""A day belongs to the export while its order count is at least this share of the median day."""
+"""A day belongs to the export while its order count is at least this share of a busy day."""
+BUSY_QUANTILE = 0.9
+"""A busy day: this quantile of the daily order counts (over days with orders)."""
 
 
 def infer_snapshot_date(
@@ -15,8 +17,9 @@ def infer_snapshot_date(
 
     Exports often carry a few timestamps far after the export (typos, test orders, dates in the
     wrong format). They are rare per day, while the real data fill every day, so the snapshot is
-    the last day whose order count reaches ``MIN_DAY_SHARE`` of the median daily count (over days
-    with orders), and never later than ``today``.
+    the last day whose order count reaches ``MIN_DAY_SHARE`` of a busy day's (the
+    ``BUSY_QUANTILE`` of daily counts over days with orders; a high quantile, because a young
+    business starts slowly), and never later than ``today``.
 
     Parameters
     ----------
@@ -37,7 +40,7 @@ def infer_snapshot_date(
     per_day = days[days <= today].value_counts().sort_index()
     if per_day.empty:
         raise ValueError(f"every order date lies after today ({today.date()})")
-    busy = per_day[per_day >= MIN_DAY_SHARE * per_day.median()]
+    busy = per_day[per_day >= MIN_DAY_SHARE * per_day.quantile(BUSY_QUANTILE)]
     return busy.index[-1]
 
 
