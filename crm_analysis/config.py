@@ -16,6 +16,9 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
+PLACEHOLDER_FILES = frozenset({"README.md", ".gitkeep"})
+"""Files that keep an empty data folder in git; a folder holding only these counts as empty."""
+
 DEFAULT_SEED = 20240101
 """Seed of the default synthetic data set."""
 

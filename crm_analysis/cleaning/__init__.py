@@ -9,6 +9,13 @@ from crm_analysis.cleaning.log import QualityEntry, log_frame
 from crm_analysis.cleaning.pipeline import CleaningResult, clean
 from crm_analysis.cleaning.rules import RULES, CleaningOptions
 from crm_analysis.cleaning.snapshot import infer_snapshot_date
+from crm_analysis.cleaning.summary import (
+    inventory,
+    key_findings,
+    log_table,
+    monthly_orders,
+    rule_chart_data,
+)
 
 __all__ = [
     "RULES",
@@ -17,5 +24,10 @@ __all__ = [
     "QualityEntry",
     "clean",
     "infer_snapshot_date",
+    "inventory",
+    "key_findings",
     "log_frame",
+    "log_table",
+    "monthly_orders",
+    "rule_chart_data",
 ]

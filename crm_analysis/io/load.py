@@ -39,6 +39,9 @@ from crm_analysis.io.sources import (
 from crm_analysis.money import line_value, order_totals
 from crm_analysis.schema import SCHEMAS, TABLES, key_conflicts
 
+FOLDER_MAPPING = "mapping.yaml"
+"""A folder of exports may carry its mapping under this name; ``load_raw`` then uses it."""
+
 MappingLike = str | os.PathLike[str] | AbcMapping[str, Any] | Mapping | None
 
 
@@ -306,6 +309,7 @@ def load_raw(
     mapping : None, str, path, dict or Mapping
         How source names map onto the contract: a shipped mapping name (``"synthetic"``,
         ``"retail_invoice_lines"``), a YAML path, or a dict (see ``docs/data_contract.md``).
+        ``None``: the folder's own ``mapping.yaml`` if it has one, else the contract's names.
     tables : iterable of str, optional
         Load only these contract tables (``orders`` is always loaded).
 
@@ -320,6 +324,8 @@ def load_raw(
     DataContractError
         Every problem found, each naming the source, table, column and up to five example rows.
     """
+    if mapping is None and not is_sql_source(source) and (Path(source) / FOLDER_MAPPING).is_file():
+        mapping = Path(source) / FOLDER_MAPPING
     mapping = load_mapping(mapping)
     wanted = None if tables is None else {"orders", *tables}
     if wanted is not None and (unknown := sorted(wanted - set(TABLES))):

@@ -6,6 +6,7 @@ folder first and is renamed into place (``crm_analysis.atomic``).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -65,3 +66,20 @@ def read_table(name: str, directory: str | os.PathLike[str]) -> pd.DataFrame:
             f"no processed table {name!r} at {path} (present: {', '.join(present) or 'none'})"
         )
     return pd.read_parquet(path, engine="pyarrow")
+
+
+def write_json(data: dict, name: str, directory: str | os.PathLike[str]) -> Path:
+    """Write ``data`` to ``<directory>/<name>.json`` atomically (sorted keys, UTF-8)."""
+    path = table_path(name, directory).with_suffix(".json")
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n",
+                       encoding="utf-8")
+    return path
+
+
+def read_json(name: str, directory: str | os.PathLike[str]) -> dict:
+    """Read ``<directory>/<name>.json`` written by :func:`write_json`."""
+    path = table_path(name, directory).with_suffix(".json")
+    if not path.is_file():
+        raise FileNotFoundError(f"no {name}.json in {directory}: run the notebook that writes it")
+    return json.loads(path.read_text(encoding="utf-8"))

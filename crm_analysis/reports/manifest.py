@@ -9,6 +9,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from crm_analysis.config import PLACEHOLDER_FILES
+
 VERSIONED = {
     "pandas": "pandas",
     "numpy": "numpy",
@@ -25,14 +27,17 @@ _CHUNK = 1 << 20
 
 
 def data_files(raw_dir: Path) -> list[Path]:
-    """Files under ``raw_dir`` (recursive), hidden files and folders left out, sorted."""
+    """Files under ``raw_dir`` (recursive), sorted; hidden files and folders and the
+    placeholder files that keep an empty folder in git (``README.md``) are left out."""
     raw_dir = Path(raw_dir)
     if not raw_dir.is_dir():
         return []
     return sorted(
         p
         for p in raw_dir.rglob("*")
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(raw_dir).parts)
+        if p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(raw_dir).parts)
+        and p.relative_to(raw_dir).as_posix() not in PLACEHOLDER_FILES
     )
 
 

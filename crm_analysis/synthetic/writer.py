@@ -3,6 +3,7 @@
 Layout of ``out_dir``::
 
     <table>.csv | <table>.parquet        the raw export (7 tables)
+    mapping.yaml                         how to read it (``base: synthetic``: the date formats)
     _truth/config.json                   the SyntheticConfig that produced it
     _truth/<name>.parquet                truth tables: customers, orders, uplift, dirt_log
     _truth/clean/<table>.parquet         the clean tables (what cleaning should produce)
@@ -27,11 +28,10 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from crm_analysis.atomic import atomic_dir
+from crm_analysis.config import PLACEHOLDER_FILES
 from crm_analysis.synthetic.generator import SyntheticData
 
 _SECONDS_PER_DAY = 86_400
-PLACEHOLDERS = frozenset({"README.md", ".gitkeep"})
-"""Files that keep an empty data folder in git; they do not make it non-empty and are kept."""
 
 
 def _second_of_day_strings() -> pa.Array:
@@ -116,9 +116,9 @@ def write_dataset(
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"fmt must be 'csv' or 'parquet', got {fmt!r}")
     out = Path(out_dir)
-    kept = [p for p in out.iterdir() if p.name in PLACEHOLDERS] if out.is_dir() else []
+    kept = [p for p in out.iterdir() if p.name in PLACEHOLDER_FILES] if out.is_dir() else []
     if out.exists() and not overwrite and (
-        not out.is_dir() or any(p.name not in PLACEHOLDERS for p in out.iterdir())
+        not out.is_dir() or any(p.name not in PLACEHOLDER_FILES for p in out.iterdir())
     ):
         raise FileExistsError(f"{out} is not empty; pass overwrite=True to replace it")
     with atomic_dir(out, overwrite=True) as tmp:
@@ -126,6 +126,11 @@ def write_dataset(
             shutil.copy2(placeholder, tmp / placeholder.name)
         for name, frame in data.tables.items():
             _write(frame, tmp / f"{name}.{fmt}", fmt)
+        (tmp / "mapping.yaml").write_text(
+            "# How to read this export (crm_analysis.io.load_raw uses it automatically).\n"
+            "base: synthetic\n",
+            encoding="utf-8",
+        )
         truth = tmp / "_truth"
         (truth / "clean").mkdir(parents=True)
         for name, frame in data.truth.items():

@@ -1,0 +1,120 @@
+"""What the cleaning notebook shows: the inventory of tables, the log in words, the findings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+from crm_analysis.cleaning.pipeline import CleaningResult
+from crm_analysis.schema import TABLES
+
+ENABLES = {
+    "orders": "every analysis: demand over time, RFM, customer value, churn, potential",
+    "order_items": "product and category demand, baskets, returns by product",
+    "customers": "segments by region, channel and age; cohorts by signup",
+    "products": "category demand and preferences",
+    "service_tickets": "service analysis and service features for churn",
+    "campaigns": "campaign costs and funnels",
+    "campaign_contacts": "A/B tests, uplift and targeting",
+}
+"""What each contract table switches on."""
+
+RULE_TITLES = {
+    "trim_ids": "Whitespace around ids",
+    "exact_duplicates": "Rows exported twice",
+    "date_formats": "Dates in another format",
+    "key_duplicates": "Repeated keys",
+    "after_snapshot": "After the snapshot date",
+    "guest_orders": "Orders without customer id (kept)",
+    "non_product_lines": "Postage, fees, adjustments",
+    "invalid_prices": "Zero or negative prices",
+    "orphan_items": "Lines without order or product",
+    "net_returns": "Returns netted / flagged",
+    "recompute_amounts": "Order amounts recomputed",
+    "spellings": "Spellings unified",
+    "impossible_ages": "Impossible ages blanked",
+    "orphan_keys": "Unknown customers or campaigns",
+}
+
+
+def inventory(raw: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """One row per contract table: present or not, rows, columns, what it enables."""
+    rows = []
+    for name in TABLES:
+        present = name in raw
+        rows.append({
+            "table": name,
+            "present": "yes" if present else "no",
+            "rows": len(raw[name]) if present else 0,
+            "columns": len(raw[name].columns) if present else 0,
+            "enables": ENABLES.get(name, ""),
+        })
+    return pd.DataFrame(rows)
+
+
+def log_table(result: CleaningResult) -> pd.DataFrame:
+    """The rules that removed or changed rows, with readable titles (for the report)."""
+    log = result.log
+    log = log[(log["rows_removed"] > 0) | (log["rows_changed"] > 0)].copy()
+    log.insert(0, "what", log["rule"].map(RULE_TITLES).fillna(log["rule"]))
+    return log[["what", "table", "rows_in", "rows_removed", "rows_changed", "examples"]]
+
+
+def rule_chart_data(result: CleaningResult) -> pd.DataFrame:
+    """Long table for a bar chart: per rule and table, rows removed and rows changed."""
+    log = log_table(result)
+    log["label"] = log["what"] + " (" + log["table"] + ")"
+    long = log.melt(id_vars="label", value_vars=["rows_removed", "rows_changed"],
+                    var_name="effect", value_name="rows")
+    long["effect"] = long["effect"].map({"rows_removed": "removed", "rows_changed": "changed"})
+    return long[long["rows"] > 0]
+
+
+def monthly_orders(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """Orders and revenue per calendar month, before and after cleaning (long format)."""
+    parts = []
+    for stage, frame in (("before", before), ("after", after)):
+        month = frame["order_date"].dt.to_period("M").dt.to_timestamp()
+        agg = frame.groupby(month).agg(orders=("order_date", "size"), revenue=("amount", "sum"))
+        parts.append(agg.rename_axis("month").reset_index().assign(stage=stage))
+    return pd.concat(parts, ignore_index=True)
+
+
+def key_findings(raw: Mapping[str, pd.DataFrame], result: CleaningResult) -> list[str]:
+    """Sentences for the top of the report, written from the numbers."""
+    log = result.log.set_index(["rule", "table"])
+    orders_in = len(raw["orders"])
+    orders_out = len(result.tables["orders"])
+
+    def count(rule: str, table: str, column: str) -> int:
+        return int(log[column].get((rule, table), 0))
+
+    out = [
+        f"The data is analysed as of **{result.snapshot_date:%d %B %Y}**; "
+        f"{orders_out:,} of {orders_in:,} order rows remain after cleaning "
+        f"({(orders_in - orders_out) / max(orders_in, 1):.1%} removed or merged).",
+    ]
+    missing = [name for name in TABLES if name not in raw]
+    if missing:
+        out.append(f"Tables not supplied: {', '.join(missing)}; the analyses they enable are "
+                   "skipped in later reports.")
+    dup = count("exact_duplicates", "orders", "rows_removed")
+    if dup:
+        out.append(f"{dup:,} order rows were exported twice and counted once.")
+    guests = count("guest_orders", "orders", "rows_changed")
+    if guests:
+        out.append(f"{guests:,} orders ({guests / max(orders_out, 1):.1%}) have no customer id: "
+                   "they count for demand, not for customer value or churn.")
+    unmatched = len(result.flagged.get("unmatched_returns", ()))
+    netted = count("net_returns", "orders", "rows_changed")
+    if netted or unmatched:
+        out.append(f"{netted:,} orders had returns or cancellations netted against them; "
+                   f"{unmatched:,} returns without their original order are set aside for review.")
+    late = count("after_snapshot", "orders", "rows_removed")
+    if late:
+        out.append(f"{late:,} orders dated after the snapshot were left out.")
+    fixed = sum(count("spellings", t, "rows_changed") for t in ("customers", "products"))
+    if fixed:
+        out.append(f"{fixed:,} category or country spellings were unified.")
+    return out

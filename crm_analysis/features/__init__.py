@@ -1,0 +1,8 @@
+"""Customer-level features computed from the transaction log as of a cutoff (no look-ahead).
+
+This is the only room that scans transactions; the analysis modules work on its summaries.
+"""
+
+from crm_analysis.features.rfm import calibration_holdout, rfm_summary
+
+__all__ = ["calibration_holdout", "rfm_summary"]

@@ -1,0 +1,138 @@
+"""Common estimator shell of the transaction (purchase-count) models: settings, ``fit``, results."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from crm_analysis.value._fitting import (
+    CompressedRFM,
+    MLEResult,
+    Objective,
+    columns_or_arrays,
+    fit_mle,
+    validate_rfm,
+)
+
+
+class NotFittedError(RuntimeError):
+    """A prediction was asked of a model that has not been fitted."""
+
+
+class TransactionModel(ABC):
+    """Base of :class:`~crm_analysis.value.BetaGeo` and :class:`~crm_analysis.value.ParetoNBD`.
+
+    Parameters
+    ----------
+    penalizer_coef : float, default 0.0
+        L2 penalty on the natural parameters added to the mean negative log-likelihood per
+        customer (the lifetimes convention). 0 gives the plain maximum-likelihood estimate.
+    n_starts : int, default 4
+        Maximum number of optimiser starts; fitting stops once two starts agree.
+    random_state : int or None, default 0
+        Seed for the extra starting points (fits are deterministic for an int).
+    tol : float, default 1e-6
+        Largest accepted gradient (max-abs, per customer, log-parameter space) at the optimum.
+    """
+
+    param_names: tuple[str, ...] = ()
+    model_name: str = ""
+    _hessian_step: float = 1e-5
+    _analytic_hessian: bool = False
+
+    def __init__(
+        self,
+        penalizer_coef: float = 0.0,
+        n_starts: int = 4,
+        random_state: int | None = 0,
+        tol: float = 1e-6,
+    ) -> None:
+        self.penalizer_coef = penalizer_coef
+        self.n_starts = n_starts
+        self.random_state = random_state
+        self.tol = tol
+
+    # -- to be provided by each model ----------------------------------------------------------
+    @abstractmethod
+    def _objective(self, data: CompressedRFM) -> Objective:
+        """``(z, hessian=False) -> (f, g[, H])``, see :data:`~._fitting.Objective`."""
+
+    @abstractmethod
+    def _start(self, data: CompressedRFM) -> np.ndarray:
+        """First starting point (log parameters), scaled to the data's time unit."""
+
+    # -- fitting -------------------------------------------------------------------------------
+    def fit(
+        self,
+        summary: pd.DataFrame | None = None,
+        *,
+        frequency: Sequence[float] | np.ndarray | None = None,
+        recency: Sequence[float] | np.ndarray | None = None,
+        T: Sequence[float] | np.ndarray | None = None,
+        weights: Sequence[float] | np.ndarray | None = None,
+    ) -> TransactionModel:
+        """Fit by maximum likelihood.
+
+        Parameters
+        ----------
+        summary : DataFrame, optional
+            One row per customer with ``frequency`` (repeat purchase periods), ``recency`` and
+            ``T`` (time units of your choice, e.g. weeks), as from
+            :func:`crm_analysis.features.rfm_summary`.
+        frequency, recency, T : array-like, optional
+            The same columns as arrays, when no ``summary`` is given.
+        weights : array-like, optional
+            Number of customers each row stands for (default 1 each).
+
+        Returns
+        -------
+        self
+        """
+        if self.penalizer_coef < 0:
+            raise ValueError("penalizer_coef must be >= 0")
+        if self.n_starts < 1:
+            raise ValueError("n_starts must be >= 1")
+        x, t_x, age = columns_or_arrays(
+            summary, ("frequency", "recency", "T"),
+            {"frequency": frequency, "recency": recency, "T": T},
+        )
+        validate_rfm(x, t_x, age)
+        t_x = np.minimum(t_x, age)  # absorb rounding within the validation tolerance
+        data = CompressedRFM.from_arrays(
+            x, t_x, age, None if weights is None else np.asarray(weights))
+        result = fit_mle(
+            self._objective(data), self.param_names, self._start(data),
+            n_customers=data.n_customers, penalizer_coef=self.penalizer_coef,
+            n_starts=self.n_starts, random_state=self.random_state, tol=self.tol,
+            model=self.model_name, hessian_step=self._hessian_step,
+            analytic_hessian=self._analytic_hessian,
+        )
+        self._set_result(result, data)
+        return self
+
+    def _set_result(self, result: MLEResult, data: CompressedRFM) -> None:
+        self.params_ = result.params
+        self.log_likelihood_ = result.log_likelihood
+        self.standard_errors_ = result.standard_errors
+        self.confidence_intervals_ = result.confidence_intervals
+        self.n_customers_ = round(data.n_customers)
+        self.n_unique_histories_ = len(data.x)
+        self.converged_ = result.converged
+        self.n_starts_run_ = result.n_starts_run
+        self.gradient_norm_ = result.gradient_norm
+
+    def _fitted_params(self) -> tuple[float, ...]:
+        if not hasattr(self, "params_"):
+            raise NotFittedError(
+                f"{type(self).__name__} is not fitted yet: call fit(summary) first")
+        return tuple(self.params_[n] for n in self.param_names)
+
+    def __repr__(self) -> str:
+        if hasattr(self, "params_"):
+            fitted = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
+            return f"{type(self).__name__}({fitted}; fitted on {self.n_customers_} customers)"
+        return (f"{type(self).__name__}(penalizer_coef={self.penalizer_coef}, "
+                f"n_starts={self.n_starts}, random_state={self.random_state}, tol={self.tol})")
