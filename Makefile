@@ -33,11 +33,12 @@ reports: setup data ## run every notebook with papermill and write HTML reports 
 	$(BIN)/crm-analysis report
 
 test: setup ## lint, then unit, property, notebook and end-to-end tests
-	$(BIN)/ruff check crm_analysis tests benchmarks
+	$(BIN)/ruff check crm_analysis tests benchmarks notebooks
 	$(BIN)/pytest
+	$(BIN)/pytest --nbval-lax notebooks/
 
 lint: setup ## ruff only
-	$(BIN)/ruff check crm_analysis tests benchmarks
+	$(BIN)/ruff check crm_analysis tests benchmarks notebooks
 
 lab: setup ## JupyterLab on notebooks/ with the package importable and autoreload on
 	IPYTHONDIR=$(CURDIR)/config/ipython $(BIN)/jupyter lab --notebook-dir=notebooks
