@@ -1,4 +1,4 @@
-"""The ``crm-analysis`` command.
+"""crm-analysis: CRM analytics from raw exports to stakeholder reports.
 
 Subcommands
 -----------
@@ -59,7 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
     from crm_analysis.synthetic import SyntheticConfig
 
     defaults = SyntheticConfig()
-    parser = argparse.ArgumentParser(prog="crm-analysis", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="crm-analysis",
+        description=__doc__.split("\n\n")[0],
+        epilog="Run `crm-analysis COMMAND --help` for a command's options.",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -1,7 +1,8 @@
 """The ``crm-analysis report`` command (wired into :mod:`crm_analysis.cli`).
 
 Exit codes: 0 every notebook ran, 1 a notebook failed, 2 bad input or configuration (unknown
-parameter or notebook, dependency cycle, bad data root, run id locked or already existing),
+parameter or notebook, dependency cycle, bad data root, run id locked or already existing, raw
+data that breaks the data contract: the run is written, the failed page says what is wrong),
 130 interrupted (Ctrl-C / SIGTERM; nothing is left behind).
 """
 
@@ -22,7 +23,8 @@ exit codes:
   0    every notebook ran without error
   1    a notebook failed (notebooks that require it are skipped, the others run)
   2    bad input or configuration: unknown parameter or notebook, dependency cycle,
-       bad data root, run id in use by another run, or run id exists (use --force)
+       bad data root, run id in use by another run, run id exists (use --force), or
+       raw data that breaks the data contract (the failed page names file, column, rows)
   130  interrupted (Ctrl-C or SIGTERM); no run folder is left behind
 
 examples:

@@ -69,6 +69,10 @@ DEFAULT_CONFIG = config.PROJECT_ROOT / "config" / "reports.yaml"
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
+BAD_INPUT_ERRORS = frozenset({"DataContractError"})
+"""Exceptions that mean the data, not the code, is wrong: the run exits 2 (bad input)."""
+
+
 @dataclass
 class NotebookResult:
     """Outcome of one notebook of a run.
@@ -369,7 +373,8 @@ def run_reports(
     Returns
     -------
     RunResult
-        With ``exit_code`` 0 (all ok) or 1 (a notebook failed).
+        With ``exit_code`` 0 (all ok), 1 (a notebook failed) or 2 (a notebook stopped on bad
+        input data: ``DataContractError``).
 
     Raises
     ------
@@ -517,13 +522,14 @@ def _run(
 
     notebooks = [results[spec.name] for spec in ordered]
     ok = all(nb.status == "ok" for nb in notebooks)
+    bad_input = any(nb.error and nb.error["type"] in BAD_INPUT_ERRORS for nb in notebooks)
     finished = utc_now()
     manifest = {
         "run_id": run_id,
         "started": started.isoformat(),
         "finished": finished.isoformat(),
         "status": "ok" if ok else "failed",
-        "exit_code": 0 if ok else 1,
+        "exit_code": 0 if ok else (2 if bad_input else 1),
         "notebooks_dir": str(nb_dir),
         "data_dir": str(root),
         "data": {"raw_dir": str(root / "raw"), **fingerprint},
