@@ -44,13 +44,17 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from crm_analysis.io import load_raw
+    from crm_analysis.io import load_raw, validate_raw
 
     raw = load_raw(args.source, mapping=args.mapping)
     for name in raw.tables:
         frame = raw[name]
         print(f"{name:<18} {len(frame):>12,} rows  {len(frame.columns):>3} columns")
-    print(f"{args.source}: conforms to the data contract")
+    warnings = [f for f in validate_raw(raw) if f.level == "warning"]
+    for finding in warnings:
+        print(f"  {finding}")
+    what = f"; {len(warnings)} kinds of dirt for the cleaning step" if warnings else ""
+    print(f"{raw.source}: conforms to the data contract{what}")
     return EXIT_OK
 
 
