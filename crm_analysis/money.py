@@ -32,4 +32,4 @@ def order_totals(order_ids: pd.Series, line_values: pd.Series) -> pd.Series:
     """
     cents = pd.Series(np.rint(np.asarray(line_values, dtype="float64") * 100.0),
                       index=order_ids.index)
-    return cents.groupby(order_ids.to_numpy(), sort=False).sum(min_count=1) / 100.0
+    return cents.groupby(order_ids, sort=False).sum(min_count=1) / 100.0

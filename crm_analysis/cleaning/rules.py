@@ -36,6 +36,7 @@ import pandas as pd
 
 from crm_analysis.cleaning.log import QualityEntry, examples_of
 from crm_analysis.cleaning.spelling import COUNTRY_ALIASES, canonical_spellings
+from crm_analysis.keys import isin
 from crm_analysis.money import line_value, order_totals
 from crm_analysis.schema import TABLES
 
@@ -229,7 +230,7 @@ def after_snapshot(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEn
         gone = tables["orders"].index.difference(out["orders"].index)
         gone_ids = tables["orders"].loc[gone, "order_id"] if "order_id" in tables["orders"] else []
         items = tables["order_items"]
-        new = items[~items["order_id"].isin(gone_ids)]
+        new = items[~isin(items["order_id"], gone_ids)]
         out["order_items"] = new
         log.append(_entry("after_snapshot", "order_items", items, new,
                           note="lines of orders after the snapshot"))
@@ -277,9 +278,9 @@ def orphan_items(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntr
     if "order_items" not in tables or "order_id" not in tables["orders"]:
         return tables, []
     items = tables["order_items"]
-    drop = ~items["order_id"].isin(tables["orders"]["order_id"])
+    drop = ~isin(items["order_id"], tables["orders"]["order_id"])
     if "products" in tables:
-        drop |= ~items["product_id"].isin(tables["products"]["product_id"])
+        drop |= ~isin(items["product_id"], tables["products"]["product_id"])
     return _item_filter(tables, "orphan_items", drop.fillna(True).astype(bool),
                         "order or product not in the data")
 
@@ -307,7 +308,7 @@ def net_returns(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntry
         return tables, []
     is_ret = _is_return(orders)
     original = orders["order_id"].str.slice(1)
-    matched = is_ret & original.isin(orders.loc[~is_ret, "order_id"])
+    matched = is_ret & isin(original, orders.loc[~is_ret, "order_id"])
     unmatched = is_ret & ~matched
     ctx.flagged["unmatched_returns"] = orders[unmatched]
     kept = orders[~is_ret].copy()
@@ -316,8 +317,8 @@ def net_returns(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntry
     log = []
     if "order_items" in tables:
         items = tables["order_items"]
-        item_ret = items["order_id"].isin(ret_ids)
-        item_unmatched = items["order_id"].isin(orders.loc[unmatched, "order_id"])
+        item_ret = isin(items["order_id"], ret_ids)
+        item_unmatched = isin(items["order_id"], orders.loc[unmatched, "order_id"])
         ctx.flagged["unmatched_return_items"] = items[item_unmatched]
         returned = items[item_ret].assign(order_id=lambda f: f["order_id"].str.slice(1))
         returned_qty = returned.groupby(["order_id", "product_id"], observed=True)["quantity"].sum()
@@ -337,7 +338,7 @@ def net_returns(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntry
         returned_amount = orders.loc[matched, "amount"].groupby(target).sum()
         kept["amount"] = kept["amount"] + kept["order_id"].map(returned_amount).fillna(0.0)
         left = kept["amount"]
-    hit = kept["order_id"].isin(target)
+    hit = isin(kept["order_id"], target)
     if "status" in kept or hit.any():
         status = kept["status"] if "status" in kept else pd.Series(pd.NA, index=kept.index,
                                                                    dtype="string")
@@ -365,7 +366,7 @@ def recompute_amounts(tables: Tables, ctx: Context) -> tuple[Tables, list[Qualit
     totals = order_totals(items["order_id"], line_value(items["quantity"], items["unit_price"],
                                                         discount))
     with_lines = ctx.orders_with_lines if ctx.orders_with_lines is not None else items["order_id"]
-    had_lines = orders["order_id"].isin(with_lines)
+    had_lines = isin(orders["order_id"], with_lines)
     new_amount = orders["order_id"].map(totals).fillna(0.0).where(had_lines, orders["amount"])
     changed = (new_amount - orders["amount"]).abs().gt(0.005).fillna(True)
     new = orders.assign(amount=new_amount.astype("float64"))
@@ -432,15 +433,15 @@ def orphan_keys(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntry
         for name in ("service_tickets", "campaign_contacts"):
             if name in tables:
                 frame = tables[name]
-                drop = ~frame["customer_id"].isin(known)
+                drop = ~isin(frame["customer_id"], known)
                 if name == "campaign_contacts" and "campaigns" in tables:
-                    drop |= ~frame["campaign_id"].isin(tables["campaigns"]["campaign_id"])
+                    drop |= ~isin(frame["campaign_id"], tables["campaigns"]["campaign_id"])
                 new = frame[~drop.fillna(True).astype(bool)]
                 out[name] = new
                 log.append(_entry("orphan_keys", name, frame, new,
                                   note="customer or campaign not in the data"))
         orders = tables["orders"]
-        unknown = orders["customer_id"].notna() & ~orders["customer_id"].isin(known)
+        unknown = orders["customer_id"].notna() & ~isin(orders["customer_id"], known)
         log.append(_entry("orphan_keys", "orders", orders, orders, changed=unknown,
                           note="orders of customers missing from the customers table (kept)"))
     return out, log
