@@ -1,4 +1,4 @@
-"""Shared fixtures; the PostgreSQL one starts a throw-away server (initdb + pg_ctl) per session.
+"""Shared fixtures and settings; the PostgreSQL fixture starts a throw-away server per session.
 
 initdb and postgres refuse to run as root. When the tests run as root, the server runs as the
 unprivileged ``postgres`` user (or ``nobody``) through ``runuser -u <user> --``, in a temporary
@@ -22,6 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# CI replays the same examples every run (a red CI is then reproducible); locally hypothesis
+# explores new ones each time.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI") == "true":
+    settings.load_profile("ci")
 
 PG_USER = "crm"
 PG_PASSWORD = "s3cret-test-password"
