@@ -75,3 +75,104 @@ def time_series(frame: pd.DataFrame, *, x: str, y: str, title: str, ylabel: str,
 def share(value: float) -> str:
     """A share as text for findings: 0.0312 -> '3.1%'."""
     return "n/a" if value is None or not np.isfinite(value) else f"{value:.1%}"
+
+
+# -- customer value (notebook 03) ------------------------------------------------------------
+def lorenz(curve: pd.DataFrame, *, gini: float | None = None,
+           title: str = "Lorenz curve of revenue across customers") -> Figure:
+    """Lorenz curve (``customer_share``, ``revenue_share`` from ``value.lorenz_curve``).
+
+    The diagonal is perfect equality; the further the curve sags below it, the more revenue
+    comes from few customers. The Gini coefficient, if given, is shown in the legend.
+    """
+    fig, ax = plt.subplots(figsize=(5.5, 5.0))
+    label = "customers" if gini is None else f"customers (Gini {gini:.2f})"
+    ax.plot(curve["customer_share"], curve["revenue_share"], label=label)
+    ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfect equality")
+    ax.set(title=title, xlabel="share of customers (smallest spenders first)",
+           ylabel="cumulative share of revenue", xlim=(0, 1), ylim=(0, 1))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.legend(loc="upper left")
+    return fig
+
+
+def segment_bars(summary: pd.DataFrame, *, title: str = "RFM segments: customers and revenue"
+                 ) -> Figure:
+    """Share of customers and share of revenue per segment (``value.segment_summary``)."""
+    long = summary.melt(id_vars="segment", value_vars=["customer_share", "revenue_share"],
+                        var_name="measure", value_name="share")
+    long["measure"] = long["measure"].map({"customer_share": "share of customers",
+                                           "revenue_share": "share of revenue"})
+    fig, ax = plt.subplots(figsize=(FIGSIZE[0], 0.45 * summary["segment"].nunique() + 1.2))
+    sns.barplot(data=long, x="share", y="segment", hue="measure", ax=ax, orient="h")
+    ax.set(title=title, xlabel="share", ylabel="")
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.legend(title="", loc="lower right")
+    return fig
+
+
+def predicted_vs_actual(frame: pd.DataFrame, *, x: str, columns: list[str], title: str,
+                        xlabel: str, ylabel: str, bars: bool = False) -> Figure:
+    """Actual and model values side by side over categories (holdout and histogram checks).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        One row per category in ``x``; ``columns`` are the series (e.g. actual, BG/NBD).
+    bars : bool, default False
+        Grouped bars (counts, e.g. the period-transactions histogram) instead of lines.
+    """
+    long = frame.melt(id_vars=x, value_vars=columns, var_name="series", value_name="value")
+    long[x] = long[x].astype(str)
+    fig, ax = plt.subplots(figsize=FIGSIZE)
+    if bars:
+        sns.barplot(data=long, x=x, y="value", hue="series", ax=ax)
+    else:
+        sns.lineplot(data=long, x=x, y="value", hue="series", style="series", markers=True,
+                     dashes=False, ax=ax, sort=False)
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    if bars:
+        thousands(ax.yaxis)
+    ax.legend(title="")
+    return fig
+
+
+def tracking_plot(frame: pd.DataFrame, *, calibration_end: object, cumulative: bool = False,
+                  title: str | None = None) -> Figure:
+    """Weekly (or cumulative) repeat purchases, actual vs expected (``value.tracking``).
+
+    A dashed vertical line marks the end of the calibration period; to its right the model
+    predicts weeks it has not seen.
+    """
+    cols = (["actual_cumulative", "expected_cumulative"] if cumulative
+            else ["actual", "expected"])
+    fig, ax = plt.subplots(figsize=FIGSIZE)
+    ax.plot(frame["week_end"], frame[cols[0]], label="actual")
+    ax.plot(frame["week_end"], frame[cols[1]], label="expected (model)", linestyle="--")
+    ax.axvline(pd.Timestamp(calibration_end), color="grey", linestyle=":",
+               label="end of calibration")
+    kind = "Cumulative" if cumulative else "Weekly"
+    ax.set(title=title or f"{kind} repeat purchases: actual vs expected", xlabel="",
+           ylabel="repeat purchases" + (" (cumulative)" if cumulative else " per week"))
+    thousands(ax.yaxis)
+    ax.legend(title="")
+    fig.autofmt_xdate()
+    return fig
+
+
+def clv_histogram(clv: pd.Series, *, title: str = "Customer lifetime value, next 12 months",
+                  xlabel: str = "CLV (present value, currency)", clip_quantile: float = 0.99
+                  ) -> Figure:
+    """Histogram of CLV per customer; values above ``clip_quantile`` are left off the axis
+    (their number is stated in the title) so the bulk of customers stays readable."""
+    values = clv.astype("float64").dropna()
+    upper = float(values.quantile(clip_quantile)) if len(values) else 0.0
+    shown = values[values <= upper]
+    fig, ax = plt.subplots(figsize=FIGSIZE)
+    sns.histplot(x=shown, bins=60, ax=ax)
+    hidden = len(values) - len(shown)
+    suffix = f" ({hidden:,} customers above {upper:,.0f} not shown)" if hidden else ""
+    ax.set(title=title + suffix, xlabel=xlabel, ylabel="customers")
+    thousands(ax.yaxis)
+    return fig

@@ -6,11 +6,12 @@ the export date. Never a loop over customers or rows.
 
 Per customer: the first purchase is at signup (no dropout there, BG/NBD convention). Inter-
 purchase gaps are exponential with rate ``lambda`` in *operational time* (cumulative seasonal
-intensity, days), mapped back to a calendar day with ``searchsorted`` on the daily grid and
-given a minute of the day from the daytime profile. After each repeat purchase the customer
-drops out with probability ``p``, multiplied by ``complaint_dropout_factor`` (and
-``complaint_slow_factor`` when slow or unresolved) if that purchase was followed by a complaint
-ticket opened before the export date, capped at 1.
+intensity, days), mapped back to a calendar day with ``searchsorted`` on the daily grid; the
+position within that day's intensity becomes a minute of the day through the daytime profile
+(monotone, so a customer's purchases keep their order and never share a minute by artefact).
+After each repeat purchase the customer drops out with probability ``p``, multiplied by
+``complaint_dropout_factor`` (and ``complaint_slow_factor`` when slow or unresolved) if that
+purchase was followed by a complaint ticket opened before the export date, capped at 1.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from crm_analysis.synthetic.service import COMPLAINT, TicketCore, draw_ticket_co
 from crm_analysis.synthetic.timegrid import (
     MINUTES_PER_DAY,
     cumulative_intensity,
-    draw_minute_of_day,
+    fraction_of_day_at,
+    minute_of_day_at,
     seasonal_profile,
 )
 
@@ -58,7 +60,7 @@ def simulate_purchases(
     active = np.arange(n, dtype=np.int64)
     minute = pop.signup_minute.astype(np.int64)
     day0 = minute // MINUTES_PER_DAY
-    op = cum[day0] + profile[day0] * (minute % MINUTES_PER_DAY) / MINUTES_PER_DAY
+    op = cum[day0] + profile[day0] * fraction_of_day_at(minute % MINUTES_PER_DAY)
 
     parts: dict[str, list[np.ndarray]] = {
         k: [] for k in ("customer", "minute", "index", "complaint", "p_eff", "dropped")
@@ -75,8 +77,8 @@ def simulate_purchases(
             if not active.size:
                 break
             day = np.minimum(np.searchsorted(cum, new_op, side="right") - 1, cfg.n_days - 1)
-            minute = day * MINUTES_PER_DAY + draw_minute_of_day(rng, active.size)
-            minute = np.maximum(minute, prev)
+            within = (new_op - cum[day]) / profile[day]
+            minute = np.maximum(day * MINUTES_PER_DAY + minute_of_day_at(within), prev)
             op = new_op
         tickets = draw_ticket_core(cfg, rng, minute, end_minute, offset=n_done)
         ticket_parts.append(tickets)

@@ -53,6 +53,29 @@ def draw_minute_of_day(rng: np.random.Generator, n: int) -> np.ndarray:
     return hours.astype(np.int64) * 60 + rng.integers(0, 60, size=n)
 
 
+_HOUR_CDF = np.concatenate([[0.0], np.cumsum(HOUR_PROFILE) / HOUR_PROFILE.sum()])
+
+
+def minute_of_day_at(fraction: np.ndarray) -> np.ndarray:
+    """Minute of the day (0..1439) at a position ``fraction`` in [0, 1) of the day's purchases.
+
+    The inverse of the daytime distribution :data:`HOUR_PROFILE` (uniform within an hour): a
+    uniform ``fraction`` gives minutes distributed like :func:`draw_minute_of_day`, and a larger
+    fraction never gives an earlier minute, so events keep their order within a day.
+    """
+    u = np.clip(np.asarray(fraction, dtype=float), 0.0, np.nextafter(1.0, 0.0))
+    hour = np.searchsorted(_HOUR_CDF, u, side="right") - 1
+    within = (u - _HOUR_CDF[hour]) / (_HOUR_CDF[hour + 1] - _HOUR_CDF[hour])
+    return (hour * 60 + np.floor(within * 60)).astype(np.int64)
+
+
+def fraction_of_day_at(minute_of_day: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`minute_of_day_at`: the position in [0, 1) of the start of a minute."""
+    m = np.asarray(minute_of_day, dtype=np.int64)
+    hour = m // 60
+    return _HOUR_CDF[hour] + (m % 60) / 60.0 * (_HOUR_CDF[hour + 1] - _HOUR_CDF[hour])
+
+
 def to_timestamps(cfg: SyntheticConfig, minutes: np.ndarray) -> np.ndarray:
     """Minutes since the start -> ``datetime64[ns]`` (float NaN -> NaT)."""
     minutes = np.asarray(minutes)

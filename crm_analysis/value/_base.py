@@ -22,8 +22,8 @@ class NotFittedError(RuntimeError):
     """A prediction was asked of a model that has not been fitted."""
 
 
-class TransactionModel(ABC):
-    """Base of :class:`~crm_analysis.value.BetaGeo` and :class:`~crm_analysis.value.ParetoNBD`.
+class MaximumLikelihoodModel:
+    """Settings and fitted-state helpers shared by every model of this package.
 
     Parameters
     ----------
@@ -39,9 +39,6 @@ class TransactionModel(ABC):
     """
 
     param_names: tuple[str, ...] = ()
-    model_name: str = ""
-    _hessian_step: float = 1e-5
-    _analytic_hessian: bool = False
 
     def __init__(
         self,
@@ -54,6 +51,28 @@ class TransactionModel(ABC):
         self.n_starts = n_starts
         self.random_state = random_state
         self.tol = tol
+
+
+
+class TransactionModel(MaximumLikelihoodModel, ABC):
+    """Base of :class:`~crm_analysis.value.BetaGeo` and :class:`~crm_analysis.value.ParetoNBD`.
+
+    Parameters
+    ----------
+    penalizer_coef : float, default 0.0
+        L2 penalty on the natural parameters added to the mean negative log-likelihood per
+        customer (the lifetimes convention). 0 gives the plain maximum-likelihood estimate.
+    n_starts : int, default 4
+        Maximum number of optimiser starts; fitting stops once two starts agree.
+    random_state : int or None, default 0
+        Seed for the extra starting points (fits are deterministic for an int).
+    tol : float, default 1e-6
+        Largest accepted gradient (max-abs, per customer, log-parameter space) at the optimum.
+    """
+
+    model_name: str = ""
+    _hessian_step: float = 1e-5
+    _analytic_hessian: bool = False
 
     # -- to be provided by each model ----------------------------------------------------------
     @abstractmethod
