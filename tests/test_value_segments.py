@@ -9,12 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crm_analysis.features import calibration_holdout, rfm_summary
+from crm_analysis.features import calibration_holdout, customer_rfm, rfm_summary
 from crm_analysis.value import (
     SEGMENT_GRID,
     SEGMENTS,
     BetaGeo,
-    customer_rfm,
     gini,
     holdout_by_frequency,
     holdout_error,

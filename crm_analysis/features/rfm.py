@@ -293,3 +293,47 @@ def calibration_holdout(
                                                   where=counts > 0)
     out["duration_holdout"] = (obs_end - cal_end) / time_scaler
     return out
+
+
+def customer_rfm(
+    transactions: pd.DataFrame,
+    *,
+    as_of: object,
+    customer_col: str = "customer_id",
+    datetime_col: str = "order_date",
+    monetary_col: str = "amount",
+) -> pd.DataFrame:
+    """Classic RFM inputs per customer as of the end of day ``as_of``.
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        One row per order. Rows without a customer id (guest orders) and rows after the day
+        ``as_of`` are ignored.
+    as_of : date-like
+        Snapshot day (inclusive: orders during that day count).
+    customer_col, datetime_col, monetary_col : str
+        Column names.
+
+    Returns
+    -------
+    DataFrame
+        Index: customer id (sorted). Columns ``recency_days`` (int, whole days from the last
+        order's day to ``as_of``), ``orders`` (int, number of orders), ``revenue`` (float, sum of
+        the amounts, currency units), ``first_purchase`` and ``last_purchase`` (timestamps).
+    """
+    day = pd.Timestamp(as_of).normalize()
+    dates = pd.to_datetime(transactions[datetime_col])
+    keep = transactions[customer_col].notna() & (dates < day + pd.Timedelta(days=1))
+    frame = pd.DataFrame({
+        "customer": transactions.loc[keep, customer_col],
+        "date": dates[keep],
+        "amount": pd.to_numeric(transactions.loc[keep, monetary_col]).astype("float64"),
+    })
+    out = frame.groupby("customer", sort=True).agg(
+        orders=("amount", "size"), revenue=("amount", "sum"),
+        first_purchase=("date", "min"), last_purchase=("date", "max"))
+    out.index.name = customer_col
+    recency = (day - out["last_purchase"].dt.normalize()).dt.days.astype("int64")
+    return out.assign(recency_days=recency)[
+        ["recency_days", "orders", "revenue", "first_purchase", "last_purchase"]]

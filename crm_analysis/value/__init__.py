@@ -4,7 +4,7 @@ Each model lives in its own module with the paper's equations referenced in comm
 maximum-likelihood machinery (validation, compression to unique histories, multi-start fitting,
 standard errors, :class:`ConvergenceError`) is in ``_fitting``. See docs/value_models.md.
 
-- ``rfm_segments``: ``customer_rfm``, ``rfm_scores`` (quintiles 1-5), the named segments,
+- ``rfm_segments``: ``rfm_scores`` (quintiles 1-5), the named segments,
   ``segment_summary``;
 - ``concentration``: ``revenue_concentration`` (top 1/10/20%), ``lorenz_curve``, ``gini``;
 - ``checks``: holdout checks of a fitted model as DataFrames;
@@ -40,7 +40,6 @@ from crm_analysis.value.report import (
 from crm_analysis.value.rfm_segments import (
     SEGMENT_GRID,
     SEGMENTS,
-    customer_rfm,
     quintile_scores,
     rfm_scores,
     rfm_segment,
@@ -60,7 +59,6 @@ __all__ = [
     "ParetoNBD",
     "PurchaseOrders",
     "customer_lifetime_value",
-    "customer_rfm",
     "customer_value_table",
     "gini",
     "holdout_by_frequency",

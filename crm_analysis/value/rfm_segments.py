@@ -16,9 +16,10 @@ arbitrary (an id-order lottery), so read F = 1 and F = 2 together when most cust
 
 Segments
 --------
-The named segments follow the widely used R x FM grid (e.g. the "RFM segmentation" tables of
-Putler and the Kaggle/Medium tutorials derived from them), with FM the rounded-half-up mean of the
-frequency and monetary scores, ``FM = (F + M + 1) // 2``:
+The inputs come from :func:`crm_analysis.features.customer_rfm` (the transaction scan lives in
+``features``). The named segments follow the widely used R x FM grid (e.g. the "RFM
+segmentation" tables of Putler and the Kaggle/Medium tutorials derived from them), with FM the
+rounded-half-up mean of the frequency and monetary scores, ``FM = (F + M + 1) // 2``:
 
 =====================  ========  ==========
 segment                R score   FM score
@@ -46,7 +47,6 @@ import pandas as pd
 __all__ = [
     "SEGMENTS",
     "SEGMENT_GRID",
-    "customer_rfm",
     "quintile_scores",
     "rfm_scores",
     "rfm_segment",
@@ -77,50 +77,6 @@ SEGMENT_GRID: np.ndarray = np.array([
     [_N, _PL, _PL, _C, _C],      # R = 5
 ])
 """Segment code (index into :data:`SEGMENTS`) by ``[R score - 1, FM score - 1]``."""
-
-
-def customer_rfm(
-    transactions: pd.DataFrame,
-    *,
-    as_of: object,
-    customer_col: str = "customer_id",
-    datetime_col: str = "order_date",
-    monetary_col: str = "amount",
-) -> pd.DataFrame:
-    """Classic RFM inputs per customer as of the end of day ``as_of``.
-
-    Parameters
-    ----------
-    transactions : DataFrame
-        One row per order. Rows without a customer id (guest orders) and rows after the day
-        ``as_of`` are ignored.
-    as_of : date-like
-        Snapshot day (inclusive: orders during that day count).
-    customer_col, datetime_col, monetary_col : str
-        Column names.
-
-    Returns
-    -------
-    DataFrame
-        Index: customer id (sorted). Columns ``recency_days`` (int, whole days from the last
-        order's day to ``as_of``), ``orders`` (int, number of orders), ``revenue`` (float, sum of
-        the amounts, currency units), ``first_purchase`` and ``last_purchase`` (timestamps).
-    """
-    day = pd.Timestamp(as_of).normalize()
-    dates = pd.to_datetime(transactions[datetime_col])
-    keep = transactions[customer_col].notna() & (dates < day + pd.Timedelta(days=1))
-    frame = pd.DataFrame({
-        "customer": transactions.loc[keep, customer_col],
-        "date": dates[keep],
-        "amount": pd.to_numeric(transactions.loc[keep, monetary_col]).astype("float64"),
-    })
-    out = frame.groupby("customer", sort=True).agg(
-        orders=("amount", "size"), revenue=("amount", "sum"),
-        first_purchase=("date", "min"), last_purchase=("date", "max"))
-    out.index.name = customer_col
-    recency = (day - out["last_purchase"].dt.normalize()).dt.days.astype("int64")
-    return out.assign(recency_days=recency)[
-        ["recency_days", "orders", "revenue", "first_purchase", "last_purchase"]]
 
 
 def quintile_scores(values: pd.Series, *, n_groups: int = 5, higher_is_better: bool = True
