@@ -9,7 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crm_analysis.features import calibration_holdout, customer_rfm, rfm_summary
+from crm_analysis.features import (
+    calibration_holdout,
+    customer_rfm,
+    daily_repeat_purchases,
+    rfm_summary,
+)
 from crm_analysis.value import (
     SEGMENT_GRID,
     SEGMENTS,
@@ -184,8 +189,8 @@ def test_tracking_by_hand():
     tx = orders([("A", "2024-01-01", 1.0), ("A", "2024-01-03", 1.0), ("A", "2024-01-10", 1.0),
                  ("A", "2024-01-10 18:00", 1.0), ("B", "2024-01-05", 1.0),
                  ("C", "2024-01-09", 1.0), ("C", "2024-01-10", 1.0)])
-    out = tracking(FlatModel(), tx, calibration_end="2024-01-07", observation_end="2024-01-14",
-                   time_scaler=7.0)
+    daily = daily_repeat_purchases(tx, cohort_end="2024-01-07", observation_end="2024-01-14")
+    out = tracking(FlatModel(), daily, calibration_end="2024-01-07", time_scaler=7.0)
     assert out["week_end"].dt.strftime("%m-%d").tolist() == ["01-07", "01-14"]
     assert out["period"].tolist() == ["calibration", "holdout"]
     assert out["actual"].tolist() == [1.0, 1.0]
@@ -206,7 +211,8 @@ def test_tracking_matches_bgnbd_expectation_over_cohorts():
     cal_hold = calibration_holdout(tx, calibration_end="2024-06-30", observation_end=end,
                                    time_scaler=7)
     model = BetaGeo(penalizer_coef=0.01).fit(cal_hold)  # no dropout in this data
-    out = tracking(model, tx, calibration_end="2024-06-30", observation_end=end)
+    daily = daily_repeat_purchases(tx, cohort_end="2024-06-30", observation_end=end)
+    out = tracking(model, daily, calibration_end="2024-06-30")
     # the last cumulative expectation equals the sum of each customer's E[X(age at end)]
     ages = (end - first).days.to_numpy() / 7
     assert out["expected_cumulative"].iloc[-1] == pytest.approx(

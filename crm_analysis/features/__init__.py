@@ -3,6 +3,11 @@
 This is the only room that scans transactions; the analysis modules work on its summaries.
 """
 
-from crm_analysis.features.rfm import calibration_holdout, customer_rfm, rfm_summary
+from crm_analysis.features.rfm import (
+    calibration_holdout,
+    customer_rfm,
+    daily_repeat_purchases,
+    rfm_summary,
+)
 
-__all__ = ["calibration_holdout", "customer_rfm", "rfm_summary"]
+__all__ = ["calibration_holdout", "customer_rfm", "daily_repeat_purchases", "rfm_summary"]

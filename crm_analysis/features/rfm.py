@@ -337,3 +337,60 @@ def customer_rfm(
     recency = (day - out["last_purchase"].dt.normalize()).dt.days.astype("int64")
     return out.assign(recency_days=recency)[
         ["recency_days", "orders", "revenue", "first_purchase", "last_purchase"]]
+
+
+def daily_repeat_purchases(
+    transactions: pd.DataFrame,
+    *,
+    cohort_end: object,
+    observation_end: object,
+    customer_col: str = "customer_id",
+    datetime_col: str = "order_date",
+) -> pd.DataFrame:
+    """Per day: customers making their first purchase, and repeat purchase days of the cohort.
+
+    The cohort is the customers whose first purchase is on or before ``cohort_end``; a repeat
+    purchase is a purchase day after a customer's first (same-day orders count once), as in
+    :func:`rfm_summary`. Used to track a model's expected repeat purchases against the actual.
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        Orders; rows without a customer id are ignored.
+    cohort_end, observation_end : date-like
+        Last day on which a first purchase joins the cohort; last day counted (both inclusive).
+    customer_col, datetime_col : str
+        Column names.
+
+    Returns
+    -------
+    DataFrame
+        Index: every day from the first purchase to ``observation_end``; columns
+        ``new_customers`` (cohort customers whose first purchase is that day) and
+        ``repeat_purchases`` (repeat purchase days of cohort customers on that day).
+    """
+    cohort_day = int(np.datetime64(pd.Timestamp(cohort_end).normalize(), "D").astype(np.int64))
+    end_day = int(np.datetime64(pd.Timestamp(observation_end).normalize(), "D").astype(np.int64))
+    if end_day <= cohort_day:
+        raise ValueError("observation_end must be after cohort_end")
+    tx = transactions[transactions[customer_col].notna()]
+    days = pd.to_datetime(tx[datetime_col]).to_numpy().astype("datetime64[D]").astype(np.int64)
+    codes, _ = pd.factorize(tx[customer_col])
+    inside = days <= end_day
+    codes, days = codes[inside], days[inside]
+    if len(days) == 0:
+        raise ValueError("no transactions up to observation_end")
+    start = int(days.min())
+    span = end_day - start + 1
+    # distinct (customer, day) pairs in sorted order; a customer's first pair is her first day
+    pairs = np.unique(codes.astype(np.int64) * span + (days - start))
+    pair_code, pair_day = pairs // span, pairs % span
+    is_first = np.concatenate(([True], pair_code[1:] != pair_code[:-1]))
+    first_day = pair_day[is_first]
+    in_cohort = first_day <= cohort_day - start
+    repeat = in_cohort[np.cumsum(is_first) - 1] & ~is_first
+    index = pd.date_range(pd.Timestamp(np.datetime64(start, "D")), periods=span, freq="D")
+    return pd.DataFrame({
+        "new_customers": np.bincount(first_day[in_cohort], minlength=span),
+        "repeat_purchases": np.bincount(pair_day[repeat], minlength=span),
+    }, index=index)

@@ -182,34 +182,29 @@ def period_transactions(model, summary: pd.DataFrame, max_repeat: int = 7) -> pd
 
 def tracking(
     model,
-    transactions: pd.DataFrame,
+    daily: pd.DataFrame,
     *,
     calibration_end: object,
-    observation_end: object,
-    customer_col: str = "customer_id",
-    datetime_col: str = "order_date",
     time_scaler: float = 7.0,
 ) -> pd.DataFrame:
     """Weekly and cumulative repeat purchases of the calibration customers, actual vs expected.
 
-    Customers who first bought by ``calibration_end`` are followed to ``observation_end``. A
-    repeat purchase is a purchase day after the customer's first (as in the fit). The expected
-    cumulative count on day d is ``sum_c n_c E[X((d - c) / time_scaler)]`` over first-purchase
-    days c with n_c new customers, with E[X(t)] the model's ``expected_purchases_new`` (FHL 2005
-    eq. 7): a convolution of the daily cohort sizes with the model curve, so no loop over
-    customers or days. Weeks are 7-day blocks ending on ``calibration_end`` (so the holdout starts
-    on a week boundary); the first and last block may be shorter.
+    The expected cumulative count on day d is ``sum_c n_c E[X((d - c) / time_scaler)]`` over
+    first-purchase days c with n_c new customers, with E[X(t)] the model's
+    ``expected_purchases_new`` (FHL 2005 eq. 7): a convolution of the daily cohort sizes with the
+    model curve, so no loop over customers or days. Weeks are 7-day blocks ending on
+    ``calibration_end`` (so the holdout starts on a week boundary); the first and last block may
+    be shorter.
 
     Parameters
     ----------
     model : BetaGeo or ParetoNBD
         Fitted on the calibration summary in days / ``time_scaler``.
-    transactions : DataFrame
-        Orders; rows without a customer id are ignored.
-    calibration_end, observation_end : date-like
-        Last day of calibration and of the holdout (inclusive).
-    customer_col, datetime_col : str
-        Column names.
+    daily : DataFrame
+        :func:`crm_analysis.features.daily_repeat_purchases` with ``cohort_end=calibration_end``:
+        one row per day, ``new_customers`` and ``repeat_purchases``.
+    calibration_end : date-like
+        Last day of calibration (inclusive).
     time_scaler : float, default 7.0
         Days per time unit of the model (7: weeks).
 
@@ -221,41 +216,21 @@ def tracking(
         ``actual_cumulative`` and ``expected_cumulative``.
     """
     cal_end = pd.Timestamp(calibration_end).normalize()
-    obs_end = pd.Timestamp(observation_end).normalize()
-    if obs_end <= cal_end:
-        raise ValueError("observation_end must be after calibration_end")
-    tx = transactions[transactions[customer_col].notna()]
-    days = pd.to_datetime(tx[datetime_col]).to_numpy().astype("datetime64[D]").astype(np.int64)
-    codes, _ = pd.factorize(tx[customer_col])
-    end_day = int(np.datetime64(obs_end, "D").astype(np.int64))
-    cal_day = int(np.datetime64(cal_end, "D").astype(np.int64))
-    inside = days <= end_day
-    codes, days = codes[inside], days[inside]
-    if len(days) == 0:
-        raise ValueError("no transactions up to observation_end")
-    start = int(days.min())
-    span = end_day - start + 1
-    # distinct (customer, day) pairs in sorted order; the first pair of a customer is her first day
-    pairs = np.unique(codes.astype(np.int64) * span + (days - start))
-    pair_code, pair_day = pairs // span, pairs % span
-    is_first = np.concatenate(([True], pair_code[1:] != pair_code[:-1]))
-    first_day = pair_day[is_first]
-    cohort_ok = first_day <= cal_day - start
-    keep = cohort_ok[np.cumsum(is_first) - 1] & ~is_first
-    actual_daily = np.bincount(pair_day[keep], minlength=span).astype(float)
-    cohorts = np.bincount(first_day[cohort_ok], minlength=span).astype(float)
+    days = pd.DatetimeIndex(daily.index)
+    span = len(days)
+    cohorts = daily["new_customers"].to_numpy(dtype=float)
+    actual_daily = daily["repeat_purchases"].to_numpy(dtype=float)
     curve = np.asarray(model.expected_purchases_new(np.arange(span) / time_scaler), dtype=float)
     expected_cum = np.convolve(cohorts, curve)[:span]
 
-    day_index = np.arange(span)
-    week = (day_index - (cal_day - start) + 6) // 7  # 0 = the week ending on calibration_end
+    cal_pos = int((cal_end - days[0]).days)
+    week = (np.arange(span) - cal_pos + 6) // 7  # 0 = the week ending on calibration_end
     week_codes, week_pos = np.unique(week, return_index=True)
     last_pos = np.concatenate((week_pos[1:] - 1, [span - 1]))
     actual_cum = np.cumsum(actual_daily)[last_pos]
     exp_cum = expected_cum[last_pos]
-    base = np.datetime64(start, "D")
     return pd.DataFrame({
-        "week_end": pd.to_datetime(base + last_pos),
+        "week_end": days[last_pos],
         "period": np.where(week_codes <= 0, "calibration", "holdout"),
         "actual": np.diff(actual_cum, prepend=0.0),
         "expected": np.diff(exp_cum, prepend=0.0),
