@@ -41,7 +41,8 @@ lint: setup ## ruff only
 	$(BIN)/ruff check crm_analysis tests benchmarks notebooks
 
 lab: setup ## JupyterLab on notebooks/ with the package importable and autoreload on
-	IPYTHONDIR=$(CURDIR)/config/ipython $(BIN)/jupyter lab --notebook-dir=notebooks
+	IPYTHONDIR=$(CURDIR)/config/ipython $(BIN)/jupyter lab --notebook-dir=notebooks \
+		$(if $(filter 0,$(shell id -u)),--allow-root,)
 
 bench: setup ## speed and memory benchmarks (benchmarks/results/*.json); never part of `make test`
 	$(BIN)/python benchmarks/run_all.py
