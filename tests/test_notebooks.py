@@ -96,6 +96,17 @@ def test_reports_show_no_personal_data(run):
         assert not re.search(r"@example\.invalid|Fakename", text), page.name
 
 
+MAX_TABLE_ROWS = 60
+"""Stakeholder tables are short: top N with a note, never a dump of thousands of rows."""
+
+
+def test_html_tables_are_short(run):
+    for page in _pages(run):
+        for table in re.findall(r"<table.*?</table>", page.read_text(encoding="utf-8"), re.S):
+            rows = len(re.findall(r"<tr", table))
+            assert rows <= MAX_TABLE_ROWS, f"{page.name}: a table with {rows} rows"
+
+
 def test_html_pages_have_no_code_and_no_external_resources(run):
     for page in _pages(run):
         text = page.read_text(encoding="utf-8")
