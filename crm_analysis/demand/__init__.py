@@ -1,0 +1,101 @@
+"""Demand: what customers buy, when, what comes next, and what they buy together.
+
+- ``aggregate``: the demand fact table (``demand_lines``), revenue / orders / units per week or
+  month by category and product (``aggregate``), growth on the period before and a year before
+  (``growth``), ``top_movers``;
+- ``seasonality``: day-of-week profile, STL decomposition with trend and season strengths;
+- ``forecast``: ``HarmonicForecaster`` (local trend + Fourier season + AR(1) errors), the
+  seasonal-naive baseline, MASE, rolling-origin ``backtest``;
+- ``baskets``: products bought together (support, confidence, lift) from a sparse matrix;
+- ``needs``: category preferences by customer group, ticket topics;
+- ``analysis``: ``analyse`` runs every view the tables allow (notebook 02);
+- ``report``: key findings and tables in words; ``charts``: the report's figures.
+"""
+
+from crm_analysis.demand.aggregate import (
+    ALL,
+    UNKNOWN,
+    aggregate,
+    demand_lines,
+    growth,
+    latest_growth,
+    period_start,
+    to_wide,
+    top_movers,
+)
+from crm_analysis.demand.analysis import TOTAL, DemandAnalysis, analyse, skipped_sections
+from crm_analysis.demand.baskets import basket_matrix, item_pairs
+from crm_analysis.demand.forecast import (
+    Backtest,
+    HarmonicForecaster,
+    backtest,
+    baseline_lag,
+    forecast,
+    mase,
+    mase_scale,
+    seasonal_naive,
+)
+from crm_analysis.demand.needs import (
+    category_shares,
+    share_matrix,
+    ticket_topics,
+    tickets_per_orders,
+)
+from crm_analysis.demand.report import (
+    backtest_table,
+    forecast_total,
+    growth_table,
+    key_findings,
+    movers_table,
+    pairs_table,
+    tickets_table,
+)
+from crm_analysis.demand.seasonality import (
+    Decomposition,
+    decompose,
+    strength,
+    strength_words,
+    weekday_profile,
+)
+
+__all__ = [
+    "ALL",
+    "TOTAL",
+    "UNKNOWN",
+    "Backtest",
+    "Decomposition",
+    "DemandAnalysis",
+    "HarmonicForecaster",
+    "aggregate",
+    "analyse",
+    "backtest",
+    "backtest_table",
+    "baseline_lag",
+    "basket_matrix",
+    "category_shares",
+    "decompose",
+    "demand_lines",
+    "forecast",
+    "forecast_total",
+    "growth",
+    "growth_table",
+    "item_pairs",
+    "key_findings",
+    "latest_growth",
+    "mase",
+    "mase_scale",
+    "movers_table",
+    "pairs_table",
+    "period_start",
+    "seasonal_naive",
+    "share_matrix",
+    "skipped_sections",
+    "strength",
+    "strength_words",
+    "ticket_topics",
+    "tickets_per_orders",
+    "tickets_table",
+    "to_wide",
+    "top_movers",
+    "weekday_profile",
+]

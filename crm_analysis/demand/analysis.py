@@ -1,0 +1,214 @@
+"""One call that runs the demand analysis on whatever tables exist (what notebook 02 shows)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from crm_analysis.demand.aggregate import (
+    ALL,
+    aggregate,
+    demand_lines,
+    growth,
+    to_wide,
+    top_movers,
+)
+from crm_analysis.demand.baskets import item_pairs
+from crm_analysis.demand.forecast import Backtest, HarmonicForecaster, backtest, forecast
+from crm_analysis.demand.needs import category_shares, ticket_topics, tickets_per_orders
+from crm_analysis.demand.seasonality import Decomposition, decompose, weekday_profile
+
+TOTAL = "All categories"
+"""Series name of total revenue when there are categories."""
+
+ALL_ORDERS = "All orders"
+"""Series name of total revenue without categories (growth table)."""
+
+GROUPINGS = {"segment": ("customer_value", "RFM segment"),
+             "region": ("customers", "region"),
+             "acquisition_channel": ("customers", "acquisition channel")}
+"""Customer groupings of the preference view: column -> (table, words)."""
+
+
+@dataclass
+class DemandAnalysis:
+    """Everything notebook 02 shows; tables are pandas DataFrames, None when skipped.
+
+    Attributes
+    ----------
+    snapshot : Timestamp
+        Last day analysed.
+    tables : list of str
+        Input tables used.
+    skipped : list of str
+        One sentence per section skipped for lack of a table.
+    lines : DataFrame
+        The demand fact table (:func:`demand_lines`).
+    by : str or None
+        ``"category"`` when categories exist, else None (demand overall).
+    weekly, monthly : DataFrame
+        :func:`aggregate` per week and month, by category when there are categories.
+    weekly_total, monthly_total : DataFrame
+        The same, overall.
+    growth : DataFrame
+        :func:`growth` of monthly revenue (with the total row).
+    movers : DataFrame or None
+        :func:`top_movers` of product revenue (None without items).
+    weekday : DataFrame
+        :func:`weekday_profile` of revenue.
+    decomposition : Decomposition or None
+        STL of total weekly revenue (None with less than two years).
+    forecast : DataFrame
+        Weekly revenue forecasts per series (categories and the total), with intervals.
+    backtest, backtest_total : Backtest or None
+        Rolling-origin backtests of the category series and of the total.
+    pairs, category_pairs : DataFrame or None
+        :func:`item_pairs` of products (top by lift) and of categories.
+    preferences : dict
+        Grouping column -> :func:`category_shares` (only the groupings that could be built).
+    ticket_topics, ticket_rates : DataFrame or None
+        :func:`ticket_topics` and :func:`tickets_per_orders`.
+    """
+
+    snapshot: pd.Timestamp
+    tables: list[str]
+    skipped: list[str]
+    lines: pd.DataFrame
+    by: str | None
+    weekly: pd.DataFrame
+    monthly: pd.DataFrame
+    weekly_total: pd.DataFrame
+    monthly_total: pd.DataFrame
+    growth: pd.DataFrame
+    movers: pd.DataFrame | None
+    weekday: pd.DataFrame
+    decomposition: Decomposition | None
+    forecast: pd.DataFrame
+    backtest: Backtest | None
+    backtest_total: Backtest | None
+    pairs: pd.DataFrame | None = None
+    category_pairs: pd.DataFrame | None = None
+    preferences: dict[str, pd.DataFrame] = field(default_factory=dict)
+    ticket_topics: pd.DataFrame | None = None
+    ticket_rates: pd.DataFrame | None = None
+
+    @property
+    def categories(self) -> list[str]:
+        """Category names (``["All products"]`` without categories)."""
+        return [str(c) for c in self.weekly_wide().columns] if self.by else [ALL]
+
+    def weekly_wide(self, value: str = "revenue") -> pd.DataFrame:
+        """Complete weeks as rows, one column per category (or ``"total"``)."""
+        return to_wide(self.weekly, value=value, by=self.by)
+
+    def weekly_series(self, value: str = "revenue") -> pd.DataFrame:
+        """The forecast series: categories plus the total when there are categories."""
+        wide = self.weekly_wide(value)
+        if self.by is None:
+            return wide.rename(columns={"total": ALL})
+        return wide.assign(**{TOTAL: to_wide(self.weekly_total, value=value)["total"]})
+
+
+def skipped_sections(available: set[str] | list[str]) -> list[str]:
+    """Sentences naming each section that cannot run for lack of a table."""
+    have = set(available)
+    notes = []
+    if "order_items" not in have:
+        notes.append("Units, categories, product movers and products bought together are "
+                     "skipped: there is no order_items table, so demand is orders and "
+                     "revenue overall.")
+    elif "products" not in have:
+        notes.append("Categories are skipped: there is no products table, so demand is shown "
+                     "overall and per product.")
+    if {"order_items", "products"} <= have:
+        if "customers" not in have:
+            notes.append("Category preferences by region and acquisition channel are skipped: "
+                         "there is no customers table.")
+        if "customer_value" not in have:
+            notes.append("Category preferences by RFM segment are skipped: notebook "
+                         "03_customer_value has not written customer_value.")
+    if "service_tickets" not in have:
+        notes.append("Ticket topics are skipped: there is no service_tickets table.")
+    return notes
+
+
+def analyse(tables: Mapping[str, pd.DataFrame], *, snapshot: str | pd.Timestamp,
+            forecast_weeks: int = 12, backtest_origins: int = 4, top_n: int = 10,
+            min_support: float = 0.0005, model: HarmonicForecaster | None = None
+            ) -> DemandAnalysis:
+    """Run every demand view the tables allow.
+
+    Parameters
+    ----------
+    tables : mapping
+        Processed tables by name; ``orders`` is required, the others optional
+        (``order_items``, ``products``, ``customers``, ``service_tickets``, ``customer_value``).
+    snapshot : date-like
+        Last day analysed (later orders and tickets are ignored).
+    forecast_weeks : int
+        Forecast horizon and backtest horizon (weeks).
+    backtest_origins : int
+        Rolling forecast origins of the backtest.
+    top_n : int
+        Rows of the top-movers and top-pairs tables.
+    min_support : float
+        Least share of orders for a product pair.
+    model : HarmonicForecaster, optional
+        Forecaster settings.
+
+    Returns
+    -------
+    DemandAnalysis
+    """
+    snap = pd.Timestamp(snapshot).normalize()
+    items = tables.get("order_items")
+    products = tables.get("products") if items is not None else None
+    lines = demand_lines(tables["orders"], items, products, snapshot=snap)
+    by = "category" if products is not None and "category" in products else None
+    start = lines["order_date"].min()
+    agg = {"start": start, "end": snap}
+    weekly = aggregate(lines, freq="W", by=by, **agg)
+    monthly = aggregate(lines, freq="M", by=by, **agg)
+    weekly_total = weekly if by is None else aggregate(lines, freq="W", **agg)
+    monthly_total = monthly if by is None else aggregate(lines, freq="M", **agg)
+    movers = None
+    if items is not None:
+        keys = [by, "product_id"] if by else ["product_id"]
+        movers = top_movers(aggregate(lines, freq="W", by=keys, **agg), by=keys, n=top_n)
+    total = to_wide(weekly_total)["total"]
+    decomposition = decompose(total) if len(total) >= 104 else None
+    result = DemandAnalysis(
+        snapshot=snap, tables=sorted(tables), skipped=skipped_sections(tables), lines=lines,
+        by=by, weekly=weekly, monthly=monthly, weekly_total=weekly_total,
+        monthly_total=monthly_total,
+        growth=growth(monthly, by=by, freq="M", total_label=TOTAL if by else ALL_ORDERS),
+        movers=movers, weekday=weekday_profile(lines), decomposition=decomposition,
+        forecast=pd.DataFrame(), backtest=None, backtest_total=None)
+    series = result.weekly_series()
+    result.forecast = forecast(series, forecast_weeks, model=model)
+    cats = series.drop(columns=[TOTAL], errors="ignore")
+    try:
+        result.backtest = backtest(cats, forecast_weeks, backtest_origins, model=model)
+        if by is not None:
+            result.backtest_total = backtest(series[[TOTAL]], forecast_weeks,
+                                             backtest_origins, model=model)
+    except ValueError:  # too short a history to backtest
+        pass
+    if items is not None:
+        result.pairs = item_pairs(lines, min_support=min_support, top=top_n)
+        if by is not None:
+            result.category_pairs = item_pairs(lines, item="category", min_count=1,
+                                               min_support=0.0)
+    if by is not None:
+        for column, (table, _) in GROUPINGS.items():
+            frame = tables.get(table)
+            if frame is not None and column in frame:
+                result.preferences[column] = category_shares(lines, frame, by=column)
+    tickets = tables.get("service_tickets")
+    if tickets is not None:
+        tickets = tickets[tickets["opened_at"] < snap + pd.Timedelta(days=1)]
+        result.ticket_topics = ticket_topics(tickets, snapshot=snap)
+        result.ticket_rates = tickets_per_orders(tickets, monthly_total)
+    return result

@@ -1,0 +1,96 @@
+"""Products bought together: support, confidence and lift over pairs, from a sparse matrix.
+
+With ``X`` the binary order x product matrix (1 when the order has the product), the
+co-occurrence counts of all pairs are ``C = X.T @ X`` (``C[i, i]`` = orders with product i).
+For a pair (A, B) over ``N`` orders with at least one product (Agrawal et al. 1993; Brin et
+al. 1997)::
+
+    support(A, B)    = C[A, B] / N
+    confidence(A->B) = C[A, B] / C[A, A]
+    lift(A, B)       = C[A, B] * N / (C[A, A] * C[B, B])
+
+Lift 1 means the two are bought together exactly as often as chance predicts; 2 twice as often.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+
+def basket_matrix(lines: pd.DataFrame, *, item: str = "product_id",
+                  basket: str = "order_id") -> tuple[sparse.csr_matrix, pd.Index]:
+    """Binary basket x item matrix (CSR, int32) and the item labels of its columns.
+
+    Parameters
+    ----------
+    lines : DataFrame
+        One row per order line with ``basket`` and ``item`` columns; rows with a missing item
+        are ignored, repeated items in a basket count once.
+    item, basket : str
+        Column names.
+
+    Returns
+    -------
+    (scipy.sparse.csr_matrix, pandas.Index)
+        Shape (baskets with an item, items).
+    """
+    known = lines[item].notna().to_numpy()
+    item_codes, items = pd.factorize(lines.loc[known, item], sort=True)
+    basket_codes, _ = pd.factorize(lines.loc[known, basket])
+    X = sparse.csr_matrix((np.ones(len(item_codes), dtype=np.int32),
+                           (basket_codes, item_codes)),
+                          shape=(int(basket_codes.max()) + 1 if len(basket_codes) else 0,
+                                 len(items)))
+    X.sum_duplicates()
+    X.data[:] = 1
+    return X, pd.Index(items, name=item)
+
+
+def item_pairs(lines: pd.DataFrame, *, item: str = "product_id", basket: str = "order_id",
+               min_support: float = 0.0005, min_count: int = 10,
+               top: int | None = None) -> pd.DataFrame:
+    """All item pairs bought together often enough, with support, confidence and lift.
+
+    Parameters
+    ----------
+    lines : DataFrame
+        Order lines (see :func:`basket_matrix`).
+    item : str
+        ``"product_id"`` for products, ``"category"`` for categories.
+    basket : str
+        Basket column (``"order_id"``).
+    min_support : float
+        Least share of orders containing both (0.0005 = 5 in 10,000 orders).
+    min_count : int
+        Least number of orders containing both (guards small data sets).
+    top : int, optional
+        Keep only the ``top`` pairs by lift.
+
+    Returns
+    -------
+    DataFrame
+        ``item_a``, ``item_b`` (a < b), ``orders_a``, ``orders_b``, ``together`` (orders),
+        ``support``, ``confidence_a_b`` (share of orders with A that also have B),
+        ``confidence_b_a`` and ``lift``; sorted by lift, highest first.
+    """
+    X, items = basket_matrix(lines, item=item, basket=basket)
+    n = X.shape[0]
+    columns = ["item_a", "item_b", "orders_a", "orders_b", "together", "support",
+               "confidence_a_b", "confidence_b_a", "lift"]
+    if n == 0:
+        return pd.DataFrame(columns=columns)
+    Xc = X.tocsc()
+    co = sparse.triu(Xc.T @ Xc, k=1).tocoo()
+    counts = np.asarray(X.sum(axis=0)).ravel().astype(np.float64)
+    keep = co.data >= max(min_count, min_support * n)
+    a, b, together = co.row[keep], co.col[keep], co.data[keep].astype(np.float64)
+    out = pd.DataFrame({
+        "item_a": items[a], "item_b": items[b],
+        "orders_a": counts[a].astype(np.int64), "orders_b": counts[b].astype(np.int64),
+        "together": together.astype(np.int64), "support": together / n,
+        "confidence_a_b": together / counts[a], "confidence_b_a": together / counts[b],
+        "lift": together * n / (counts[a] * counts[b]),
+    }).sort_values(["lift", "together"], ascending=False, ignore_index=True)
+    return out.head(top) if top is not None else out

@@ -1,0 +1,142 @@
+"""What notebook 02 says: key findings written from the numbers, and tables in plain words."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from crm_analysis.demand.analysis import ALL_ORDERS, TOTAL, DemandAnalysis
+from crm_analysis.demand.seasonality import strength_words
+
+
+def _pct(value: float, signed: bool = True) -> str:
+    if value is None or not np.isfinite(value):
+        return "n/a"
+    return f"{value:+.0%}" if signed else f"{value:.0%}"
+
+
+def _money(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def forecast_total(result: DemandAnalysis) -> pd.DataFrame:
+    """The forecast of total weekly revenue (all categories), one row per week ahead."""
+    series = TOTAL if result.by else result.categories[0]
+    return result.forecast[result.forecast["series"] == series].reset_index(drop=True)
+
+
+def key_findings(result: DemandAnalysis) -> list[str]:
+    """Sentences for the top of the report, written from the numbers (currency = source's)."""
+    lines, out = result.lines, []
+    units = lines["quantity"].sum() if lines["quantity"].notna().any() else None
+    cats = f" in {len(result.categories)} categories" if result.by else ""
+    out.append(
+        f"From {lines['order_date'].min():%d %b %Y} to {result.snapshot:%d %b %Y} there were "
+        f"**{lines['order_id'].nunique():,} orders** worth "
+        f"**{_money(lines['revenue'].sum())}**"
+        + (f" ({units:,.0f} units{cats})" if units is not None else "") + ".")
+    g = result.growth
+    total = g[g["group"] == (TOTAL if result.by else ALL_ORDERS)].dropna(subset=["value"])
+    if len(total):
+        last = total.iloc[-1]
+        out.append(f"Revenue in {last['period']:%B %Y} was {_money(last['value'])}: "
+                   f"{_pct(last['vs_year_ago'])} on the same month a year before and "
+                   f"{_pct(last['vs_previous'])} on the month before.")
+    if result.by:
+        latest = g[(g["period"] == g["period"].max()) & (g["group"] != TOTAL)]
+        latest = latest.dropna(subset=["vs_year_ago"])
+        if len(latest):
+            best = latest.loc[latest["vs_year_ago"].idxmax()]
+            worst = latest.loc[latest["vs_year_ago"].idxmin()]
+            out.append(f"Fastest growing category on a year before: **{best['group']}** "
+                       f"({_pct(best['vs_year_ago'])}); slowest: {worst['group']} "
+                       f"({_pct(worst['vs_year_ago'])}).")
+    dec = result.decomposition
+    if dec is not None:
+        prof = dec.yearly_profile()
+        hi, lo = prof.loc[prof["effect"].idxmax()], prof.loc[prof["effect"].idxmin()]
+        out.append(f"The trend is {strength_words(dec.trend_strength)} "
+                   f"({dec.trend_strength:.2f}) and the yearly season "
+                   f"{strength_words(dec.seasonal_strength)} ({dec.seasonal_strength:.2f}, "
+                   f"0 = none, 1 = all): revenue runs {_pct(hi['effect'])} against trend in "
+                   f"{hi['month']} and {_pct(lo['effect'])} in {lo['month']}.")
+    wd = result.weekday.dropna(subset=["index"])
+    if len(wd):
+        top, low = wd.loc[wd["index"].idxmax()], wd.loc[wd["index"].idxmin()]
+        out.append(f"Busiest weekday: {top['weekday']} ({_pct(top['index'] - 1)} on an average "
+                   f"day); quietest: {low['weekday']} ({_pct(low['index'] - 1)}).")
+    fc = forecast_total(result)
+    if len(fc):
+        out.append(f"Forecast for the next {len(fc)} weeks: **{_money(fc['forecast'].sum())}** "
+                   f"in revenue, between {_money(fc['forecast'].min())} and "
+                   f"{_money(fc['forecast'].max())} a week.")
+    bt = result.backtest
+    if bt is not None:
+        o = bt.overall
+        gain = 1 - o["mae"] / o["baseline_mae"] if o["baseline_mae"] > 0 else float("nan")
+        verdict = "beats" if o["mase"] < o["baseline_mase"] else "does not beat"
+        out.append(f"Checked on {o['origins']} past cut-offs, the forecast {verdict} the "
+                   f"seasonal naive rule (same week last year): MASE {o['mase']:.2f} against "
+                   f"{o['baseline_mase']:.2f}, errors {_pct(gain, signed=False)} smaller; its "
+                   f"80 % ranges held {_pct(o['coverage_80'], False)} of the weeks and its "
+                   f"95 % ranges {_pct(o['coverage_95'], False)}.")
+    if result.pairs is not None and len(result.pairs):
+        p = result.pairs.iloc[0]
+        out.append(f"Products bought together most above chance: {p['item_a']} and "
+                   f"{p['item_b']}, in {p['together']:,} orders, {p['lift']:.1f} times as "
+                   f"often as chance predicts.")
+    if result.ticket_topics is not None and len(result.ticket_topics):
+        complaints = result.ticket_topics[result.ticket_topics["type"] == "complaint"]
+        if len(complaints):
+            c = complaints.iloc[0]
+            out.append(f"The most common complaint is **{c['topic']}** "
+                       f"({_pct(c['share_of_type'], False)} of complaints).")
+    return out + [f"*Skipped:* {note}" for note in result.skipped]
+
+
+def growth_table(result: DemandAnalysis) -> pd.DataFrame:
+    """Last complete month per category: revenue, change on month before and on year before."""
+    from crm_analysis.demand.aggregate import latest_growth
+
+    t = latest_growth(result.growth)
+    return pd.DataFrame({"category": t["group"].astype(str), "revenue": t["value"],
+                         "vs month before": t["vs_previous"], "vs year before": t["vs_year_ago"]})
+
+
+def movers_table(result: DemandAnalysis) -> pd.DataFrame:
+    """Top product movers with plain column names (product id, category, before, after)."""
+    m = result.movers
+    cols = {"product_id": "product", "category": "category", "before": "revenue before",
+            "after": "revenue last 13 weeks", "change": "change", "change_pct": "change %",
+            "direction": "direction"}
+    return m[[c for c in cols if c in m]].rename(columns=cols)
+
+
+def backtest_table(result: DemandAnalysis) -> pd.DataFrame:
+    """MASE, MAE and interval coverage per category, then overall and the total series."""
+    bt = result.backtest
+    rows = bt.by_series.assign(series=bt.by_series["series"].astype(str))
+    overall = pd.DataFrame([{"series": "Overall (mean of categories)", **bt.overall}])
+    parts = [rows, overall]
+    if result.backtest_total is not None:
+        parts.append(result.backtest_total.by_series.assign(series=f"{TOTAL} (one series)"))
+    t = pd.concat(parts, ignore_index=True)
+    return pd.DataFrame({"series": t["series"], "MASE forecast": t["mase"],
+                         "MASE seasonal naive": t["baseline_mase"],
+                         "MAE forecast / week": t["mae"], "MAE seasonal naive / week":
+                         t["baseline_mae"], "80 % range held": t["coverage_80"],
+                         "95 % range held": t["coverage_95"]})
+
+
+def pairs_table(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Top pairs in words: A, B, orders together, support, confidences and lift."""
+    return pd.DataFrame({"A": pairs["item_a"].astype(str), "B": pairs["item_b"].astype(str),
+                         "orders together": pairs["together"], "support": pairs["support"],
+                         "A then B": pairs["confidence_a_b"],
+                         "B then A": pairs["confidence_b_a"], "lift": pairs["lift"]})
+
+
+def tickets_table(topics: pd.DataFrame) -> pd.DataFrame:
+    """Ticket topics in words (see :func:`crm_analysis.demand.ticket_topics`)."""
+    return topics.rename(columns={"share_of_type": "share of type", "recent": "last 6 months",
+                                  "earlier": "6 months before", "change": "change"})
