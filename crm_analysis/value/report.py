@@ -12,8 +12,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from crm_analysis.value._fitting import ConvergenceError
+from crm_analysis.value.beta_geo import BetaGeo
 from crm_analysis.value.checks import HoldoutError
 from crm_analysis.value.clv import customer_lifetime_value
+from crm_analysis.value.pareto_nbd import ParetoNBD
 
 __all__ = [
     "VALUE_TIERS",
@@ -301,3 +304,22 @@ def key_findings(
         f"(median CLV {clv.median():,.2f}); the top 10% by CLV hold "
         f"{top10 / total if total > 0 else float('nan'):.0%} of it.")
     return out
+
+
+def fit_transaction_models(summary: pd.DataFrame, *, seed: int = 0) -> tuple[dict, list[str]]:
+    """BG/NBD (always) and Pareto/NBD (when it converges) fitted to one summary.
+
+    BG/NBD carries the report; Pareto/NBD is its comparison. A Pareto/NBD fit that does not
+    converge on the data at hand is left out with a note instead of stopping the report.
+
+    Returns
+    -------
+    (models, notes) : dict of name -> fitted model, list of str
+    """
+    models: dict = {"BG/NBD": BetaGeo(random_state=seed).fit(summary)}
+    notes: list[str] = []
+    try:
+        models["Pareto/NBD"] = ParetoNBD(random_state=seed).fit(summary)
+    except ConvergenceError as exc:
+        notes.append(f"The Pareto/NBD comparison is left out: its fit did not converge ({exc}).")
+    return models, notes
