@@ -1,0 +1,129 @@
+"""Order channels over time, the weekly rhythm, discount use and return rates by customer group."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from crm_analysis.stats import wilson_ci
+
+__all__ = ["channel_mix", "discount_use", "return_rates", "weekly_profile"]
+
+DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def channel_mix(orders: pd.DataFrame, *, freq: str = "M") -> pd.DataFrame:
+    """Orders per period and channel and each channel's share of the period's orders.
+
+    Parameters
+    ----------
+    orders : DataFrame
+        ``order_date`` and ``channel`` (missing channel counts as "unknown").
+    freq : str
+        Pandas period alias ("M" months, "Q" quarters).
+
+    Returns
+    -------
+    DataFrame
+        ``period`` (period start, Timestamp), ``channel``, ``orders``, ``share`` (0..1).
+    """
+    period = orders["order_date"].dt.to_period(freq).dt.to_timestamp()
+    channel = orders["channel"].astype("string").fillna("unknown")
+    counts = (pd.DataFrame({"period": period, "channel": channel})
+              .groupby(["period", "channel"], observed=True).size().rename("orders")
+              .reset_index())
+    counts["share"] = counts["orders"] / counts.groupby("period")["orders"].transform("sum")
+    return counts
+
+
+def weekly_profile(orders: pd.DataFrame) -> pd.DataFrame:
+    """Share of orders by day of week (rows Mon..Sun) and hour of day (columns 0..23).
+
+    Returns
+    -------
+    DataFrame
+        7 x 24 shares summing to 1 (index ``day``, columns ``hour``).
+    """
+    dates = orders["order_date"]
+    cell = dates.dt.day_of_week.to_numpy() * 24 + dates.dt.hour.to_numpy()
+    counts = np.bincount(cell, minlength=7 * 24).reshape(7, 24)
+    share = counts / max(counts.sum(), 1)
+    return pd.DataFrame(share, index=pd.Index(DAYS, name="day"),
+                        columns=pd.Index(range(24), name="hour"))
+
+
+def discount_use(orders: pd.DataFrame, order_items: pd.DataFrame, *,
+                 freq: str = "M") -> pd.DataFrame:
+    """Share of orders with a discounted line and the average discount, per period.
+
+    Parameters
+    ----------
+    orders : DataFrame
+        ``order_id``, ``order_date`` (the orders to consider).
+    order_items : DataFrame
+        ``order_id``, ``quantity``, ``unit_price``, ``discount`` (fraction 0..1).
+    freq : str
+        Pandas period alias.
+
+    Returns
+    -------
+    DataFrame
+        ``period``, ``orders``, ``discounted_orders``, ``share_discounted`` (0..1),
+        ``discount_value_share`` (discount given / list value of the lines, 0..1).
+    """
+    items = order_items[order_items["order_id"].isin(orders["order_id"])]
+    disc = items["discount"].fillna(0.0).to_numpy(float) if "discount" in items else np.zeros(
+        len(items))
+    value = (items["quantity"].to_numpy(float) * items["unit_price"].to_numpy(float))
+    per_order = (pd.DataFrame({"order_id": items["order_id"].to_numpy(),
+                               "discounted": disc > 0, "list_value": value,
+                               "discount_value": value * disc})
+                 .groupby("order_id").agg(discounted=("discounted", "any"),
+                                          list_value=("list_value", "sum"),
+                                          discount_value=("discount_value", "sum")))
+    frame = orders[["order_id", "order_date"]].join(per_order, on="order_id")
+    frame["period"] = frame["order_date"].dt.to_period(freq).dt.to_timestamp()
+    out = frame.groupby("period").agg(orders=("order_id", "size"),
+                                      discounted_orders=("discounted", "sum"),
+                                      list_value=("list_value", "sum"),
+                                      discount_value=("discount_value", "sum")).reset_index()
+    out["discounted_orders"] = out["discounted_orders"].astype(int)
+    out["share_discounted"] = out["discounted_orders"] / out["orders"]
+    out["discount_value_share"] = out["discount_value"] / out["list_value"].where(
+        out["list_value"] > 0)
+    return out.drop(columns=["list_value", "discount_value"])
+
+
+def return_rates(orders: pd.DataFrame, groups: pd.Series | None = None, *,
+                 ci: float = 0.95) -> pd.DataFrame:
+    """Share of orders returned (partly) and cancelled, overall or per customer group.
+
+    Parameters
+    ----------
+    orders : DataFrame
+        Orders of known customers with ``customer_id`` and ``status`` (completed / returned /
+        cancelled after netting).
+    groups : Series, optional
+        Group label indexed by customer id; orders of customers without a label are left out.
+    ci : float
+        Confidence level of the Wilson intervals.
+
+    Returns
+    -------
+    DataFrame
+        ``group``, ``orders``, ``returned``, ``return_rate`` (+ ``_lo``/``_hi``), ``cancelled``,
+        ``cancel_rate`` (+ ``_lo``/``_hi``).
+    """
+    status = orders["status"].astype("string").str.lower()
+    label = (orders["customer_id"].map(groups) if groups is not None
+             else pd.Series("all customers", index=orders.index))
+    frame = pd.DataFrame({"group": label.to_numpy(),
+                          "returned": status.eq("returned").fillna(False).to_numpy(bool),
+                          "cancelled": status.eq("cancelled").fillna(False).to_numpy(bool)})
+    out = (frame.dropna(subset=["group"]).groupby("group", observed=True)
+           .agg(orders=("returned", "size"), returned=("returned", "sum"),
+                cancelled=("cancelled", "sum")).reset_index())
+    for what, rate in (("returned", "return_rate"), ("cancelled", "cancel_rate")):
+        out[rate] = out[what] / out["orders"]
+        out[f"{rate}_lo"], out[f"{rate}_hi"] = wilson_ci(out[what], out["orders"], ci=ci)
+    return out

@@ -1,0 +1,151 @@
+"""The tables of the behaviour report, cut at the snapshot, and the sections they allow.
+
+Analysis functions take the frames returned here: customer orders without guests and without
+anything after the snapshot day, tickets opened by then, contacts sent by then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["SECTIONS", "TABLES", "BehaviourData", "prepare", "to_day_end"]
+
+TABLES: tuple[str, ...] = ("orders", "order_items", "customers", "service_tickets",
+                           "campaigns", "campaign_contacts")
+"""Processed tables the behaviour report reads (only orders is required)."""
+
+SECTIONS: dict[str, tuple[str, ...]] = {
+    "Discount use": ("order_items",),
+    "Order channels": ("orders.channel",),
+    "Return rates": ("orders.status",),
+    "Customer service": ("service_tickets",),
+    "Campaigns and A/B tests": ("campaign_contacts",),
+}
+"""Sections that need more than order dates and amounts, and what they need."""
+
+
+def to_day_end(as_of: object) -> pd.Timestamp:
+    """The last instant of the snapshot day (everything on that day counts)."""
+    return pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")
+
+
+@dataclass
+class BehaviourData:
+    """The tables of the report at the snapshot.
+
+    Attributes
+    ----------
+    as_of : Timestamp
+        Snapshot day (midnight); data up to the end of that day is used.
+    orders : DataFrame
+        Orders of known customers up to the snapshot, cancelled ones included (``status``).
+    purchases : DataFrame
+        ``orders`` without cancellations: what counts as buying.
+    all_orders : DataFrame
+        Every order up to the snapshot, guest orders included (channel and timing profiles).
+    tables : dict
+        The optional tables present, cut at the snapshot.
+    skipped : dict
+        Section title -> reason it is skipped.
+    """
+
+    as_of: pd.Timestamp
+    orders: pd.DataFrame
+    purchases: pd.DataFrame
+    all_orders: pd.DataFrame
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    def has(self, name: str) -> bool:
+        """Whether optional table ``name`` is present with at least one row."""
+        return name in self.tables and len(self.tables[name]) > 0
+
+
+def prepare(tables: Mapping[str, pd.DataFrame], as_of: object = None) -> BehaviourData:
+    """Cut the tables at the snapshot and note the sections that cannot run.
+
+    Parameters
+    ----------
+    tables : mapping of str to DataFrame
+        Processed tables by name; ``orders`` is required.
+    as_of : date-like, optional
+        Snapshot day; default the last order day.
+
+    Returns
+    -------
+    BehaviourData
+    """
+    if "orders" not in tables:
+        raise ValueError("the behaviour report needs the orders table")
+    orders = tables["orders"]
+    missing = {"customer_id", "order_date", "amount"} - set(orders.columns)
+    if missing:
+        raise ValueError(f"orders lack column(s) {sorted(missing)}")
+    as_of = (pd.Timestamp(orders["order_date"].max()) if as_of is None
+             else pd.Timestamp(as_of)).normalize()
+    end = to_day_end(as_of)
+    all_orders = orders[orders["order_date"] <= end]
+    known = all_orders[all_orders["customer_id"].notna()]
+    # factorise the ids once: every later step reads the categorical's integer codes
+    known = known.assign(customer_id=pd.Categorical(known["customer_id"]))
+    if "status" in known.columns:
+        cancelled = known["status"].eq("cancelled").fillna(False).to_numpy(bool)
+        purchases = known[~cancelled]
+    else:
+        purchases = known
+    cut = {"service_tickets": "opened_at", "campaign_contacts": "sent_at",
+           "campaigns": "start_date"}
+    present: dict[str, pd.DataFrame] = {}
+    for name in TABLES[1:]:
+        frame = tables.get(name)
+        if frame is None or not len(frame):
+            continue
+        col = cut.get(name)
+        present[name] = frame[frame[col] <= end] if col else frame
+    skipped = {}
+    for section, needs in SECTIONS.items():
+        for need in needs:
+            table, _, column = need.partition(".")
+            if table == "orders":
+                ok = column in orders.columns and orders[column].notna().any()
+            else:
+                ok = table in present and len(present[table]) > 0
+            if not ok:
+                what = (f"the {column} column of orders" if table == "orders"
+                        else f"the {table} table")
+                skipped[section] = f"skipped: {what} is not in the data"
+    return BehaviourData(as_of=as_of, orders=known, purchases=purchases,
+                         all_orders=all_orders, tables=present, skipped=skipped)
+
+
+def customer_codes(frame: pd.DataFrame, column: str = "customer_id") -> tuple[np.ndarray, pd.Index]:
+    """Integer codes of customer ids (sorted) and the ids by code."""
+    col = frame[column]
+    if isinstance(col.dtype, pd.CategoricalDtype) and col.cat.categories.is_monotonic_increasing:
+        codes = col.cat.codes.to_numpy().astype(np.int64)
+        present = np.bincount(codes[codes >= 0], minlength=len(col.cat.categories)) > 0
+        if present.all():
+            return codes, pd.Index(col.cat.categories, name=column)
+        remap = np.cumsum(present) - 1
+        return (np.where(codes >= 0, remap[np.maximum(codes, 0)], -1),
+                pd.Index(col.cat.categories[present], name=column))
+    codes, ids = pd.factorize(col, sort=True)
+    return codes.astype(np.int64, copy=False), pd.Index(ids, name=column)
+
+
+def day_numbers(dates: pd.Series) -> np.ndarray:
+    """Whole days since 1970-01-01 (int64)."""
+    return dates.to_numpy().astype("datetime64[D]").astype(np.int64)
+
+
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values of an int64 array (radix sort; faster than ``np.unique``'s hash
+    path on tens of millions of keys)."""
+    s = np.sort(values, kind="stable")
+    if len(s) == 0:
+        return s
+    return s[np.concatenate(([True], s[1:] != s[:-1]))]

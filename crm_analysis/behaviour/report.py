@@ -1,0 +1,173 @@
+"""The behaviour report in one call: every section's results, the key findings, the skips."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from crm_analysis import stats
+from crm_analysis.behaviour import campaigns, channels, cohorts, groups, service
+from crm_analysis.behaviour.prepare import BehaviourData
+
+__all__ = ["MEASURES", "BehaviourResults", "analyse", "correlation_matrix", "key_findings",
+           "skipped_notes"]
+
+MEASURES: dict[str, str] = {
+    "orders": "purchase days per customer",
+    "total_spend": "total spend per customer (currency)",
+    "average_order_value": "spend per purchase day (currency)",
+    "days_since_last": "days since the last purchase",
+    "tenure_days": "days since the first purchase",
+    "mean_gap_days": "mean days between purchases",
+}
+"""The main customer measures and their units."""
+
+
+@dataclass
+class BehaviourResults:
+    """Everything the behaviour notebook shows (None for a skipped section)."""
+
+    data: BehaviourData
+    cohorts: pd.DataFrame
+    second_purchase: pd.DataFrame
+    gaps: pd.DataFrame
+    gap_quantiles: pd.DataFrame
+    features: pd.DataFrame
+    groups: groups.CustomerGroups
+    profile: pd.DataFrame
+    describe: pd.DataFrame
+    correlations: pd.DataFrame
+    signup_cohorts: pd.DataFrame | None = None
+    channel_mix: pd.DataFrame | None = None
+    weekly: pd.DataFrame | None = None
+    discounts: pd.DataFrame | None = None
+    returns: pd.DataFrame | None = None
+    tickets: dict = field(default_factory=dict)
+    effect: service.ComplaintEffect | None = None
+    funnel: pd.DataFrame | None = None
+    ab: pd.DataFrame | None = None
+
+
+def analyse(data: BehaviourData, *, window_days: int = 90, n_bootstrap: int = 1000,
+            max_clusters: int = 8, seed: int = 0) -> BehaviourResults:
+    """Run every section the data allows.
+
+    Parameters
+    ----------
+    data : BehaviourData
+        From :func:`crm_analysis.behaviour.prepare`.
+    window_days : int
+        Follow-up window of the complaint effect test, days.
+    n_bootstrap : int
+        Bootstrap resamples for the intervals of the customer measures.
+    max_clusters : int
+        Largest number of customer groups tried.
+    seed : int
+        Seed of every random step.
+
+    Returns
+    -------
+    BehaviourResults
+    """
+    p, t = data.purchases, data.tables
+    gaps = cohorts.interpurchase_times(p)
+    feats = groups.customer_features(p, data.as_of, t.get("service_tickets"))
+    grp = groups.find_groups(feats, max_clusters=max_clusters, seed=seed)
+    profile = groups.profile_groups(feats, grp.labels)
+    profile.insert(1, "name", profile["group"].map(groups.name_groups(profile, feats)))
+    measures = list(MEASURES)
+    res = BehaviourResults(
+        data=data, cohorts=cohorts.cohort_table(p, data.as_of),
+        second_purchase=cohorts.second_purchase_curve(p, data.as_of), gaps=gaps,
+        gap_quantiles=cohorts.interpurchase_quantiles(gaps), features=feats, groups=grp,
+        profile=profile,
+        describe=stats.describe(feats, measures, n_bootstrap=n_bootstrap, seed=seed,
+                                max_sample=5_000),
+        correlations=stats.correlations(feats, measures, n_bootstrap=n_bootstrap, seed=seed))
+    if data.has("customers") and "signup_date" in t["customers"]:
+        signup = t["customers"].set_index("customer_id")["signup_date"]
+        res.signup_cohorts = cohorts.cohort_table(p, data.as_of, signup=signup)
+    if "Order channels" not in data.skipped:
+        res.channel_mix = channels.channel_mix(data.all_orders)
+    res.weekly = channels.weekly_profile(data.all_orders)
+    if data.has("order_items") and "order_id" in data.orders:
+        res.discounts = channels.discount_use(data.orders, t["order_items"])
+    if "Return rates" not in data.skipped:
+        names = grp.labels.map(profile.set_index("group")["name"])
+        res.returns = channels.return_rates(data.orders, names)
+    if data.has("service_tickets"):
+        tk = t["service_tickets"]
+        top, conc = service.top_ticket_customers(tk)
+        times = service.response_times(tk)
+        res.tickets = {"volume": service.ticket_volume(tk, "type"),
+                       "by_channel": service.ticket_volume(tk, "channel")
+                       if "channel" in tk else None,
+                       "by_topic": tk["topic"].astype("string").value_counts()
+                       .rename_axis("topic").rename("tickets").reset_index()
+                       if "topic" in tk else None,
+                       "times": times, "summary": service.response_summary(times),
+                       "satisfaction": service.satisfaction_counts(tk)
+                       if "satisfaction" in tk else None,
+                       "top": top, "concentration": conc}
+        res.effect = service.complaint_effect(p, tk, data.as_of, window_days=window_days,
+                                              seed=seed)
+    if data.has("campaign_contacts"):
+        cc = t["campaign_contacts"]
+        res.funnel = campaigns.campaign_funnel(cc)
+        res.ab = campaigns.ab_tests(cc, p, t.get("campaigns"))
+    return res
+
+
+def correlation_matrix(corr: pd.DataFrame, method: str = "spearman") -> pd.DataFrame:
+    """Square matrix of one correlation column of :func:`crm_analysis.stats.correlations`."""
+    names = list(dict.fromkeys([*corr["x"], *corr["y"]]))
+    m = pd.DataFrame(1.0, index=names, columns=names)
+    for x, y, v in corr[["x", "y", method]].itertuples(index=False):  # pairs of a few measures
+        m.loc[x, y] = m.loc[y, x] = v
+    return m
+
+
+def skipped_notes(data: BehaviourData) -> list[str]:
+    """One sentence per skipped section."""
+    return [f"**{section}** {reason}." for section, reason in data.skipped.items()]
+
+
+def key_findings(res: BehaviourResults) -> list[str]:
+    """Sentences for the top of the report, written from the numbers."""
+    q = res.gap_quantiles.set_index("quantile")["days"]
+    month3 = cohorts.retention_at(res.cohorts, 3)
+    repeat90 = res.second_purchase.set_index("days")["share_repeated"].get(90, float("nan"))
+    out = [
+        f"As of **{res.data.as_of:%d %B %Y}**: {len(res.features):,} customers with "
+        f"{len(res.data.purchases):,} purchases.",
+        f"{repeat90:.0%} of customers buy a second time within 90 days of their first purchase; "
+        f"{month3:.1%} of a cohort is active in its third month after acquisition.",
+        f"Half of the gaps between purchases are shorter than {q.get(0.5, float('nan')):,.0f} "
+        f"days, 80% shorter than {q.get(0.8, float('nan')):,.0f} and 90% shorter than "
+        f"{q.get(0.9, float('nan')):,.0f} days: a customer silent for longer than that is "
+        "unusual (the churn report uses this for its horizon).",
+    ]
+    top = res.profile.sort_values("revenue_share", ascending=False).iloc[0]
+    out.append(f"{res.groups.k} customer groups (chosen by silhouette; stability across seeds "
+               f"ARI {res.groups.stability_ari:.2f}); the largest revenue share, "
+               f"{top['revenue_share']:.0%}, comes from **{top['name']}** "
+               f"({top['share']:.0%} of customers).")
+    if res.effect is not None:
+        r = res.effect.row("complaint")
+        out.append(
+            f"Purchases followed by a complaint are followed by "
+            f"{abs(r['relative_change']):.0%} {'fewer' if r['relative_change'] < 0 else 'more'} "
+            f"purchase days in the next {res.effect.window_days} days than comparable ones "
+            f"(95% CI {r['relative_change_lo']:+.0%} to {r['relative_change_hi']:+.0%}); "
+            f"{r['bought_again_exposed']:.0%} against {r['bought_again_unexposed']:.0%} buy "
+            "again.")
+    if res.ab is not None and len(res.ab):
+        pooled = res.ab.iloc[-1]
+        out.append(
+            f"Campaigns raise conversion by {pooled['uplift']:+.1%} points over control "
+            f"(95% CI {pooled['uplift_lo']:+.1%} to {pooled['uplift_hi']:+.1%}, pooled over "
+            f"{len(res.ab) - 1} campaigns); cost per incremental conversion "
+            f"{pooled['cost_per_incremental_conversion']:,.2f}.")
+    out.extend(f"Skipped: {n}" for n in skipped_notes(res.data))
+    return out
