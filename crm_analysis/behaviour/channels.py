@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from crm_analysis.keys import isin
 from crm_analysis.stats import wilson_ci
 
 __all__ = ["channel_mix", "discount_use", "return_rates", "weekly_profile"]
@@ -71,7 +72,7 @@ def discount_use(orders: pd.DataFrame, order_items: pd.DataFrame, *,
         ``period``, ``orders``, ``discounted_orders``, ``share_discounted`` (0..1),
         ``discount_value_share`` (discount given / list value of the lines, 0..1).
     """
-    items = order_items[order_items["order_id"].isin(orders["order_id"])]
+    items = order_items[isin(order_items["order_id"], orders["order_id"])]
     disc = items["discount"].fillna(0.0).to_numpy(float) if "discount" in items else np.zeros(
         len(items))
     value = (items["quantity"].to_numpy(float) * items["unit_price"].to_numpy(float))

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from crm_analysis.behaviour.prepare import customer_codes, day_numbers, sorted_unique
+from crm_analysis.keys import isin
 from crm_analysis.stats import compare_proportions
 
 __all__ = ["EXPOSURES", "ComplaintEffect", "complaint_effect", "effect_panel",
@@ -395,7 +396,7 @@ def complaint_effect(
     if len(frame) > max_rows:
         cust = frame["customer_id"].drop_duplicates()
         keep = cust.sample(frac=max_rows / len(frame), random_state=seed)
-        frame = frame[frame["customer_id"].isin(keep)]
+        frame = frame[isin(frame["customer_id"], keep)]
     base = _design(frame) if len(frame) else None
     rows = []
     for name, words in EXPOSURES.items():
