@@ -486,3 +486,137 @@ def test_bg_expected_purchases_finite_and_increasing_for_long_horizons() -> None
         for x, t_x in [(0, 0.0), (5, 30.0), (300, 30.0)]:
             e = np.asarray(model.expected_purchases(t, x, t_x, 38.0))
             assert np.isfinite(e).all() and (np.diff(e) >= 0).all()
+
+
+# ---------------------------------------------------------------------------------------------
+# Pareto/NBD near z = 1: bounded-time quadrature of 2F1(1, b; c; z) (it used to hang)
+# ---------------------------------------------------------------------------------------------
+def mpmath_log_2f1(a: int, b, c, eps, as_float: bool = True):
+    """Reference ln 2F1(a, b; c; 1 - eps) at 30 digits: mpmath's tanh-sinh quadrature of Euler's
+    integral in s = 1 - t, with q = s^min(c-a, 1) removing the endpoint power and breakpoints at
+    geometric multiples of eps. (mpmath.hyp2f1 itself is not used: mpmath 1.4.1 returned
+    -2.4e194 for 2F1(1, 1624.87; 2722.23; 0.8254) at any precision, true value 1.9716.)"""
+    mp = pytest.importorskip("mpmath")
+    with mp.workdps(30):
+        a, b, c, eps = mp.mpf(a), mp.mpf(b), mp.mpf(c), mp.mpf(eps)
+        e = min(c - a, mp.mpf(1))
+
+        def f(q):
+            s = q ** (1 / e)
+            return s ** (c - a - e) * (1 - s) ** (a - 1) * (eps + (1 - eps) * s) ** (-b)
+
+        pts, p = [mp.mpf(0)], eps * mp.mpf(10) ** -6 / max(b, 1)
+        while p < 1:
+            pts.append(p ** e)
+            p *= 4
+        pts.append(mp.mpf(1))
+        value = mp.log(mp.quad(f, pts) / e) + mp.loggamma(c) - mp.loggamma(a) - mp.loggamma(c - a)
+        return float(value) if as_float else value
+
+
+def test_pareto_log_hyp2f1_matches_mpmath_on_extreme_grid() -> None:
+    """ln 2F1(1, b; c; 1 - eps) to 1e-12 down to 1 - z = 1e-12, b = 5000 and c - b near 0, 1
+    and large, through the same entry point as the likelihood (scipy below z = 0.9)."""
+    from crm_analysis.value.pareto_nbd import _log_hyp2f1
+
+    grid = [(b, d, eps) for b in (0.02, 1.3, 60.0, 5000.0)
+            for d in (0.02, 0.7, 1.0 + 1e-9, 2.0, 3000.0) for eps in (1e-12, 1e-6, 0.05, 0.3)]
+    b, d, eps = (np.array(v) for v in zip(*grid, strict=True))
+    c = b + d
+    keep = c > 1.0
+    b, c, eps = b[keep], c[keep], eps[keep]
+    got, _ = _log_hyp2f1(b, c, 1.0 - eps, eps)
+    ref = np.array([mpmath_log_2f1(1, *v) for v in zip(b, c, eps, strict=True)])
+    np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12)
+
+
+def test_pareto_hyp2f1_derivatives_match_mpmath() -> None:
+    """The analytic b, c and z derivatives of ln 2F1 from the quadrature nodes."""
+    from crm_analysis.value.pareto_nbd import _log_hyp2f1_quad
+
+    mp = pytest.importorskip("mpmath")
+    for b, c, eps in [(0.3, 1.5, 1e-10), (2500.0, 2502.6, 1e-9), (1.7, 900.0, 1e-4),
+                      (4e5, 4e5 + 3.2, 2e-6)]:
+        _, g = _log_hyp2f1_quad(1, np.array([b]), np.array([c]), np.array([eps]), moments=True)
+        with mp.workdps(30):
+            # central differences at 30 digits, steps far below the scales min(b, c - b), eps
+            hb, hc, he = (mp.mpf(1e-9) * v for v in (min(b, c - b), min(c, c - b), eps))
+
+            def f(db=0, dc=0, de=0, b=b, c=c, eps=eps):
+                return mpmath_log_2f1(1, mp.mpf(b) + db, mp.mpf(c) + dc, mp.mpf(eps) + de,
+                                      as_float=False)
+
+            ref = [float((f(db=hb) - f(db=-hb)) / (2 * hb)),
+                   float((f(dc=hc) - f(dc=-hc)) / (2 * hc)),
+                   float(-(f(de=he) - f(de=-he)) / (2 * he))]
+        np.testing.assert_allclose(g[0], ref, rtol=1e-8)
+
+
+@pytest.mark.parametrize("params", [(0.5, 50.0, 0.5, 1e-4), (0.5, 1e-4, 0.5, 50.0),
+                                    (1.4, 12.9, 4.7e5, 7.1e7), (0.05, 3e8, 2e-3, 1e-3)])
+def test_pareto_log_ell_at_extreme_parameters_is_fast_and_right(params: tuple) -> None:
+    """alpha >> beta, alpha << beta (1 - z ~ 1e-6..1e-12) and the s, beta -> infinity ridge that
+    real data drove the optimiser onto: this used to sum millions of series terms per row."""
+    import time
+
+    from crm_analysis.value.pareto_nbd import _log_ell
+
+    x = np.repeat([0.0, 1.0, 7.0, 60.0, 3000.0], 40)
+    y = np.tile(np.linspace(0.0, 0.05, 40), 5)
+    start = time.perf_counter()
+    values, grad = _log_ell(params, x, y, grad=True)
+    assert time.perf_counter() - start < 1.0
+    assert np.isfinite(values).all() and np.isfinite(grad).all()
+    model = ParetoNBD()
+    model.params_ = dict(zip(model.param_names, params, strict=True))
+    rows = [(0, 0.0, 30.0), (3, 2.0, 30.0), (60, 29.0, 30.0), (5, 0.01, 0.05)]
+    xs, txs, Ts = (np.array(v, dtype=float) for v in zip(*rows, strict=True))
+    direct = [pareto_log_likelihood_by_quadrature(params, *row) for row in rows]
+    np.testing.assert_allclose(model.log_likelihood(xs, txs, Ts), direct, rtol=1e-9, atol=1e-9)
+
+
+def test_pareto_gradient_matches_finite_differences_near_z_one() -> None:
+    rng = np.random.default_rng(4)
+    d = simulate_pareto(2000, 0.5, 8.0, 0.7, 12.0, rng.uniform(0, 40, 2000), rng)
+    data = CompressedRFM.from_arrays(*(d[c].to_numpy(float) for c in ("frequency", "recency",
+                                                                      "T")))
+    f = ParetoNBD()._objective(data)
+    for params in [(0.6, 2e4, 0.8, 0.5), (0.4, 1e-3, 1.5, 3e3)]:  # 1 - z ~ 1e-5..1e-7
+        z = np.log(params)
+        _, g = f(z)
+        np.testing.assert_allclose(g, central_gradient(f, z, 1e-5), rtol=1e-6, atol=1e-4)
+
+
+def test_pareto_fit_on_the_dropout_ridge_finishes() -> None:
+    """A common dropout rate (no heterogeneity) sends s and beta to infinity together, with
+    1 - z -> 0 and b = s + 1 large: the fit must end (converged or ConvergenceError), quickly."""
+    import time
+
+    rng = np.random.default_rng(7)
+    n = 300
+    T = rng.uniform(20, 100, n)
+    active = np.minimum(rng.exponential(1 / 0.007, n), T)
+    x = rng.poisson(rng.gamma(1.5, 1 / 12.0, n) * active)
+    t_x = np.where(x > 0, active * rng.beta(np.maximum(x, 1), 1), 0.0)
+    start = time.perf_counter()
+    try:
+        model = ParetoNBD(random_state=0).fit(frequency=x, recency=t_x, T=T)
+        assert np.isfinite(model.log_likelihood_)
+    except ConvergenceError as exc:
+        assert "time_scaler" in str(exc)
+    assert time.perf_counter() - start < 30.0
+
+
+def test_pareto_unevaluable_likelihood_raises_convergence_error(monkeypatch) -> None:
+    """If 2F1 could not be evaluated the objective is infinite (the optimiser backs off), and a
+    fit that never finds a finite value raises ConvergenceError with advice, never NaN."""
+    import crm_analysis.value.pareto_nbd as pnbd
+
+    def broken(b, c, z, eps, grad=False):
+        return np.full(len(b), np.nan), (np.full((len(b), 3), np.nan) if grad else None)
+
+    monkeypatch.setattr(pnbd, "_log_hyp2f1", broken)
+    rng = np.random.default_rng(2)
+    d = simulate_pareto(300, 0.5, 8.0, 0.7, 12.0, rng.uniform(1, 40, 300), rng)
+    with pytest.raises(ConvergenceError, match="time_scaler"):
+        ParetoNBD().fit(d)
