@@ -1,0 +1,83 @@
+"""Churn prediction: who will stop buying, how sure we are, and what is at stake.
+
+A customer churns at a cutoff when she makes no purchase in the horizon after it (non-contractual
+setting). See docs/churn.md.
+
+- ``events``: ``prepare_inputs`` (one pass over the cleaned tables), ``purchase_log``;
+- ``labels``: ``derive_horizon``, ``cutoff_dates``, ``churn_labels``;
+- ``features``: ``churn_features`` at a cutoff (data up to it only), ``build_panel``;
+- ``models``: baselines (recency, BG/NBD) and models (logistic, gradient boosting) wrapped in
+  ``OutOfTimeCalibrated``; ``make_models``;
+- ``backtest``: rolling-origin ``backtest``, metrics with bootstrap intervals, ``choose_model``;
+- ``explain``: ``feature_importance``, ``partial_dependence_table``, per-customer reasons;
+- ``scoring``: ``score_customers`` at the snapshot, ``tier_summary``, ``crm_export``;
+- ``oracle``: the synthetic data's best reachable AUC;
+- ``report``: findings in words; ``charts``: the report's figures.
+"""
+
+from crm_analysis.churn.backtest import (
+    METRICS,
+    BacktestResult,
+    ModelChoice,
+    average_precision,
+    backtest,
+    brier_score,
+    calibration_curve,
+    choose_model,
+    evaluate,
+    roc_auc,
+    top_decile_lift,
+)
+from crm_analysis.churn.events import ChurnInputs, PurchaseLog, prepare_inputs, purchase_log
+from crm_analysis.churn.explain import (
+    feature_importance,
+    partial_dependence_table,
+    reason_texts,
+    risk_contributions,
+)
+from crm_analysis.churn.features import (
+    FEATURES,
+    FeatureSet,
+    build_panel,
+    churn_features,
+    feature_groups,
+    feature_info,
+)
+from crm_analysis.churn.labels import (
+    ACTIVE_DAYS,
+    Horizon,
+    churn_labels,
+    cutoff_dates,
+    derive_horizon,
+)
+from crm_analysis.churn.models import (
+    BASELINES,
+    CANDIDATES,
+    MODEL_LABELS,
+    OutOfTimeCalibrated,
+    make_models,
+)
+from crm_analysis.churn.oracle import oracle_auc, oracle_probability
+from crm_analysis.churn.report import absent_tables_text, key_findings, metric_value
+from crm_analysis.churn.scoring import (
+    CRM_COLUMNS,
+    RISK_TIERS,
+    ScoreResult,
+    crm_export,
+    risk_tiers,
+    score_customers,
+    tier_summary,
+)
+
+__all__ = [
+    "ACTIVE_DAYS", "BASELINES", "CANDIDATES", "CRM_COLUMNS", "FEATURES", "METRICS",
+    "MODEL_LABELS", "RISK_TIERS", "BacktestResult", "ChurnInputs", "FeatureSet", "Horizon",
+    "ModelChoice", "OutOfTimeCalibrated", "PurchaseLog", "ScoreResult", "absent_tables_text",
+    "average_precision", "backtest", "brier_score", "build_panel", "calibration_curve",
+    "choose_model", "churn_features", "churn_labels", "crm_export", "cutoff_dates",
+    "derive_horizon", "evaluate", "feature_groups", "feature_importance", "feature_info",
+    "key_findings", "make_models", "metric_value", "oracle_auc", "oracle_probability",
+    "partial_dependence_table", "prepare_inputs", "purchase_log", "reason_texts",
+    "risk_contributions", "risk_tiers", "roc_auc", "score_customers", "tier_summary",
+    "top_decile_lift",
+]

@@ -1,0 +1,314 @@
+"""The event arrays every churn computation works on, prepared once from the cleaned tables.
+
+Ids are factorised once (sorted), dates become integer day numbers (days since 1970-01-01) or
+minutes, and purchases are reduced to one row per customer and purchase day, sorted by customer
+and day. Every feature and label at a cutoff is then a boolean mask and a few ``bincount`` calls
+(no loop over customers, no string work per cutoff).
+
+Conventions (see docs/churn.md):
+
+- a *purchase* is an order with a customer id and a positive net amount (fully cancelled or
+  returned orders, and guest orders, are not purchases);
+- a *cutoff* is a calendar day; "data up to the cutoff" means everything dated on or before that
+  day (the whole day counts, as in :func:`crm_analysis.features.rfm_summary`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["ChurnInputs", "PurchaseLog", "day_number", "prepare_inputs", "purchase_log"]
+
+MINUTES_PER_DAY = 1440
+_NAT = np.iinfo(np.int64).min
+OPTIONAL_TABLES: tuple[str, ...] = ("order_items", "products", "customers", "service_tickets",
+                                    "campaign_contacts")
+
+
+def day_number(value: object) -> int:
+    """Calendar day of ``value`` as an integer (days since 1970-01-01)."""
+    stamp = pd.Timestamp(value)
+    if stamp is pd.NaT:
+        raise ValueError("date is missing (NaT)")
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_localize(None)
+    return int(np.datetime64(stamp.to_datetime64(), "D").astype(np.int64))
+
+
+def _stamps(values: pd.Series, unit: str) -> np.ndarray:
+    """int64 numbers of ``unit`` since 1970 (``_NAT`` for missing values)."""
+    dates = values if pd.api.types.is_datetime64_any_dtype(values) else pd.to_datetime(values)
+    if isinstance(dates.dtype, pd.DatetimeTZDtype):
+        dates = dates.dt.tz_localize(None)
+    arr = dates.to_numpy(dtype="datetime64[ns]")
+    out = arr.astype(f"datetime64[{unit}]").astype(np.int64)
+    out[np.isnat(arr)] = _NAT
+    return out
+
+
+@dataclass(frozen=True)
+class PurchaseLog:
+    """Purchases reduced to one entry per customer and day, sorted by customer code and day.
+
+    Attributes
+    ----------
+    customers : Index
+        Customer ids by code (sorted); every customer with at least one purchase.
+    code : ndarray of int64
+        Customer code of each purchase day.
+    day : ndarray of int64
+        Day number (days since 1970-01-01).
+    amount : ndarray of float64
+        Net amount bought that day (currency).
+    orders : ndarray of int64
+        Orders placed that day.
+    """
+
+    customers: pd.Index
+    code: np.ndarray
+    day: np.ndarray
+    amount: np.ndarray
+    orders: np.ndarray
+
+    @property
+    def n_customers(self) -> int:
+        """Number of customers with a purchase."""
+        return len(self.customers)
+
+    def first_day(self) -> int:
+        """Day number of the earliest purchase."""
+        return int(self.day.min())
+
+    def last_day(self) -> int:
+        """Day number of the latest purchase."""
+        return int(self.day.max())
+
+
+def purchase_log(
+    orders: pd.DataFrame,
+    *,
+    customer_col: str = "customer_id",
+    datetime_col: str = "order_date",
+    amount_col: str = "amount",
+) -> PurchaseLog:
+    """Reduce an order table to customer purchase days.
+
+    Parameters
+    ----------
+    orders : DataFrame
+        Cleaned orders, one row per order; guest orders (no customer id) and orders with a net
+        amount of 0 or less are left out.
+    customer_col, datetime_col, amount_col : str
+        Column names.
+
+    Returns
+    -------
+    PurchaseLog
+    """
+    missing = [c for c in (customer_col, datetime_col, amount_col) if c not in orders.columns]
+    if missing:
+        raise ValueError(f"orders lack column(s) {missing}; found {list(orders.columns)}")
+    amount = pd.to_numeric(orders[amount_col]).to_numpy(dtype=np.float64, na_value=np.nan)
+    days = _stamps(orders[datetime_col], "D")
+    keep = orders[customer_col].notna().to_numpy() & (amount > 0) & (days != _NAT)
+    if not keep.any():
+        raise ValueError("orders hold no purchase with a customer id and a positive amount")
+    ids = orders[customer_col] if keep.all() else orders[customer_col][keep]
+    codes, customers = pd.factorize(ids, sort=True)
+    codes = codes.astype(np.int64, copy=False)
+    days, amount = days[keep], amount[keep]
+    lo = int(days.min())
+    span = int(days.max()) - lo + 1
+    key = codes * span + (days - lo)
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    start = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
+    return PurchaseLog(
+        customers=pd.Index(customers, name=customer_col),
+        code=key[start] // span,
+        day=key[start] % span + lo,
+        amount=np.add.reduceat(amount[order], start),
+        orders=np.diff(np.append(start, len(key))).astype(np.int64),
+    )
+
+
+@dataclass(frozen=True)
+class ChurnInputs:
+    """The purchase log plus the optional event tables, coded by the log's customer codes.
+
+    Each optional group is a dict of arrays (``None`` when its table is absent or unusable);
+    ``notes`` says in words why a group is missing.
+    """
+
+    log: PurchaseLog
+    order_status: dict[str, np.ndarray] | None = None
+    items: dict[str, np.ndarray] | None = None
+    tickets: dict[str, np.ndarray] | None = None
+    contacts: dict[str, np.ndarray] | None = None
+    profile: pd.DataFrame | None = None
+    notes: dict[str, str] = field(default_factory=dict)
+
+
+def _is(values: pd.Series, word: str) -> np.ndarray:
+    """Boolean array: ``values == word`` with missing values False (vectorised in Arrow)."""
+    return (values == word).fillna(False).to_numpy(dtype=bool)
+
+
+def _codes(log: PurchaseLog, ids: pd.Series) -> np.ndarray:
+    return log.customers.get_indexer(ids).astype(np.int64)
+
+
+def _order_status(log: PurchaseLog, orders: pd.DataFrame) -> dict[str, np.ndarray] | None:
+    if "status" not in orders.columns:
+        return None
+    code = _codes(log, orders["customer_id"])
+    ok = code >= 0
+    status = orders["status"].astype("string").str.lower()
+    return {"code": code[ok], "day": _stamps(orders["order_date"], "D")[ok],
+            "returned": _is(status, "returned")[ok], "cancelled": _is(status, "cancelled")[ok]}
+
+
+def _first_pairs(code: np.ndarray, item: np.ndarray, day: np.ndarray) -> dict[str, np.ndarray]:
+    """First day each (customer, item) pair was seen: ``code`` and ``first_day`` per pair."""
+    ok = (code >= 0) & (item >= 0)
+    code, item, day = code[ok], item[ok], day[ok]
+    if len(code) == 0:
+        return {"code": code, "first_day": day}
+    n_items = int(item.max()) + 1
+    pair = code * n_items + item
+    order = np.lexsort((day, pair))
+    pair, day = pair[order], day[order]
+    start = np.flatnonzero(np.concatenate(([True], pair[1:] != pair[:-1])))
+    return {"code": pair[start] // n_items, "first_day": day[start]}
+
+
+def _items(log: PurchaseLog, orders: pd.DataFrame, items: pd.DataFrame,
+           products: pd.DataFrame | None) -> dict[str, np.ndarray]:
+    order_index = pd.Index(orders["order_id"])
+    if not order_index.is_unique:
+        order_index = order_index.drop_duplicates()
+        orders = orders.drop_duplicates("order_id")
+    pos = order_index.get_indexer(items["order_id"])
+    found = pos >= 0
+    order_code = _codes(log, orders["customer_id"])
+    order_day = _stamps(orders["order_date"], "D")
+    code = np.where(found, order_code[np.where(found, pos, 0)], -1)
+    day = order_day[np.where(found, pos, 0)]
+    product, _ = pd.factorize(items["product_id"])
+    out = {f"product_{k}": v for k, v in _first_pairs(code, product, day).items()}
+    if products is not None and "category" in products.columns:
+        category_codes, _ = pd.factorize(products["category"])
+        at = pd.Index(products["product_id"]).get_indexer(items["product_id"])
+        category = np.where(at >= 0, category_codes[np.where(at >= 0, at, 0)], -1)
+        out.update({f"category_{k}": v for k, v in _first_pairs(code, category, day).items()})
+    return out
+
+
+def _tickets(log: PurchaseLog, tickets: pd.DataFrame) -> dict[str, np.ndarray]:
+    code = _codes(log, tickets["customer_id"])
+    opened = _stamps(tickets["opened_at"], "m")
+    ok = (code >= 0) & (opened != _NAT)
+    resolved = (_stamps(tickets["resolved_at"], "m") if "resolved_at" in tickets.columns
+                else np.full(len(tickets), _NAT))
+    resolved = np.where(resolved == _NAT, np.iinfo(np.int64).max, resolved)
+    complaint = _is(tickets["type"].astype("string").str.lower(), "complaint")
+    sat = (pd.to_numeric(tickets["satisfaction"]).to_numpy(dtype=float, na_value=np.nan)
+           if "satisfaction" in tickets.columns else np.full(len(tickets), np.nan))
+    return {"code": code[ok], "opened": opened[ok], "resolved": resolved[ok],
+            "complaint": complaint[ok], "satisfaction": sat[ok]}
+
+
+def _contacts(log: PurchaseLog, contacts: pd.DataFrame) -> dict[str, np.ndarray]:
+    code = _codes(log, contacts["customer_id"])
+    sent = _stamps(contacts["sent_at"], "m")
+    ok = (code >= 0) & (sent != _NAT)
+    out = {"code": code[ok], "sent": sent[ok]}
+    for flag in ("opened", "clicked", "converted"):
+        values = (contacts[flag].astype("boolean").fillna(False).to_numpy(dtype=bool)
+                  if flag in contacts.columns else np.zeros(len(contacts), dtype=bool))
+        out[flag] = values[ok]
+    return out
+
+
+def _profile(log: PurchaseLog, customers: pd.DataFrame, max_levels: int = 8) -> pd.DataFrame:
+    """Static customer attributes as numeric columns, one row per purchase-log customer."""
+    table = customers.drop_duplicates("customer_id").set_index("customer_id")
+    at = table.index.get_indexer(log.customers)
+    found = at >= 0
+    out: dict[str, np.ndarray] = {}
+    if "age" in table.columns:
+        age = pd.to_numeric(table["age"]).to_numpy(dtype=float, na_value=np.nan)
+        age = np.where(found, age[np.where(found, at, 0)], np.nan)
+        median = np.nanmedian(age) if np.isfinite(age).any() else 0.0
+        out["age"] = np.where(np.isfinite(age), age, median)
+    if "marketing_opt_in" in table.columns:
+        opt = table["marketing_opt_in"].astype("boolean").fillna(False).to_numpy(dtype=float)
+        out["marketing_opt_in"] = np.where(found, opt[np.where(found, at, 0)], 0.0)
+    for col, prefix in (("acquisition_channel", "acquired_"), ("region", "region_")):
+        if col not in table.columns:
+            continue
+        values = table[col].astype("string")
+        levels = values.value_counts().index[:max_levels]
+        vals = values.to_numpy(dtype=object, na_value="")
+        for level in sorted(levels):
+            hit = (vals == level).astype(float)
+            out[f"{prefix}{level}"] = np.where(found, hit[np.where(found, at, 0)], 0.0)
+    return pd.DataFrame(out, index=log.customers)
+
+
+def prepare_inputs(
+    orders: pd.DataFrame,
+    tables: Mapping[str, pd.DataFrame | None] | None = None,
+) -> ChurnInputs:
+    """Prepare the cleaned tables for churn features: one pass over each table.
+
+    Parameters
+    ----------
+    orders : DataFrame
+        Cleaned orders (``order_id``, ``customer_id``, ``order_date``, ``amount``, optional
+        ``status``).
+    tables : mapping, optional
+        Optional cleaned tables by name: ``order_items``, ``products``, ``customers``,
+        ``service_tickets``, ``campaign_contacts``; absent or ``None`` tables switch their
+        feature group off (``ChurnInputs.notes`` says which and why).
+
+    Returns
+    -------
+    ChurnInputs
+    """
+    tables = {k: v for k, v in (tables or {}).items() if v is not None and len(v)}
+    log = purchase_log(orders)
+    notes: dict[str, str] = {}
+    status = _order_status(log, orders)
+    if status is None:
+        notes["returns"] = "orders have no status column, so returns and cancellations are unknown"
+    items = None
+    if "order_items" in tables and "order_id" in orders.columns:
+        items = _items(log, orders, tables["order_items"], tables.get("products"))
+        if "category_code" not in items:
+            notes["categories"] = "no products table with categories: breadth counts products only"
+    else:
+        notes["basket"] = "no order_items table: category and product breadth are skipped"
+    tickets = None
+    if "service_tickets" in tables:
+        tickets = _tickets(log, tables["service_tickets"])
+    else:
+        notes["service"] = "no service_tickets table: complaints and ticket history are skipped"
+    contacts = None
+    if "campaign_contacts" in tables:
+        contacts = _contacts(log, tables["campaign_contacts"])
+    else:
+        notes["campaigns"] = "no campaign_contacts table: campaign engagement is skipped"
+    profile = None
+    if "customers" in tables:
+        profile = _profile(log, tables["customers"])
+        if profile.shape[1] == 0:
+            profile = None
+    if profile is None:
+        notes["profile"] = ("no customers table: age, opt-in, region and acquisition channel "
+                            "are skipped")
+    return ChurnInputs(log, status, items, tickets, contacts, profile, notes)

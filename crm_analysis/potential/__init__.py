@@ -1,0 +1,123 @@
+"""Customer potential: future value, headroom, positioning, uplift, targeting and exports.
+
+- ``future_value``: three predictors of spend over the next horizon (BG/NBD x Gamma-Gamma,
+  two-stage, gradient boosting), compared on a time-based holdout, refitted for scoring;
+- ``metrics``: Spearman, normalised Gini, top-decile capture, decile calibration, MAE;
+- ``headroom``: current against predicted value, look-alike headroom, potential tiers;
+- ``positioning``: the value x potential x churn-risk grid and its actions;
+- ``uplift``: randomisation checks and the two-model uplift with Qini evaluation;
+- ``targeting``: expected incremental profit, budgets, profit curves, naive comparisons;
+- ``export``: the customer_potential table and CSV target lists;
+- ``charts`` and ``report``: figures and assembly for notebook 06.
+
+See docs/potential.md.
+"""
+
+from crm_analysis.potential import charts, metrics
+from crm_analysis.potential.export import (
+    POTENTIAL_COLUMNS,
+    TARGET_LIST_COLUMNS,
+    customer_potential_table,
+    target_list,
+)
+from crm_analysis.potential.future_value import (
+    FEATURE_SOURCE,
+    MODELS,
+    BoostedSpend,
+    BTYDSpend,
+    HoldoutComparison,
+    ScoredValue,
+    TwoStageSpend,
+    compare_models,
+    prepare,
+    score_customers,
+    true_expected_spend,
+    value_frame,
+)
+from crm_analysis.potential.headroom import (
+    POTENTIAL_TIERS,
+    behaviour_group,
+    potential_scores,
+    potential_summary,
+    potential_tiers,
+)
+from crm_analysis.potential.positioning import (
+    ACTION_WHY,
+    ACTIONS,
+    churn_risk,
+    grid_summary,
+    position,
+)
+from crm_analysis.potential.report import (
+    UpliftAnalysis,
+    key_findings,
+    potential_frame,
+    score_uplift,
+    skipped_notes,
+    uplift_analysis,
+)
+from crm_analysis.potential.targeting import (
+    choose_targets,
+    compare_strategies,
+    expected_profit,
+    profit_curve,
+)
+from crm_analysis.potential.uplift import (
+    NotRandomisedError,
+    RandomisationCheck,
+    TwoModelUplift,
+    check_randomisation,
+    prepare_contacts,
+    qini_coefficient,
+    qini_curve,
+    uplift_at,
+)
+
+__all__ = [
+    "ACTIONS",
+    "ACTION_WHY",
+    "FEATURE_SOURCE",
+    "MODELS",
+    "POTENTIAL_COLUMNS",
+    "POTENTIAL_TIERS",
+    "TARGET_LIST_COLUMNS",
+    "BTYDSpend",
+    "BoostedSpend",
+    "HoldoutComparison",
+    "NotRandomisedError",
+    "RandomisationCheck",
+    "ScoredValue",
+    "TwoModelUplift",
+    "TwoStageSpend",
+    "UpliftAnalysis",
+    "behaviour_group",
+    "charts",
+    "check_randomisation",
+    "choose_targets",
+    "churn_risk",
+    "compare_models",
+    "compare_strategies",
+    "customer_potential_table",
+    "expected_profit",
+    "grid_summary",
+    "key_findings",
+    "metrics",
+    "position",
+    "potential_frame",
+    "potential_scores",
+    "potential_summary",
+    "potential_tiers",
+    "prepare",
+    "prepare_contacts",
+    "profit_curve",
+    "qini_coefficient",
+    "qini_curve",
+    "score_customers",
+    "score_uplift",
+    "skipped_notes",
+    "target_list",
+    "true_expected_spend",
+    "uplift_analysis",
+    "uplift_at",
+    "value_frame",
+]

@@ -1,0 +1,589 @@
+"""Each customer's spend over the next ``horizon_days``, predicted three ways.
+
+1. :class:`BTYDSpend`: BG/NBD expected purchase days in the horizon times the Gamma-Gamma
+   expected spend per purchase day (the models of notebook 03, fitted at the cutoff; time in
+   weeks counted in whole days).
+2. :class:`TwoStageSpend`: P(buy in the horizon) from a gradient-boosted classifier times
+   E[spend | buy] from a gradient-boosted regressor on log spend, back-transformed with Duan's
+   smearing factor (the mean of exp(residual)), so it estimates a mean, not a median.
+3. :class:`BoostedSpend`: one gradient-boosted regressor with Poisson deviance (a log link that
+   fits the mean of a zero-inflated, skewed target directly).
+
+The machine-learning models learn from one past window: features at ``cutoff - horizon`` and the
+spend in the horizon after it. Evaluation (:func:`compare_models`) is time-based: with
+``cutoff = snapshot - horizon``, features use data dated on or before the cutoff only, the target
+is the actual spend in ``(cutoff, cutoff + horizon]``, and the models that need a target learn
+from the window before (``(cutoff - horizon, cutoff]`` with features at ``cutoff - horizon``).
+For scoring (:func:`score_customers`) every model is refitted one window later and predicts the
+horizon after the snapshot.
+
+Features come from :func:`crm_analysis.churn.features.churn_features` (recency, tenure, trends,
+gaps, BG/NBD, basket, returns, service, campaigns, profile: whatever the tables allow) for every
+customer who bought by the cutoff, plus the BG/NBD summary columns; if the churn package cannot
+be imported, from :mod:`crm_analysis.features` alone (RFM and trend) - ``FEATURE_SOURCE`` says
+which.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from threadpoolctl import threadpool_limits
+
+from crm_analysis import features
+from crm_analysis.potential import metrics
+from crm_analysis.value import BetaGeo, ConvergenceError, GammaGamma
+
+try:  # the churn room owns the customer features at a cutoff
+    from crm_analysis.churn.events import ChurnInputs, prepare_inputs
+    from crm_analysis.churn.features import churn_features
+    FEATURE_SOURCE = "churn"
+except ImportError:  # pragma: no cover - only while the churn package is missing or broken
+    ChurnInputs = None  # type: ignore[assignment,misc]
+    FEATURE_SOURCE = "rfm"
+
+__all__ = ["FEATURE_SOURCE", "MODELS", "BTYDSpend", "BoostedSpend", "HoldoutComparison",
+           "ScoredValue", "TwoStageSpend", "compare_models", "prepare", "score_customers",
+           "threads_for", "true_expected_spend", "value_frame"]
+
+SUMMARY_COLUMNS = ("frequency", "recency", "T", "monetary_value")
+"""BG/NBD summary columns (weeks; spend per repeat purchase day) carried in every value frame."""
+TARGET = "target_spend"
+WEEK_DAYS = 7.0
+ALL_CUSTOMERS_DAYS = 10**6
+"""``active_days`` passed to the churn features: every customer who ever bought is scored."""
+
+MODELS: dict[str, str] = {
+    "btyd": "BG/NBD x Gamma-Gamma",
+    "two_stage": "P(buy) x E[spend | buy]",
+    "boosted": "gradient boosting (Poisson)",
+}
+"""Model keys and their names for people."""
+
+
+# -- inputs ------------------------------------------------------------------------------------
+def prepare(orders: pd.DataFrame, tables: Mapping[str, pd.DataFrame | None] | None = None):
+    """Prepare the cleaned tables once for feature frames at several cutoffs.
+
+    Parameters
+    ----------
+    orders : DataFrame
+        Purchases (``customer_id``, ``order_date``, ``amount`` > 0), e.g.
+        ``value.purchase_orders(...).orders``.
+    tables : mapping, optional
+        Optional cleaned tables by name (``customers``, ``order_items``, ``products``,
+        ``service_tickets``, ``campaign_contacts``) for the churn feature groups.
+
+    Returns
+    -------
+    ChurnInputs or DataFrame
+        The churn room's prepared inputs, or the orders themselves when it is unavailable.
+    """
+    if FEATURE_SOURCE == "churn":
+        return prepare_inputs(orders, tables or {})
+    return orders
+
+
+def _rfm_features(orders: pd.DataFrame, cutoff: pd.Timestamp, horizon_days: int) -> pd.DataFrame:
+    """Fallback features from :mod:`crm_analysis.features`: RFM, tenure and spend trend."""
+    now = features.customer_rfm(orders, as_of=cutoff)
+    before = features.customer_rfm(orders, as_of=cutoff - pd.Timedelta(days=horizon_days))
+    prior = before.reindex(now.index)
+    spend_last = now["revenue"] - prior["revenue"].fillna(0.0)
+    return pd.DataFrame({
+        "recency_days": now["recency_days"].astype(float),
+        "tenure_days": (cutoff - now["first_purchase"].dt.normalize()).dt.days.astype(float),
+        "orders": now["orders"].astype(float), "total_spend": now["revenue"],
+        "mean_order_value": now["revenue"] / now["orders"],
+        "spend_last_window": spend_last,
+        "orders_last_window": (now["orders"] - prior["orders"].fillna(0)).astype(float),
+    }, index=now.index)
+
+
+def value_frame(
+    orders: pd.DataFrame,
+    cutoff: object,
+    *,
+    horizon_days: int,
+    inputs=None,
+    with_target: bool = True,
+    random_state: int | None = 0,
+) -> pd.DataFrame:
+    """Features of every customer who bought by ``cutoff`` (and her spend in the horizon after).
+
+    Parameters
+    ----------
+    orders : DataFrame
+        Purchases (positive amounts, with customer id).
+    cutoff : date-like
+        Cutoff day; its whole day is data.
+    horizon_days : int
+        Horizon, days: the trend windows and BG/NBD features of the churn room use it, and the
+        target is the spend in ``(cutoff, cutoff + horizon_days]``.
+    inputs : ChurnInputs, optional
+        From :func:`prepare` (prepared once, reused across cutoffs).
+    with_target : bool, default True
+        Add ``target_spend`` (currency units). Needs purchases to be known until
+        ``cutoff + horizon_days``: the caller guarantees that.
+    random_state : int or None
+        Seed of the churn room's BG/NBD feature fit.
+
+    Returns
+    -------
+    DataFrame
+        Index ``customer_id`` (sorted); float feature columns, the BG/NBD summary columns
+        (``frequency``, ``recency``, ``T`` in weeks, ``monetary_value``) and ``target_spend``.
+    """
+    cutoff = pd.Timestamp(cutoff).normalize()
+    weeks = {"time_unit": "D", "time_scaler": WEEK_DAYS}
+    if with_target:
+        summary = features.calibration_holdout(
+            orders, calibration_end=cutoff,
+            observation_end=cutoff + pd.Timedelta(days=horizon_days), **weeks)
+        target = summary["frequency_holdout"] * summary["monetary_value_holdout"]
+        summary = summary[list(SUMMARY_COLUMNS)].assign(**{TARGET: target})
+    else:
+        summary = features.rfm_summary(orders, observation_end=cutoff, **weeks)
+    if FEATURE_SOURCE == "churn":
+        inputs = inputs if inputs is not None else prepare(orders)
+        with np.errstate(invalid="ignore", divide="ignore"):  # BG/NBD's 2F1 NaNs are repaired
+            feats = churn_features(inputs, cutoff, horizon_days=horizon_days,
+                                   active_days=ALL_CUSTOMERS_DAYS, random_state=random_state)
+    else:
+        feats = _rfm_features(orders, cutoff, horizon_days)
+    feats = feats.drop(columns=[c for c in feats.columns if c in summary.columns])
+    out = summary.join(feats, how="left")
+    out.index.name = "customer_id"
+    return out.astype({c: float for c in out.columns if c != "frequency"})
+
+
+def _feature_matrix(frame: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
+    if columns is None:
+        columns = [c for c in frame.columns if c != TARGET]
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"feature frame lacks column(s) {missing} the model was fitted on")
+    return frame[columns].astype(float).fillna(0.0)
+
+
+# -- the three models --------------------------------------------------------------------------
+class _SpendModel:
+    """Shared settings: horizon (days), seed; ``fit(frame)`` returns self."""
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "n_customers_"):
+            raise RuntimeError(f"{type(self).__name__} is not fitted: call fit(frame) first")
+
+
+class BTYDSpend(_SpendModel):
+    """BG/NBD x Gamma-Gamma expected spend over the next ``horizon_days``.
+
+    Parameters
+    ----------
+    horizon_days : int
+        Prediction horizon, days.
+    random_state : int or None, default 0
+        Seed of the extra starting points of the fits.
+
+    Attributes
+    ----------
+    transaction_model_ : BetaGeo
+    spend_model_ : GammaGamma
+    n_customers_ : int
+    """
+
+    def __init__(self, horizon_days: int = 180, random_state: int | None = 0) -> None:
+        self.horizon_days = horizon_days
+        self.random_state = random_state
+
+    def fit(self, frame: pd.DataFrame, y=None) -> BTYDSpend:
+        """Fit both models on the summary columns of ``frame`` (the target is not used)."""
+        for penalizer in (0.0, 1e-3, 1e-2):  # a small penalty rescues a flat likelihood
+            try:
+                self.transaction_model_ = BetaGeo(
+                    penalizer_coef=penalizer, random_state=self.random_state).fit(frame)
+                self.spend_model_ = GammaGamma(
+                    penalizer_coef=penalizer, random_state=self.random_state).fit(frame)
+                break
+            except ConvergenceError:
+                if penalizer == 1e-2:
+                    raise
+        self.n_customers_ = len(frame)
+        return self
+
+    def predict_purchases(self, frame: pd.DataFrame) -> np.ndarray:
+        """Expected purchase days in the horizon."""
+        self._check_fitted()
+        x, t_x, age = (frame[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
+        with np.errstate(invalid="ignore", divide="ignore"):  # 2F1 NaNs are repaired inside
+            return np.asarray(self.transaction_model_.expected_purchases(
+                self.horizon_days / WEEK_DAYS, x, t_x, age), dtype=float)
+
+    def predict_no_purchase(self, frame: pd.DataFrame) -> np.ndarray:
+        """P(no purchase in the horizon), BG/NBD."""
+        self._check_fitted()
+        x, t_x, age = (frame[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
+        return np.asarray(self.transaction_model_.probability_no_purchase(
+            self.horizon_days / WEEK_DAYS, x, t_x, age), dtype=float)
+
+    def predict_order_value(self, frame: pd.DataFrame) -> np.ndarray:
+        """Expected spend per purchase day (currency), Gamma-Gamma."""
+        self._check_fitted()
+        return np.asarray(self.spend_model_.expected_average_spend(
+            frame["frequency"].to_numpy(dtype=float),
+            frame["monetary_value"].to_numpy(dtype=float)), dtype=float)
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        """Expected spend in the horizon, currency units."""
+        return self.predict_purchases(frame) * self.predict_order_value(frame)
+
+
+def _subsample(n: int, max_rows: int | None, random_state) -> np.ndarray:
+    if max_rows is None or n <= max_rows:
+        return np.arange(n)
+    rng = np.random.default_rng(random_state)
+    return np.sort(rng.choice(n, size=max_rows, replace=False))
+
+
+BOOSTING_THREADS = 1
+"""OpenMP threads of the boosted models. One: on a shared 2-core machine the per-split thread
+synchronisation of scikit-learn's histogram boosting costs more than it saves (6x slower at 3,000
+rows, 3x at 200,000 with other jobs running); set to None to use every core on a dedicated one."""
+
+
+def threads_for(n_rows: int) -> threadpool_limits:
+    """Context limiting OpenMP threads to :data:`BOOSTING_THREADS` (``n_rows`` is reserved for
+    a size-dependent rule)."""
+    return threadpool_limits(limits=BOOSTING_THREADS, user_api="openmp")
+
+
+def _boosting_settings(random_state, **extra) -> dict:
+    return {"max_iter": 200, "learning_rate": 0.08, "max_leaf_nodes": 31,
+            "min_samples_leaf": 40, "l2_regularization": 1.0, "early_stopping": True,
+            "validation_fraction": 0.15, "n_iter_no_change": 15,
+            "random_state": random_state, **extra}
+
+
+class TwoStageSpend(_SpendModel):
+    """P(buy in the horizon) x E[spend | buy], both gradient-boosted.
+
+    Parameters
+    ----------
+    max_train_rows : int or None, default 100_000
+        Customers sampled (uniformly, seeded) for fitting on large bases; None uses all.
+    random_state : int or None, default 0
+
+    Attributes
+    ----------
+    classifier_ : HistGradientBoostingClassifier
+        P(spend > 0 in the horizon).
+    regressor_ : HistGradientBoostingRegressor
+        log spend of the buyers.
+    smearing_ : float
+        Duan's smearing factor, mean(exp(residual)) on the buyers (>= 1).
+    feature_names_ : list of str
+    n_customers_ : int
+    """
+
+    def __init__(self, max_train_rows: int | None = 100_000,
+                 random_state: int | None = 0) -> None:
+        self.max_train_rows = max_train_rows
+        self.random_state = random_state
+
+    def fit(self, frame: pd.DataFrame, y=None) -> TwoStageSpend:
+        """Fit on features of ``frame`` and its ``target_spend`` (or ``y``), currency units."""
+        rows = _subsample(len(frame), self.max_train_rows, self.random_state)
+        X = _feature_matrix(frame.iloc[rows])
+        target = np.asarray(frame[TARGET] if y is None else y, dtype=float)[rows]
+        bought = target > 0
+        if bought.all() or not bought.any():
+            raise ValueError("the training window needs buyers and non-buyers")
+        self.feature_names_ = list(X.columns)
+        log_spend = np.log(target[bought])
+        with threads_for(len(X)):
+            self.classifier_ = HistGradientBoostingClassifier(
+                **_boosting_settings(self.random_state)).fit(X, bought)
+            self.regressor_ = HistGradientBoostingRegressor(
+                **_boosting_settings(self.random_state)).fit(X[bought], log_spend)
+            resid = log_spend - self.regressor_.predict(X[bought])
+        self.smearing_ = float(np.mean(np.exp(resid)))
+        self.n_customers_ = len(rows)
+        return self
+
+    def predict_proba_buy(self, frame: pd.DataFrame) -> np.ndarray:
+        """P(at least one purchase in the horizon)."""
+        self._check_fitted()
+        X = _feature_matrix(frame, self.feature_names_)
+        with threads_for(len(X)):
+            return self.classifier_.predict_proba(X)[:, 1]
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        """Expected spend in the horizon, currency units."""
+        X = _feature_matrix(frame, self.feature_names_)
+        self._check_fitted()
+        with threads_for(len(X)):
+            spend = np.exp(self.regressor_.predict(X)) * self.smearing_
+            return self.classifier_.predict_proba(X)[:, 1] * spend
+
+
+class BoostedSpend(_SpendModel):
+    """One gradient-boosted regressor of spend with Poisson deviance (log link).
+
+    Parameters
+    ----------
+    max_train_rows : int or None, default 100_000
+    random_state : int or None, default 0
+
+    Attributes
+    ----------
+    regressor_ : HistGradientBoostingRegressor
+    feature_names_ : list of str
+    n_customers_ : int
+    """
+
+    def __init__(self, max_train_rows: int | None = 100_000,
+                 random_state: int | None = 0) -> None:
+        self.max_train_rows = max_train_rows
+        self.random_state = random_state
+
+    def fit(self, frame: pd.DataFrame, y=None) -> BoostedSpend:
+        """Fit on features of ``frame`` and its ``target_spend`` (or ``y``), currency units."""
+        rows = _subsample(len(frame), self.max_train_rows, self.random_state)
+        X = _feature_matrix(frame.iloc[rows])
+        target = np.clip(np.asarray(frame[TARGET] if y is None else y, dtype=float)[rows],
+                         0.0, None)
+        if not (target > 0).any():
+            raise ValueError("nobody bought in the training window")
+        self.feature_names_ = list(X.columns)
+        with threads_for(len(X)):
+            self.regressor_ = HistGradientBoostingRegressor(
+                **_boosting_settings(self.random_state, loss="poisson")).fit(X, target)
+        self.n_customers_ = len(rows)
+        return self
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        """Expected spend in the horizon, currency units."""
+        self._check_fitted()
+        X = _feature_matrix(frame, self.feature_names_)
+        with threads_for(len(X)):
+            return self.regressor_.predict(X)
+
+
+def _make(name: str, horizon_days: int, random_state, max_train_rows):
+    if name == "btyd":
+        return BTYDSpend(horizon_days, random_state)
+    if name == "two_stage":
+        return TwoStageSpend(max_train_rows, random_state)
+    return BoostedSpend(max_train_rows, random_state)
+
+
+# -- comparison and scoring --------------------------------------------------------------------
+@dataclass(frozen=True)
+class HoldoutComparison:
+    """The three predictors on the last horizon before the snapshot.
+
+    Attributes
+    ----------
+    cutoff : Timestamp
+        Features use data up to this day; the target is the spend in (cutoff, snapshot].
+    train_cutoff : Timestamp or None
+        Features of the learning window of the ML models (None when the history was too short
+        and only BG/NBD x Gamma-Gamma was compared).
+    predictions : DataFrame
+        Index customer_id; ``actual`` and one column per model key (currency units).
+    metrics : DataFrame
+        One row per model (index: key): ``model`` (name), ``spearman``, ``gini``,
+        ``top_decile_capture``, ``mae``, ``predicted_total``, ``actual_total``.
+    calibration : DataFrame
+        Decile calibration per model (long): ``model`` key plus the
+        :func:`~crm_analysis.potential.metrics.decile_calibration` columns.
+    chosen : str
+        Key of the model with the highest normalised Gini (revenue-weighted ranking).
+    notes : list of str
+    """
+
+    cutoff: pd.Timestamp
+    train_cutoff: pd.Timestamp | None
+    predictions: pd.DataFrame
+    metrics: pd.DataFrame
+    calibration: pd.DataFrame
+    chosen: str
+    notes: list[str]
+
+
+def compare_models(
+    orders: pd.DataFrame,
+    snapshot: object,
+    *,
+    horizon_days: int,
+    inputs=None,
+    random_state: int | None = 0,
+    max_train_rows: int | None = 100_000,
+    min_history_days: int = 60,
+) -> HoldoutComparison:
+    """Fit the three predictors before ``snapshot - horizon_days`` and score the horizon after.
+
+    Parameters
+    ----------
+    orders : DataFrame
+        Purchases up to the snapshot (positive amounts, with customer id).
+    snapshot : date-like
+        Snapshot day (inclusive): the holdout ends here.
+    horizon_days : int
+        Prediction horizon, days.
+    inputs : ChurnInputs, optional
+        From :func:`prepare`; computed here when missing.
+    random_state : int or None
+    max_train_rows : int or None
+        Rows sampled to fit each boosted model (None: all).
+    min_history_days : int, default 60
+        The ML models need this many days of history before their training cutoff; with less,
+        only BG/NBD x Gamma-Gamma is compared.
+
+    Returns
+    -------
+    HoldoutComparison
+    """
+    snapshot = pd.Timestamp(snapshot).normalize()
+    cutoff = snapshot - pd.Timedelta(days=horizon_days)
+    first = pd.to_datetime(orders["order_date"]).min().normalize()
+    if (cutoff - first).days < min_history_days:
+        raise ValueError(
+            f"history from {first:%Y-%m-%d} to {snapshot:%Y-%m-%d} is too short for a "
+            f"{horizon_days}-day holdout: shorten potential_horizon_days")
+    inputs = inputs if inputs is not None else prepare(orders)
+    test = value_frame(orders, cutoff, horizon_days=horizon_days, inputs=inputs,
+                       random_state=random_state)
+    train_cutoff = cutoff - pd.Timedelta(days=horizon_days)
+    notes: list[str] = []
+    names = ["btyd"]
+    train = None
+    if (train_cutoff - first).days >= min_history_days:
+        train = value_frame(orders, train_cutoff, horizon_days=horizon_days, inputs=inputs,
+                            random_state=random_state)
+        names += ["two_stage", "boosted"]
+    else:
+        notes.append(f"The history is too short for the learning window of the machine-learning "
+                     f"models (two horizons of {horizon_days} days plus {min_history_days}): only "
+                     "BG/NBD x Gamma-Gamma was compared.")
+    preds = pd.DataFrame({"actual": test[TARGET]}, index=test.index)
+    for name in names:
+        model = _make(name, horizon_days, random_state, max_train_rows)
+        model.fit(test if name == "btyd" else train)
+        preds[name] = model.predict(test)
+    rows, calib = {}, []
+    for name in names:
+        rows[name] = {"model": MODELS[name], **metrics.evaluate(preds["actual"], preds[name])}
+        calib.append(metrics.decile_calibration(preds["actual"], preds[name]).assign(model=name))
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    chosen = str(table["gini"].astype(float).fillna(-np.inf).idxmax())
+    return HoldoutComparison(cutoff, train_cutoff if train is not None else None, preds, table,
+                             pd.concat(calib, ignore_index=True), chosen, notes)
+
+
+@dataclass(frozen=True)
+class ScoredValue:
+    """Predictions at the snapshot.
+
+    Attributes
+    ----------
+    scores : DataFrame
+        Index customer_id (everyone who bought by the snapshot): ``predicted_value`` (the chosen
+        model, currency over the horizon), ``predicted_btyd``, ``predicted_two_stage``,
+        ``predicted_boosted`` (those fitted), ``expected_purchases``, ``p_no_purchase`` (BG/NBD,
+        horizon), ``expected_order_value`` (Gamma-Gamma, currency per purchase day).
+    features : DataFrame
+        The feature frame at the snapshot (index customer_id).
+    chosen : str
+    """
+
+    scores: pd.DataFrame
+    features: pd.DataFrame
+    chosen: str
+
+
+def score_customers(
+    orders: pd.DataFrame,
+    snapshot: object,
+    *,
+    horizon_days: int,
+    chosen: str = "boosted",
+    models: tuple[str, ...] = ("btyd", "two_stage", "boosted"),
+    inputs=None,
+    random_state: int | None = 0,
+    max_train_rows: int | None = 100_000,
+) -> ScoredValue:
+    """Refit at the snapshot and predict every customer's spend over the next horizon.
+
+    BG/NBD x Gamma-Gamma is fitted on the summary at the snapshot; the ML models learn from
+    features at ``snapshot - horizon_days`` and the spend in the horizon up to the snapshot.
+
+    Parameters
+    ----------
+    orders, snapshot, horizon_days, inputs, random_state, max_train_rows
+        As for :func:`compare_models`.
+    chosen : str
+        Model key whose prediction becomes ``predicted_value``.
+    models : tuple of str
+        Model keys to fit (``chosen`` must be among them; ``btyd`` always is).
+
+    Returns
+    -------
+    ScoredValue
+    """
+    if chosen not in models:
+        raise ValueError(f"chosen model {chosen!r} is not among {models}")
+    snapshot = pd.Timestamp(snapshot).normalize()
+    inputs = inputs if inputs is not None else prepare(orders)
+    now = value_frame(orders, snapshot, horizon_days=horizon_days, inputs=inputs,
+                      with_target=False, random_state=random_state)
+    btyd = BTYDSpend(horizon_days, random_state).fit(now)
+    scores = pd.DataFrame(index=now.index)
+    scores["predicted_btyd"] = btyd.predict(now)
+    ml = [m for m in models if m != "btyd"]
+    if ml:
+        train = value_frame(orders, snapshot - pd.Timedelta(days=horizon_days),
+                            horizon_days=horizon_days, inputs=inputs, random_state=random_state)
+        for name in ml:
+            model = _make(name, horizon_days, random_state, max_train_rows).fit(train)
+            scores[f"predicted_{name}"] = model.predict(now)
+    scores.insert(0, "predicted_value", scores[f"predicted_{chosen}"])
+    scores["expected_purchases"] = btyd.predict_purchases(now)
+    scores["p_no_purchase"] = btyd.predict_no_purchase(now)
+    scores["expected_order_value"] = btyd.predict_order_value(now)
+    return ScoredValue(scores, now, chosen)
+
+
+def true_expected_spend(truth_customers: pd.DataFrame, horizon_days: float) -> pd.Series:
+    """The generator's expected spend of each customer over the next ``horizon_days``.
+
+    A customer alive at the export date buys at rate ``lam`` per day and drops out with
+    probability ``p`` after each purchase, so her expected number of purchases in t days is
+    ``(1 - exp(-lam p t)) / p`` (geometric thinning of a Poisson process); each is worth
+    ``expected_order_value``. Customers who dropped out are worth 0. Seasonality and
+    campaign-caused orders are ignored (they barely change the ranking).
+
+    Parameters
+    ----------
+    truth_customers : DataFrame
+        ``truth["customers"]`` of :mod:`crm_analysis.synthetic`: ``customer_id``, ``lam`` (per
+        day), ``p``, ``expected_order_value``, ``alive_at_end``.
+    horizon_days : float
+
+    Returns
+    -------
+    Series
+        Currency units, indexed by customer id, named ``true_expected_spend``.
+    """
+    t = truth_customers
+    lam = t["lam"].to_numpy(dtype=float)
+    p = np.clip(t["p"].to_numpy(dtype=float), 1e-9, 1.0)
+    purchases = -np.expm1(-lam * p * float(horizon_days)) / p
+    alive = t["alive_at_end"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    value = np.where(alive, purchases * t["expected_order_value"].to_numpy(dtype=float), 0.0)
+    return pd.Series(value, index=pd.Index(t["customer_id"], name="customer_id"),
+                     name="true_expected_spend")

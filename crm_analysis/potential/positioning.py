@@ -1,0 +1,146 @@
+"""The value x potential x churn-risk grid and the action recommended in each cell.
+
+Each axis is cut in two:
+
+- **value** high: current value (spend in the last horizon) in the top ``value_share`` (20%) of
+  customers and above 0;
+- **potential** high: potential tier "high potential" (:mod:`~crm_analysis.potential.headroom`);
+- **risk** high: churn risk >= ``risk_threshold`` (0.5). Risk is the churn model's probability
+  (notebook 05) where it scored the customer, else BG/NBD P(no purchase in the horizon).
+
+Actions (:data:`ACTIONS`):
+
+=====  =========  ====  =========  ==============================================================
+value  potential  risk  action     why
+=====  =========  ====  =========  ==============================================================
+high   any        high  retain     much revenue now and likely to leave: protect it first
+any    high       low   grow       room to spend more and no sign of leaving: sell more
+any    low        low   nurture    spending near her ceiling and staying: keep warm, cheaply
+low    high       high  win back   slipping away, but look-alikes spend much more: a targeted
+                                   offer may bring her back
+low    low        high  let go     little value, little upside, likely gone: no spend
+=====  =========  ====  =========  ==============================================================
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["ACTIONS", "ACTION_WHY", "churn_risk", "grid_summary", "position"]
+
+ACTIONS: tuple[str, ...] = ("retain", "grow", "nurture", "win back", "let go")
+ACTION_WHY: dict[str, str] = {
+    "retain": "high current value and high churn risk: protect this revenue first",
+    "grow": "high potential and low churn risk: room to spend more",
+    "nurture": "low potential and low churn risk: keep warm at low cost",
+    "win back": "low current value, high churn risk, but look-alikes spend much more",
+    "let go": "low value, low potential and high churn risk: not worth spending on",
+}
+
+
+def churn_risk(
+    p_no_purchase: pd.Series, churn_scores: pd.DataFrame | None = None
+) -> tuple[pd.Series, str]:
+    """Churn risk per customer and where it came from.
+
+    Parameters
+    ----------
+    p_no_purchase : Series
+        BG/NBD P(no purchase in the horizon), indexed by customer id: the fallback.
+    churn_scores : DataFrame, optional
+        ``churn_scores`` of notebook 05 (``customer_id``, ``churn_probability``); customers it
+        did not score (inactive for over a year) keep the fallback.
+
+    Returns
+    -------
+    (Series, str)
+        Risk 0..1 indexed like ``p_no_purchase`` (named ``churn_risk``) and a sentence on its
+        source.
+    """
+    risk = p_no_purchase.astype(float).rename("churn_risk")
+    if churn_scores is None or "churn_probability" not in churn_scores.columns:
+        return risk, ("churn risk is the BG/NBD probability of no purchase in the horizon "
+                      "(no churn scores from notebook 05)")
+    model = pd.Series(churn_scores["churn_probability"].to_numpy(dtype=float),
+                      index=pd.Index(churn_scores["customer_id"]))
+    model = model[~model.index.duplicated()]
+    at = model.index.get_indexer(risk.index)
+    found = at >= 0
+    values = np.where(found, model.to_numpy()[np.where(found, at, 0)], risk.to_numpy())
+    return (pd.Series(values, index=risk.index, name="churn_risk"),
+            f"churn risk is the churn model's probability (notebook 05) for {found.sum():,} "
+            f"customers and BG/NBD P(no purchase) for the {(~found).sum():,} it did not score")
+
+
+def position(
+    frame: pd.DataFrame,
+    *,
+    value_share: float = 0.2,
+    risk_threshold: float = 0.5,
+) -> pd.DataFrame:
+    """Place each customer in the grid and recommend an action.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        ``current_value``, ``potential_tier`` and ``churn_risk`` per customer.
+    value_share : float, default 0.2
+        Share of customers (by current value rank) called high value.
+    risk_threshold : float, default 0.5
+        Churn risk at or above this is high.
+
+    Returns
+    -------
+    DataFrame
+        ``frame`` plus ``value_level``, ``potential_level``, ``risk_level`` ("high"/"low") and
+        ``action`` (categorical, :data:`ACTIONS`).
+    """
+    current = frame["current_value"].astype(float)
+    rank = current.rank(method="first", ascending=False).to_numpy() / max(len(frame), 1)
+    value_high = (rank <= value_share) & (current.to_numpy() > 0)
+    potential_high = (frame["potential_tier"].astype("string") == "high potential").fillna(
+        False).to_numpy(dtype=bool)
+    risk_high = frame["churn_risk"].to_numpy(dtype=float) >= risk_threshold
+    action = _action_codes(value_high, potential_high, risk_high)
+    levels = np.array(["low", "high"])
+    return frame.assign(
+        value_level=levels[value_high.astype(int)],
+        potential_level=levels[potential_high.astype(int)],
+        risk_level=levels[risk_high.astype(int)],
+        action=pd.Categorical.from_codes(action, categories=list(ACTIONS)),
+    )
+
+
+def grid_summary(positioned: pd.DataFrame) -> pd.DataFrame:
+    """Customers and revenue at stake in each of the eight cells.
+
+    Returns
+    -------
+    DataFrame
+        One row per cell (value, potential, risk, all eight, high value first): ``action``,
+        ``customers``, ``customer_share``, ``current_value`` (sum, currency, last horizon),
+        ``predicted_value`` (sum, next horizon: the revenue at stake), ``value_at_risk``
+        (sum of current value x churn risk) and ``upside`` (sum).
+    """
+    keys = ["value_level", "potential_level", "risk_level"]
+    cells = pd.MultiIndex.from_product([["high", "low"]] * 3, names=keys)
+    out = (positioned.assign(value_at_risk=positioned["current_value"]
+                             * positioned["churn_risk"])
+           .groupby(keys)
+           .agg(customers=("current_value", "size"), current_value=("current_value", "sum"),
+                predicted_value=("predicted_value", "sum"),
+                value_at_risk=("value_at_risk", "sum"), upside=("upside", "sum"))
+           .reindex(cells, fill_value=0))
+    high = [cells.get_level_values(k).to_numpy() == "high" for k in keys]
+    out.insert(0, "action", np.asarray(ACTIONS, dtype=object)[_action_codes(*high)])
+    out.insert(2, "customer_share", out["customers"] / max(int(out["customers"].sum()), 1))
+    return out.reset_index()
+
+
+def _action_codes(value_high: np.ndarray, potential_high: np.ndarray,
+                  risk_high: np.ndarray) -> np.ndarray:
+    """Index into :data:`ACTIONS` of each customer (the table in the module docstring)."""
+    return np.select(
+        [value_high & risk_high, potential_high & ~risk_high, ~potential_high & ~risk_high,
+         potential_high & risk_high], [0, 1, 2, 3], default=4)

@@ -1,0 +1,231 @@
+"""Assembly for the customer potential report (notebook 06): frames, uplift steps, findings.
+
+Nothing here reads or writes files; the notebook passes the tables in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from crm_analysis.potential.future_value import HoldoutComparison, ScoredValue
+from crm_analysis.potential.headroom import behaviour_group, potential_scores
+from crm_analysis.potential.positioning import position
+from crm_analysis.potential.uplift import (
+    NotRandomisedError,
+    RandomisationCheck,
+    TwoModelUplift,
+    UpliftEvaluation,
+    channel_shares,
+    check_randomisation,
+    contact_features,
+    evaluate_uplift,
+    prepare_contacts,
+)
+
+__all__ = ["OPTIONAL_TABLES", "UpliftAnalysis", "key_findings", "potential_frame",
+           "score_uplift", "skipped_notes", "uplift_analysis"]
+
+OPTIONAL_TABLES: tuple[str, ...] = ("customers", "order_items", "products", "service_tickets",
+                                    "campaigns", "campaign_contacts")
+
+
+def potential_frame(scored: ScoredValue, customer_value: pd.DataFrame, risk: pd.Series, *,
+                    value_share: float = 0.2, risk_threshold: float = 0.5) -> pd.DataFrame:
+    """One row per customer: predictions, current value, potential, risk and action.
+
+    Parameters
+    ----------
+    scored : ScoredValue
+        From :func:`~crm_analysis.potential.score_customers`.
+    customer_value : DataFrame
+        ``customer_value`` of notebook 03 (``customer_id``, ``segment``, ``clv``, ...).
+    risk : Series
+        Churn risk per customer id (:func:`~crm_analysis.potential.churn_risk`).
+    value_share, risk_threshold : float
+        Grid cuts, see :func:`~crm_analysis.potential.position`.
+
+    Returns
+    -------
+    DataFrame
+        Index customer_id.
+    """
+    feats = scored.features
+    cv = customer_value.set_index("customer_id")
+    frame = scored.scores.join(cv[[c for c in ("segment", "clv") if c in cv.columns]])
+    frame["segment"] = frame["segment"].astype("string").fillna("unknown")
+    frame["current_value"] = feats["spend_last_window"].astype(float)
+    frame["behaviour_group"] = behaviour_group(feats["tenure_days"], feats["frequency"] + 1)
+    frame["churn_risk"] = risk.reindex(frame.index).fillna(frame["p_no_purchase"])
+    frame = potential_scores(frame)
+    return position(frame, value_share=value_share, risk_threshold=risk_threshold)
+
+
+@dataclass(frozen=True)
+class UpliftAnalysis:
+    """The uplift section's results: ``check`` always; the rest only when randomised."""
+
+    check: RandomisationCheck
+    data: pd.DataFrame
+    feature_names: list[str]
+    evaluation: UpliftEvaluation | None
+    model: TwoModelUplift | None
+
+
+def uplift_analysis(
+    contacts: pd.DataFrame,
+    orders: pd.DataFrame,
+    *,
+    horizon_days: int,
+    inputs=None,
+    true_uplift: pd.DataFrame | None = None,
+    random_state: int | None = 0,
+) -> UpliftAnalysis:
+    """Prepare contacts and features, check randomisation, evaluate and refit on all contacts.
+
+    Parameters
+    ----------
+    contacts : DataFrame
+        Cleaned ``campaign_contacts``.
+    orders : DataFrame
+        Purchases up to the snapshot.
+    horizon_days : int
+        Window of the trend features.
+    inputs : ChurnInputs, optional
+    true_uplift : DataFrame, optional
+        ``truth["uplift"]`` (``campaign_id``, ``customer_id``, ``uplift_probability``) on
+        synthetic data.
+    random_state : int or None
+
+    Returns
+    -------
+    UpliftAnalysis
+        ``evaluation`` and ``model`` are None when the check failed (see ``check.reasons``).
+    """
+    prepared = prepare_contacts(contacts, orders)
+    data = contact_features(prepared, orders, horizon_days=horizon_days, inputs=inputs,
+                            random_state=random_state)
+    truth_col = None
+    if true_uplift is not None:
+        truth_col = "true_uplift"
+        data = data.merge(true_uplift[["campaign_id", "customer_id", "uplift_probability"]]
+                          .rename(columns={"uplift_probability": truth_col}),
+                          on=["campaign_id", "customer_id"], how="left")
+        data[truth_col] = data[truth_col].astype(float)
+    skip = set(prepared.columns) | {"true_uplift"}
+    names = [c for c in data.columns if c not in skip]
+    check = check_randomisation(data, names)
+    if not check.ok:
+        return UpliftAnalysis(check, data, names, None, None)
+    evaluation = evaluate_uplift(data, names, random_state=random_state, true_uplift=truth_col)
+    model = TwoModelUplift(random_state=random_state).fit(data[names], data["treated"],
+                                                          data["converted"])
+    return UpliftAnalysis(check, data, names, evaluation, model)
+
+
+def score_uplift(analysis: UpliftAnalysis, features_now: pd.DataFrame, orders: pd.DataFrame,
+                 snapshot: object, customers: pd.DataFrame | None = None) -> pd.Series:
+    """Predicted uplift of a contact now, for every customer who may be contacted.
+
+    Customers who opted out of marketing (``customers.marketing_opt_in`` false) are left out.
+
+    Returns
+    -------
+    Series
+        Uplift (difference of conversion probabilities) indexed by customer id.
+    """
+    if analysis.model is None:
+        raise NotRandomisedError("no uplift model: the contact log failed the randomisation "
+                                 "check")
+    X = features_now.join(channel_shares(orders, snapshot), how="left")
+    for col in analysis.feature_names:
+        if col not in X.columns:
+            X[col] = 0.0
+    X = X[analysis.feature_names].astype(float).fillna(0.0)
+    if customers is not None and "marketing_opt_in" in customers.columns:
+        opt = pd.Series(customers["marketing_opt_in"].astype("boolean").to_numpy(),
+                        index=pd.Index(customers["customer_id"]))
+        opt = opt[~opt.index.duplicated()].reindex(X.index)
+        X = X[opt.fillna(False).to_numpy(dtype=bool)]
+    return pd.Series(analysis.model.predict(X), index=X.index, name="predicted_uplift")
+
+
+def skipped_notes(tables: dict[str, pd.DataFrame | None], extra: list[str] | None = None
+                  ) -> list[str]:
+    """Sentences naming what was skipped for lack of a table."""
+    notes = []
+    if tables.get("campaign_contacts") is None:
+        notes.append("**Uplift and targeting** need randomised campaign contacts "
+                     "(campaign_contacts with treatment and control groups): there are none, so "
+                     "both sections are skipped and the target list follows the positioning "
+                     "grid without expected profit.")
+    if tables.get("customers") is None:
+        notes.append("**Customer profile** (age, region, acquisition channel, opt-in) is missing: "
+                     "the models use purchase history only, and opt-outs cannot be excluded.")
+    return notes + list(extra or [])
+
+
+def key_findings(
+    *,
+    comparison: HoldoutComparison,
+    frame: pd.DataFrame,
+    grid: pd.DataFrame,
+    horizon_days: int,
+    risk_source: str,
+    uplift: UpliftAnalysis | None = None,
+    strategies: pd.DataFrame | None = None,
+    truth_spearman: float | None = None,
+) -> list[str]:
+    """Sentences for the top of the report, written from the numbers.
+
+    Returns
+    -------
+    list of str
+        Markdown sentences.
+    """
+    m = comparison.metrics
+    best = m.loc[comparison.chosen]
+    out = [
+        f"**{len(frame):,} customers** are expected to spend "
+        f"**{frame['predicted_value'].sum():,.0f}** in the next {horizon_days} days "
+        f"(model: {best['model']}), against "
+        f"{frame['current_value'].sum():,.0f} in the last {horizon_days}.",
+        f"On the last {horizon_days} days, held out, {best['model']} ranked customers best "
+        f"(normalised Gini {best['gini']:.2f}, Spearman {best['spearman']:.2f}): the 10% it "
+        f"ranked highest brought {best['top_decile_capture']:.0%} of the revenue that followed.",
+    ]
+    if truth_spearman is not None and np.isfinite(truth_spearman):
+        out.append(f"Against the generator's true expected spend the predictions rank customers "
+                   f"with a Spearman correlation of {truth_spearman:.2f}.")
+    high = frame[frame["potential_tier"] == "high potential"]
+    out.append(f"{len(high):,} high-potential customers could add {high['upside'].sum():,.0f} "
+               f"per {horizon_days} days (the larger of predicted growth and the gap to the "
+               "upper quartile of look-alike customers).")
+    by_action = grid.groupby("action", sort=False)[["customers", "predicted_value",
+                                                    "value_at_risk"]].sum()
+    if "retain" in by_action.index and by_action.loc["retain", "customers"] > 0:
+        r = by_action.loc["retain"]
+        out.append(f"**Retain**: {int(r['customers']):,} high-value customers at high churn risk "
+                   f"hold {r['value_at_risk']:,.0f} of current revenue at risk ({risk_source}).")
+    if "grow" in by_action.index:
+        g = by_action.loc["grow"]
+        out.append(f"**Grow**: {int(g['customers']):,} customers with high potential and low risk "
+                   f"are expected to spend {g['predicted_value']:,.0f}.")
+    if uplift is not None and uplift.evaluation is not None:
+        top = uplift.evaluation.top.set_index("top_share")
+        out.append(f"Campaign uplift (randomised contacts, held out): the 10% of contacts the "
+                   f"model ranks highest converted {top.loc[0.1, 'observed_uplift']:+.1%} more "
+                   f"when contacted, against {top.loc[1.0, 'observed_uplift']:+.1%} on average.")
+    elif uplift is not None:
+        out.append("No uplift model: the campaign contacts failed the randomisation check ("
+                   + "; ".join(uplift.check.reasons) + ").")
+    if strategies is not None and len(strategies):
+        s = strategies.set_index("strategy")
+        first = s.index[0]
+        others = ", ".join(f"{v:,.0f} by {k}" for k, v in s["expected_profit"].iloc[1:].items())
+        out.append(f"Contacting the {int(s.loc[first, 'contacted']):,} customers with positive "
+                   f"expected profit earns an expected {s.loc[first, 'expected_profit']:,.0f} "
+                   f"(the same number chosen by naive rankings: {others}).")
+    return out

@@ -1,0 +1,194 @@
+"""Churn prediction: labels, features at a cutoff, metric definitions, leakage, synthetic data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+from crm_analysis import churn
+from crm_analysis.features import rfm_summary
+
+
+def _orders(rows):
+    frame = pd.DataFrame(rows, columns=["customer_id", "order_date", "amount"])
+    frame["order_date"] = pd.to_datetime(frame["order_date"], format="ISO8601")
+    frame["order_id"] = [f"O{i}" for i in range(len(frame))]
+    frame["status"] = "completed"
+    return frame
+
+
+@pytest.fixture
+def small():
+    return _orders([
+        ("A", "2024-01-01", 10.0), ("A", "2024-01-20", 20.0), ("A", "2024-03-05", 5.0),
+        ("B", "2024-01-10", 30.0), ("B", "2024-02-28 23:59", 15.0),
+        ("C", "2023-01-01", 50.0),                     # silent for over a year: not active
+        ("D", "2024-02-01", 0.0),                      # cancelled order: not a purchase
+        ("D", "2024-02-15", 12.0), ("D", "2024-04-20", 8.0),
+        (None, "2024-03-10", 99.0),                    # guest order
+        ("E", "2024-03-01", 40.0),                     # first purchase after the cutoff
+    ])
+
+
+def test_labels_at_a_cutoff(small):
+    log = churn.purchase_log(small)
+    labels = churn.churn_labels(log, "2024-02-29", 30)
+    # A buys on 5 March (inside (29 Feb, 30 Mar]); B last bought on 28 February;
+    # D's next purchase (20 Apr) is after the horizon; C is inactive, E not yet a customer
+    assert labels.to_dict() == {"A": False, "B": True, "D": True}
+    assert churn.churn_labels(log, "2024-02-29", 60)["D"] == np.False_
+
+
+def test_features_use_only_data_up_to_the_cutoff(small):
+    inputs = churn.prepare_inputs(small)
+    f = churn.churn_features(inputs, "2024-02-29", horizon_days=30)
+    assert list(f.index) == ["A", "B", "D"]
+    a, b, d = f.loc["A"], f.loc["B"], f.loc["D"]
+    assert a["recency_days"] == 40 and a["tenure_days"] == 59 and a["orders"] == 2
+    assert a["total_spend"] == 30 and a["mean_gap_days"] == 19 and a["last_gap_days"] == 19
+    assert b["recency_days"] == 1 and b["orders_last_window"] == 1  # 28 Feb 23:59 counts
+    assert d["orders"] == 1 and d["repeat_buyer"] == 0 and d["mean_gap_days"] == d["tenure_days"]
+    assert not f.isna().any().any()
+    # the later purchases of A (5 Mar) and D (20 Apr) change nothing before the cutoff
+    cut = small[small["order_date"] < "2024-03-01"]
+    pd.testing.assert_frame_equal(f, churn.churn_features(churn.prepare_inputs(cut),
+                                                          "2024-02-29", horizon_days=30))
+
+
+def test_feature_rfm_matches_rfm_summary(small):
+    inputs = churn.prepare_inputs(small)
+    f = churn.churn_features(inputs, "2024-02-29", horizon_days=30)
+    s = rfm_summary(small[small["amount"] > 0], observation_end="2024-02-29").loc[f.index]
+    np.testing.assert_array_equal(f["purchase_days"] - 1, s["frequency"])
+    np.testing.assert_array_equal(f["tenure_days"], s["T"])
+    np.testing.assert_array_equal(f["tenure_days"] - f["recency_days"], s["recency"])
+
+
+def test_metric_definitions_against_hand_counts_and_sklearn():
+    y = np.array([1, 0, 1, 1, 0, 0, 0, 0, 0, 1])
+    s = np.array([.9, .8, .7, .7, .2, .1, .3, .6, .1, .05])
+    assert churn.roc_auc(y, s) == pytest.approx(roc_auc_score(y, s))
+    assert churn.average_precision(y, s) == pytest.approx(average_precision_score(y, s))
+    # top decile of 10 rows = the single highest score (a churner); base rate 0.4
+    assert churn.top_decile_lift(y, s) == pytest.approx(1 / 0.4)
+    # ties at the boundary enter pro rata: two rows tied at the top, one churner
+    assert churn.top_decile_lift([1, 0, 0, 0], [1, 1, 0, 0], share=0.25) == pytest.approx(0.5 / .25)
+    assert churn.brier_score(y, s) == pytest.approx(np.mean((s - y) ** 2))
+    # bootstrap weights: a weight of 2 is a duplicated row
+    w = np.ones(10)
+    w[0] = 2
+    dup = np.r_[0, np.arange(10)]
+    assert churn.roc_auc(y, s, w) == pytest.approx(roc_auc_score(y[dup], s[dup]))
+    assert churn.brier_score(y, s, w[None, :])[0] == pytest.approx(np.mean((s[dup] - y[dup]) ** 2))
+
+
+def test_evaluate_intervals_cover_the_estimate():
+    rng = np.random.default_rng(1)
+    y = (rng.random(500) < 0.4).astype(float)
+    s = np.clip(y * 0.3 + rng.random(500) * 0.7, 0, 1)
+    ev = churn.evaluate(y, {"m": s}, n_bootstrap=100, seed=3)
+    t = ev.table.set_index("metric")
+    assert ((t["lower"] <= t["estimate"]) & (t["estimate"] <= t["upper"])).all()
+    assert len(ev.samples[("m", "roc_auc")]) == 100
+    again = churn.evaluate(y, {"m": s}, n_bootstrap=100, seed=3)
+    pd.testing.assert_frame_equal(ev.table, again.table)
+    # m-out-of-n on a subset of 200 rows: same estimates, intervals of similar width
+    sub = churn.evaluate(y, {"m": s}, n_bootstrap=100, seed=3, max_rows=200).table
+    pd.testing.assert_series_equal(sub["estimate"], ev.table["estimate"])
+    width = (sub["upper"] - sub["lower"]) / (ev.table["upper"] - ev.table["lower"])
+    assert ((width > 0.6) & (width < 1.6)).all(), width
+
+
+def test_derived_horizon_is_the_gap_percentile_in_weeks(small):
+    log = churn.purchase_log(pd.concat([small] * 1, ignore_index=True))
+    with pytest.raises(ValueError, match="too few"):
+        churn.derive_horizon(log, "2024-04-30")
+    h = churn.derive_horizon(log, "2024-04-30", horizon_days=30)
+    assert h.days == 30 and not h.derived
+
+
+def test_risk_tiers_and_crm_export():
+    tiers = churn.risk_tiers([0.1, 0.4, 0.69, 0.7, 0.95])
+    assert list(tiers) == ["low", "medium", "medium", "high", "high"]
+    scores = pd.DataFrame({"customer_id": ["A"], "churn_probability": [0.123], "risk_tier": ["low"],
+                           "clv": [100.0], "value_at_risk": [12.3], "reason_1": ["x"],
+                           "reason_2": [""], "reason_3": [""], "call_rank": [1]})
+    export = churn.crm_export(scores, scored_on="2025-12-31", horizon_days=91)
+    assert list(export.columns) == list(churn.CRM_COLUMNS)
+    assert export.iloc[0]["Churn_Probability_Pct__c"] == 12.3
+
+
+# -- the pipeline on generated data ----------------------------------------------------------
+@pytest.fixture(scope="module")
+def synthetic():
+    from crm_analysis.synthetic import SyntheticConfig, generate
+
+    data = generate(SyntheticConfig(n_customers=5_000, seed=7, dirty=False))
+    return data
+
+
+def _pipeline(orders, tables, snapshot, horizon_days, seed=0):
+    inputs = churn.prepare_inputs(orders, tables)
+    cutoffs = churn.cutoff_dates(snapshot, horizon_days, 3)
+    feats = churn.build_panel(inputs, [*cutoffs, snapshot], horizon_days=horizon_days,
+                              label_end=snapshot, random_state=seed)
+    models = churn.make_models(feats.feature_names, random_state=seed)
+    scored = churn.score_customers(feats, models["gbm"], snapshot)
+    return feats, scored
+
+
+def test_leakage_guard_nothing_after_the_snapshot_reaches_features_or_model(synthetic):
+    """Run with a snapshot well before the end of the data, then on data cut at the snapshot."""
+    clean = synthetic.clean
+    snapshot = pd.Timestamp("2025-03-31")
+    tables = {k: clean[k] for k in ("order_items", "products", "customers", "service_tickets",
+                                    "campaign_contacts")}
+    full_feats, full = _pipeline(clean["orders"], tables, snapshot, 63)
+    end = snapshot + pd.Timedelta(days=1)
+    orders = clean["orders"][clean["orders"]["order_date"] < end]
+    cut = dict(tables)
+    cut["order_items"] = tables["order_items"][churn.events.pd.Index(orders["order_id"])
+                                               .get_indexer(tables["order_items"]["order_id"]) >= 0]
+    cut["service_tickets"] = tables["service_tickets"][tables["service_tickets"]["opened_at"] < end]
+    cut["campaign_contacts"] = tables["campaign_contacts"][
+        tables["campaign_contacts"]["sent_at"] < end]
+    cut_feats, truncated = _pipeline(orders, cut, snapshot, 63)
+    pd.testing.assert_frame_equal(full_feats.panel, cut_feats.panel)
+    pd.testing.assert_frame_equal(full.scores, truncated.scores)
+
+
+@pytest.fixture(scope="module")
+def default_run(synthetic):
+    clean, truth = synthetic.clean, synthetic.truth
+    snapshot = pd.Timestamp(synthetic.config.end)
+    tables = {k: clean[k] for k in ("order_items", "products", "customers", "service_tickets",
+                                    "campaign_contacts")}
+    inputs = churn.prepare_inputs(clean["orders"], tables)
+    horizon = churn.derive_horizon(inputs.log, snapshot)
+    feats = churn.build_panel(inputs, churn.cutoff_dates(snapshot, horizon.days, 4),
+                              horizon_days=horizon.days, label_end=snapshot)
+    result = churn.backtest(feats, churn.make_models(feats.feature_names), n_bootstrap=50)
+    choice = churn.choose_model(result)
+    true_p = churn.oracle_probability(truth["customers"], synthetic.config, result.test_cutoff,
+                                      horizon.days)
+    oracle = churn.oracle_auc(result.predictions.set_index("customer_id")["churned"], true_p)
+    return result, choice, oracle
+
+
+def test_synthetic_chosen_model_beats_both_baselines(default_run):
+    result, choice, oracle = default_run
+    auc = {m: churn.metric_value(result, m, "roc_auc") for m in ("recency", "bgnbd", choice.name)}
+    assert auc[choice.name] > auc["recency"] and auc[choice.name] > auc["bgnbd"], auc
+    assert auc[choice.name] < oracle  # the oracle is an upper bound
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "issue 6 asks for the chosen model within 0.03 of the oracle AUC; the oracle knows whether "
+    "each customer is still alive, which the purchase history cannot reveal: on this data it "
+    "reaches about 0.95 against about 0.82 for the model (and about 0.87 for a model that knew "
+    "each customer's true purchase and dropout rates). See docs/churn.md."))
+def test_synthetic_chosen_model_within_003_of_the_oracle(default_run):
+    result, choice, oracle = default_run
+    assert oracle - churn.metric_value(result, choice.name, "roc_auc") <= 0.03
