@@ -52,22 +52,24 @@ class MaximumLikelihoodModel:
         self.random_state = random_state
         self.tol = tol
 
+    def _fitted_params(self) -> tuple[float, ...]:
+        if not hasattr(self, "params_"):
+            raise NotFittedError(
+                f"{type(self).__name__} is not fitted yet: call fit(summary) first")
+        return tuple(self.params_[n] for n in self.param_names)
+
+    def __repr__(self) -> str:
+        if hasattr(self, "params_"):
+            fitted = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
+            return f"{type(self).__name__}({fitted}; fitted on {self.n_customers_} customers)"
+        return (f"{type(self).__name__}(penalizer_coef={self.penalizer_coef}, "
+                f"n_starts={self.n_starts}, random_state={self.random_state}, tol={self.tol})")
 
 
 class TransactionModel(MaximumLikelihoodModel, ABC):
     """Base of :class:`~crm_analysis.value.BetaGeo` and :class:`~crm_analysis.value.ParetoNBD`.
 
-    Parameters
-    ----------
-    penalizer_coef : float, default 0.0
-        L2 penalty on the natural parameters added to the mean negative log-likelihood per
-        customer (the lifetimes convention). 0 gives the plain maximum-likelihood estimate.
-    n_starts : int, default 4
-        Maximum number of optimiser starts; fitting stops once two starts agree.
-    random_state : int or None, default 0
-        Seed for the extra starting points (fits are deterministic for an int).
-    tol : float, default 1e-6
-        Largest accepted gradient (max-abs, per customer, log-parameter space) at the optimum.
+    Settings as for :class:`MaximumLikelihoodModel`.
     """
 
     model_name: str = ""
@@ -143,15 +145,3 @@ class TransactionModel(MaximumLikelihoodModel, ABC):
         self.n_starts_run_ = result.n_starts_run
         self.gradient_norm_ = result.gradient_norm
 
-    def _fitted_params(self) -> tuple[float, ...]:
-        if not hasattr(self, "params_"):
-            raise NotFittedError(
-                f"{type(self).__name__} is not fitted yet: call fit(summary) first")
-        return tuple(self.params_[n] for n in self.param_names)
-
-    def __repr__(self) -> str:
-        if hasattr(self, "params_"):
-            fitted = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
-            return f"{type(self).__name__}({fitted}; fitted on {self.n_customers_} customers)"
-        return (f"{type(self).__name__}(penalizer_coef={self.penalizer_coef}, "
-                f"n_starts={self.n_starts}, random_state={self.random_state}, tol={self.tol})")

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import digamma, gammaln, polygamma
 
-from crm_analysis.value._base import NotFittedError
+from crm_analysis.value._base import MaximumLikelihoodModel
 from crm_analysis.value._fitting import (
     _codes,
     as_float_array,
@@ -47,7 +47,7 @@ __all__ = ["GammaGamma"]
 logger = logging.getLogger(__name__)
 
 
-class GammaGamma:
+class GammaGamma(MaximumLikelihoodModel):
     """Gamma-Gamma spend model, fitted by maximum likelihood.
 
     Parameters
@@ -84,18 +84,6 @@ class GammaGamma:
 
     param_names = ("p", "q", "gamma")
     model_name = "Gamma-Gamma"
-
-    def __init__(
-        self,
-        penalizer_coef: float = 0.0,
-        n_starts: int = 4,
-        random_state: int | None = 0,
-        tol: float = 1e-6,
-    ) -> None:
-        self.penalizer_coef = penalizer_coef
-        self.n_starts = n_starts
-        self.random_state = random_state
-        self.tol = tol
 
     def fit(
         self,
@@ -218,11 +206,6 @@ class GammaGamma:
 
         return neg_ll
 
-    def _fitted_params(self) -> tuple[float, float, float]:
-        if not hasattr(self, "params_"):
-            raise NotFittedError("GammaGamma is not fitted yet: call fit(summary) first")
-        return self.params_["p"], self.params_["q"], self.params_["gamma"]
-
     def expected_average_spend(self, frequency, monetary_value):
         """Expected spend per future transaction, E[M | x, m] = (gamma + m x) p / (p x + q - 1).
 
@@ -252,8 +235,3 @@ class GammaGamma:
         p, q, gamma = self._fitted_params()
         return gamma * p / (q - 1.0) if q > 1 else float("inf")
 
-    def __repr__(self) -> str:
-        if hasattr(self, "params_"):
-            fitted = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
-            return f"GammaGamma({fitted}; fitted on {self.n_customers_} customers)"
-        return f"GammaGamma(penalizer_coef={self.penalizer_coef}, n_starts={self.n_starts})"
