@@ -268,7 +268,16 @@ def _boosting_settings(random_state, **extra) -> dict:
             "random_state": random_state, **extra}
 
 
-class TwoStageSpend(_SpendModel):
+class _BoostedModel(_SpendModel):
+    """Settings of the gradient-boosted models: training rows are capped by a seeded sample."""
+
+    def __init__(self, max_train_rows: int | None = 100_000,
+                 random_state: int | None = 0) -> None:
+        self.max_train_rows = max_train_rows
+        self.random_state = random_state
+
+
+class TwoStageSpend(_BoostedModel):
     """P(buy in the horizon) x E[spend | buy], both gradient-boosted.
 
     Parameters
@@ -288,11 +297,6 @@ class TwoStageSpend(_SpendModel):
     feature_names_ : list of str
     n_customers_ : int
     """
-
-    def __init__(self, max_train_rows: int | None = 100_000,
-                 random_state: int | None = 0) -> None:
-        self.max_train_rows = max_train_rows
-        self.random_state = random_state
 
     def fit(self, frame: pd.DataFrame, y=None) -> TwoStageSpend:
         """Fit on features of ``frame`` and its ``target_spend`` (or ``y``), currency units."""
@@ -330,7 +334,7 @@ class TwoStageSpend(_SpendModel):
             return self.classifier_.predict_proba(X)[:, 1] * spend
 
 
-class BoostedSpend(_SpendModel):
+class BoostedSpend(_BoostedModel):
     """One gradient-boosted regressor of spend with Poisson deviance (log link).
 
     Parameters
@@ -344,11 +348,6 @@ class BoostedSpend(_SpendModel):
     feature_names_ : list of str
     n_customers_ : int
     """
-
-    def __init__(self, max_train_rows: int | None = 100_000,
-                 random_state: int | None = 0) -> None:
-        self.max_train_rows = max_train_rows
-        self.random_state = random_state
 
     def fit(self, frame: pd.DataFrame, y=None) -> BoostedSpend:
         """Fit on features of ``frame`` and its ``target_spend`` (or ``y``), currency units."""
