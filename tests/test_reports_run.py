@@ -257,7 +257,7 @@ def test_bad_parameters_and_names_exit_2(main_run, capsys):
     err = capsys.readouterr().err
     assert "unknown parameter 'snapshot_dat'" in err
     assert "Did you mean 'snapshot_date'" in err
-    assert "m, n, seconds, snapshot_date" in err
+    assert "broken_table, m, n, note, seconds, snapshot_date" in err
     assert cli([*common, "--notebooks", "02_b", "-p", "n=1"]) == 2  # n not declared by 02_b
     assert cli([*common, "--notebooks", "09_nope"]) == 2
     assert cli([*common, "--data-dir", str(data / "nowhere")]) == 2
