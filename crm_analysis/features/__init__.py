@@ -3,11 +3,13 @@
 This is the only room that scans transactions; the analysis modules work on its summaries.
 """
 
-from crm_analysis.features.rfm import (
-    calibration_holdout,
-    customer_rfm,
-    daily_repeat_purchases,
-    rfm_summary,
-)
+from crm_analysis.features.activity import channel_shares, customer_rfm, daily_repeat_purchases
+from crm_analysis.features.rfm import calibration_holdout, rfm_summary
 
-__all__ = ["calibration_holdout", "customer_rfm", "daily_repeat_purchases", "rfm_summary"]
+__all__ = [
+    "calibration_holdout",
+    "channel_shares",
+    "customer_rfm",
+    "daily_repeat_purchases",
+    "rfm_summary",
+]

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from crm_analysis.features import channel_shares
 from crm_analysis.potential.future_value import HoldoutComparison, ScoredValue
 from crm_analysis.potential.headroom import behaviour_group, potential_scores
 from crm_analysis.potential.positioning import position
@@ -18,7 +19,6 @@ from crm_analysis.potential.uplift import (
     RandomisationCheck,
     TwoModelUplift,
     UpliftEvaluation,
-    channel_shares,
     check_randomisation,
     contact_features,
     evaluate_uplift,

@@ -33,10 +33,11 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import GroupShuffleSplit
 
 from crm_analysis.behaviour.campaigns import window_spend
+from crm_analysis.features import channel_shares
 from crm_analysis.potential.future_value import TARGET, threads_for, value_frame
 
 __all__ = ["NotRandomisedError", "RandomisationCheck", "TwoModelUplift", "UpliftEvaluation",
-           "channel_shares", "check_randomisation", "contact_features", "evaluate_uplift",
+           "check_randomisation", "contact_features", "evaluate_uplift",
            "prepare_contacts", "qini_coefficient", "qini_curve", "uplift_at"]
 
 
@@ -87,31 +88,6 @@ def prepare_contacts(
     else:
         raise ValueError("campaign_contacts has no converted column and no purchases were given")
     return out
-
-
-def channel_shares(orders: pd.DataFrame, cutoff: object) -> pd.DataFrame:
-    """Share of each customer's orders by order channel, from orders on or before ``cutoff``.
-
-    Returns
-    -------
-    DataFrame
-        Index customer_id; one column ``channel_<name>`` per channel (0..1); empty when the
-        orders have no ``channel`` column.
-    """
-    if "channel" not in orders.columns:
-        return pd.DataFrame(index=pd.Index([], name="customer_id"))
-    day = pd.Timestamp(cutoff).normalize() + pd.Timedelta(days=1)
-    keep = ((pd.to_datetime(orders["order_date"]) < day).to_numpy(bool)
-            & orders["customer_id"].notna().to_numpy(bool))
-    sub = orders.loc[keep, ["customer_id", "channel"]]
-    codes, ids = pd.factorize(sub["customer_id"], sort=True)
-    chan, names = pd.factorize(sub["channel"].astype("string").str.lower().fillna("unknown"),
-                               sort=True)
-    counts = np.zeros((len(ids), len(names)))
-    np.add.at(counts, (codes, chan), 1.0)
-    shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1.0)
-    return pd.DataFrame(shares, index=pd.Index(ids, name="customer_id"),
-                        columns=[f"channel_{n}" for n in names])
 
 
 def contact_features(
