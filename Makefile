@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-EXTRAS := dev,sql
+EXTRAS := dev,sql,spark
 DATA_RAW := data/raw
 
 .DEFAULT_GOAL := help

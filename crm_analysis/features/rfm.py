@@ -19,7 +19,9 @@ customers). Ten million transactions take about a second (benchmarks/bench_value
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -143,7 +145,7 @@ def _summary_arrays(
 
 
 def rfm_summary(
-    transactions: pd.DataFrame,
+    transactions: pd.DataFrame | str | os.PathLike | Any,
     *,
     customer_col: str = "customer_id",
     datetime_col: str = "order_date",
@@ -151,13 +153,17 @@ def rfm_summary(
     observation_end: object = None,
     time_unit: str = "D",
     time_scaler: float = 1.0,
+    engine: str = "pandas",
+    engine_options: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Summarise transactions to one row per customer for the buy-till-you-die models.
 
     Parameters
     ----------
-    transactions : DataFrame
-        One row per order (or order line); rows with a missing customer id are ignored.
+    transactions : DataFrame, str, Path or Spark DataFrame
+        One row per order (or order line); rows with a missing customer id are ignored. With
+        ``engine="duckdb"`` or ``"spark"`` also a path or glob of Parquet/CSV files (scanned by
+        the engine, never loaded into pandas) or, for Spark, a Spark DataFrame.
     customer_col, datetime_col, monetary_col : str
         Column names. ``monetary_col=None`` leaves out ``monetary_value``.
     observation_end : date-like, optional
@@ -169,6 +175,12 @@ def rfm_summary(
         which start on Thursdays: prefer ``"D"`` with ``time_scaler=7``).
     time_scaler : float, default 1.0
         Times are reported in ``time_unit / time_scaler`` (7 with days gives weeks).
+    engine : {"pandas", "duckdb", "spark"}, default "pandas"
+        What scans the transactions (:mod:`crm_analysis.features.engines`); the SQL engines
+        support ``time_unit`` "D" and "h".
+    engine_options : dict, optional
+        DuckDB ``memory_limit``, ``temp_directory``, ``threads``; Spark ``spark`` (a session).
+        Default: the ``CRM_DUCKDB_*`` / ``CRM_SPARK_*`` environment variables.
 
     Returns
     -------
@@ -192,6 +204,16 @@ def rfm_summary(
     1                    1      1.0  2.000000            20.0
     2                    0      0.0  1.428571             0.0
     """
+    if engine != "pandas":
+        from crm_analysis.features.engines import run_summary
+
+        end = (None if observation_end is None
+               else _period_number(observation_end, time_unit, "observation_end"))
+        return run_summary(transactions, engine,
+                           customer_col=customer_col, datetime_col=datetime_col,
+                           monetary_col=monetary_col, time_unit=time_unit,
+                           time_scaler=time_scaler, calibration_end=end, observation_end=end,
+                           holdout=False, options=engine_options)
     if not time_scaler > 0:
         raise ValueError(f"time_scaler must be > 0, got {time_scaler!r}")
     prep = _prepare(transactions, customer_col, datetime_col, monetary_col, time_unit)
@@ -236,7 +258,7 @@ def _empty(name: str | None, monetary: bool) -> pd.DataFrame:
 
 
 def calibration_holdout(
-    transactions: pd.DataFrame,
+    transactions: pd.DataFrame | str | os.PathLike | Any,
     *,
     calibration_end: object,
     observation_end: object,
@@ -245,18 +267,20 @@ def calibration_holdout(
     monetary_col: str | None = "amount",
     time_unit: str = "D",
     time_scaler: float = 1.0,
+    engine: str = "pandas",
+    engine_options: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Calibration-period summary plus what each customer did in the holdout period.
 
     Parameters
     ----------
-    transactions : DataFrame
+    transactions : DataFrame, str, Path or Spark DataFrame
         As for :func:`rfm_summary`.
     calibration_end : date-like
         Last day (period) of the calibration period, inclusive.
     observation_end : date-like
         Last day (period) of the holdout period, inclusive; after ``calibration_end``.
-    customer_col, datetime_col, monetary_col, time_unit, time_scaler
+    customer_col, datetime_col, monetary_col, time_unit, time_scaler, engine, engine_options
         As for :func:`rfm_summary`.
 
     Returns
@@ -277,6 +301,14 @@ def calibration_holdout(
             f"observation_end ({observation_end}) must fall in a later {time_unit!r} period than "
             f"calibration_end ({calibration_end})"
         )
+    if engine != "pandas":
+        from crm_analysis.features.engines import run_summary
+
+        return run_summary(transactions, engine,
+                           customer_col=customer_col, datetime_col=datetime_col,
+                           monetary_col=monetary_col, time_unit=time_unit,
+                           time_scaler=time_scaler, calibration_end=cal_end,
+                           observation_end=obs_end, holdout=True, options=engine_options)
     prep = _prepare(transactions, customer_col, datetime_col, monetary_col, time_unit)
     valid = prep.codes >= 0
     calibration, in_cal = _summary_frame(prep, valid & (prep.periods <= cal_end), cal_end,

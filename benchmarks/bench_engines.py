@@ -1,0 +1,206 @@
+"""rfm_summary per engine (pandas, DuckDB, Spark) against hand-written DuckDB SQL, in one run.
+
+Data: a synthetic Parquet file of ``--rows`` transactions (default 10,000,000; ~1M customers
+with string ids, microsecond timestamps over three years, amounts), built with numpy/pyarrow.
+
+Cases, each in its own subprocess (peak memory = the largest sum of RSS over the process tree,
+JVM included, sampled every 50 ms), seconds = median of ``--repeats`` (default 3) runs inside it:
+
+- ``pyarrow read`` — ``pyarrow.parquet.read_table`` of the file: the I/O floor;
+- ``duckdb hand-written SQL`` — a direct RFM query on ``read_parquet``: the baseline;
+- ``rfm_summary engine=pandas`` — ``pd.read_parquet`` of the three columns + ``rfm_summary``;
+- ``rfm_summary engine=duckdb`` — from the file path;
+- ``rfm_summary engine=spark`` — from the file path, ``local[2]`` (session start not timed).
+
+Targets (issue 8, 2 cores): duckdb engine within 1.3x of the hand-written SQL and under 2 GB
+(stated for 30M rows); pandas engine under 4 GB for 10M rows. Reported, never asserted.
+Writes ``benchmarks/results/engines.json``.
+Usage: ``python benchmarks/bench_engines.py [--rows N] [--repeats N] [--keep DIR]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+OBSERVATION_END = "2024-12-31"
+
+HAND_SQL = """
+WITH per AS (
+  SELECT customer_id, CAST(order_date AS DATE) AS d, SUM(amount) AS amt
+  FROM read_parquet('{path}')
+  WHERE customer_id IS NOT NULL AND order_date < DATE '{end}' + INTERVAL 1 DAY
+  GROUP BY ALL
+), s AS (
+  SELECT customer_id, MIN(d) AS first_d, MAX(d) AS last_d, COUNT(*) AS n,
+         arg_min(amt, d) AS first_amt, SUM(amt) AS total
+  FROM per GROUP BY ALL
+)
+SELECT customer_id, n - 1 AS frequency, CAST(last_d - first_d AS DOUBLE) AS recency,
+       CAST(DATE '{end}' - first_d AS DOUBLE) AS "T",
+       CASE WHEN n > 1 THEN (total - first_amt) / (n - 1) ELSE 0 END AS monetary_value
+FROM s ORDER BY customer_id
+"""
+
+
+def build_file(path: Path, rows: int, seed: int = 1) -> None:
+    """Write the synthetic transaction log (string ids, us timestamps, amounts) to Parquet."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(seed)
+    n_customers = max(rows // 10, 1)
+    names = pa.array([f"C{i:08d}" for i in range(n_customers)])
+    writer = None
+    chunk = 2_000_000
+    start = np.datetime64("2022-01-01T00:00:00", "us").astype(np.int64)
+    span = 3 * 365 * 86_400 * 1_000_000
+    for lo in range(0, rows, chunk):
+        n = min(chunk, rows - lo)
+        ids = pc.take(names, pa.array(rng.integers(0, n_customers, n)))
+        stamps = pa.array(start + rng.integers(0, span, n), type=pa.timestamp("us"))
+        amounts = pa.array(np.round(rng.gamma(2.0, 25.0, n), 2))
+        table = pa.table({"customer_id": ids, "order_date": stamps, "amount": amounts})
+        if writer is None:
+            writer = pq.ParquetWriter(path, table.schema)
+        writer.write_table(table, row_group_size=1_000_000)
+    writer.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# one case, in a child process
+# ---------------------------------------------------------------------------------------------
+def run_case(case: str, path: str, repeats: int) -> dict:
+    """Time one case ``repeats`` times in this process; returns seconds and the result size."""
+    sys.path.insert(0, str(ROOT))
+    import pandas as pd
+
+    from crm_analysis.features import rfm_summary
+
+    if case == "pyarrow":
+        import pyarrow.parquet as pq
+
+        def fn():
+            return pq.read_table(path)
+    elif case == "hand_sql":
+        from crm_analysis.features.engines import duckdb_connect
+
+        con = duckdb_connect()
+
+        def fn():
+            return con.execute(HAND_SQL.format(path=path, end=OBSERVATION_END)).df()
+    elif case == "pandas":
+        def fn():
+            frame = pd.read_parquet(path, columns=["customer_id", "order_date", "amount"])
+            return rfm_summary(frame, observation_end=OBSERVATION_END)
+    elif case == "duckdb":
+        def fn():
+            return rfm_summary(path, engine="duckdb", observation_end=OBSERVATION_END)
+    elif case == "spark":
+        from crm_analysis.features.engines import spark_session
+
+        spark_session().sparkContext.setLogLevel("ERROR")
+
+        def fn():
+            return rfm_summary(path, engine="spark", observation_end=OBSERVATION_END)
+    else:
+        raise ValueError(case)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return {"seconds": statistics.median(times), "all": times, "result_rows": len(out)}
+
+
+def measure(case: str, path: str, repeats: int) -> dict:
+    """Run one case in a subprocess; peak memory = max summed RSS of its process tree."""
+    import psutil
+
+    env = dict(os.environ, CRM_SPARK_DRIVER_MEMORY=os.environ.get("CRM_SPARK_DRIVER_MEMORY",
+                                                                     "4g"))
+    proc = subprocess.Popen([sys.executable, __file__, "--case", case, "--file", path,
+                             "--repeats", str(repeats)], stdout=subprocess.PIPE, text=True,
+                            env=env, cwd=ROOT)
+    parent, peak = psutil.Process(proc.pid), 0
+    while proc.poll() is None:
+        try:
+            tree = [parent, *parent.children(recursive=True)]
+            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+        except psutil.Error:
+            pass
+        time.sleep(0.05)
+    out = proc.stdout.read()
+    if proc.returncode != 0:
+        raise RuntimeError(f"case {case} failed ({proc.returncode})")
+    result = json.loads(out.strip().splitlines()[-1])
+    result["peak_gb"] = peak / 1e9
+    return result
+
+
+CASES = [
+    ("pyarrow", "pyarrow read_table (I/O floor)", None),
+    ("hand_sql", "duckdb hand-written SQL (baseline)", None),
+    ("pandas", "rfm_summary engine=pandas (read+summary)", "< 4 GB peak for 10M"),
+    ("duckdb", "rfm_summary engine=duckdb (from file)", "<= 1.3x hand SQL, < 2 GB (30M)"),
+    ("spark", "rfm_summary engine=spark (from file)", None),
+]
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--keep", help="directory for the data file (kept between runs)")
+    parser.add_argument("--case", help=argparse.SUPPRESS)
+    parser.add_argument("--file", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.case:
+        print(json.dumps(run_case(args.case, args.file, args.repeats)))
+        return 0
+    tmp = None
+    if args.keep:
+        folder = Path(args.keep)
+        folder.mkdir(parents=True, exist_ok=True)
+    else:
+        tmp = tempfile.TemporaryDirectory(prefix="crm-bench-engines-")
+        folder = Path(tmp.name)
+    path = folder / f"transactions_{args.rows}.parquet"
+    if not path.exists():
+        t0 = time.perf_counter()
+        build_file(path, args.rows)
+        print(f"built {path} ({path.stat().st_size / 1e6:.0f} MB) in "
+              f"{time.perf_counter() - t0:.1f} s", flush=True)
+    results = {}
+    for key, label, _ in CASES:
+        results[key] = measure(key, str(path), args.repeats)
+        print(f"{label:<44} {results[key]['seconds']:8.2f} s {results[key]['peak_gb']:6.2f} GB"
+              f"  ({results[key]['result_rows']} rows)", flush=True)
+    base = results["hand_sql"]["seconds"]
+    rows = [{"case": f"{label}, {args.rows:,} rows", "seconds": round(results[key]["seconds"], 3),
+             "peak_gb": round(results[key]["peak_gb"], 3),
+             "ratio": round(results[key]["seconds"] / base, 3),
+             "baseline": "duckdb hand-written SQL", "target": target}
+            for key, label, target in CASES]
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "engines.json").write_text(json.dumps({"benchmark": "engines", "rows": rows},
+                                                     indent=2))
+    if tmp is not None:
+        tmp.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

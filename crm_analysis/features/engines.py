@@ -1,0 +1,408 @@
+"""The transaction engines behind :func:`~crm_analysis.features.rfm_summary` (DuckDB, Spark SQL).
+
+The pandas engine (the default) keeps its tuned numpy code in :mod:`crm_analysis.features.rfm`.
+For DuckDB and Spark the aggregation is written **once**, as SQL text built by
+:func:`rfm_sql`; a tiny dialect table (:data:`DIALECTS`) holds the few spellings that differ.
+The SQL reduces the log to one row per customer of *integers and sums* (first and last purchase
+period, number of purchase periods, repeat and holdout spend); the last step (recency, T,
+means) is the same numpy arithmetic as the pandas engine, so the results agree to rounding of
+the sums.
+
+Inputs: a pandas DataFrame, a path or glob (``str`` or :class:`~pathlib.Path`) of Parquet or
+CSV files, or (for Spark) a Spark DataFrame. Files are scanned by the engine, never loaded into
+pandas.
+
+Settings (arguments win over environment variables):
+
+- DuckDB: ``CRM_DUCKDB_MEMORY_LIMIT`` (e.g. ``"2GB"``), ``CRM_DUCKDB_TEMP_DIR`` (spill
+  directory), ``CRM_DUCKDB_THREADS``.
+- Spark: ``CRM_SPARK_MASTER`` (default ``local[2]``), ``CRM_SPARK_DRIVER_MEMORY``,
+  ``CRM_SPARK_SHUFFLE_PARTITIONS``; an active SparkSession is reused. The session time zone is
+  set to UTC so that timestamps are read as wall-clock times, as pandas does.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["DIALECTS", "ENGINES", "Dialect", "rfm_sql", "run_summary"]
+
+ENGINES = ("pandas", "duckdb", "spark")
+
+_UNIT_MICROS = {"D": 86_400_000_000, "h": 3_600_000_000}
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """The spellings that differ between the SQL engines."""
+
+    epoch_micros: str  # function: TIMESTAMP -> microseconds since 1970-01-01 (BIGINT)
+    quote: str  # identifier quote character
+    double: str  # name of the 64-bit float type
+
+
+DIALECTS: dict[str, Dialect] = {
+    "duckdb": Dialect(epoch_micros="epoch_us", quote='"', double="DOUBLE"),
+    "spark": Dialect(epoch_micros="unix_micros", quote="`", double="DOUBLE"),
+}
+
+
+def _ident(name: str, dialect: Dialect) -> str:
+    q = dialect.quote
+    return q + name.replace(q, q + q) + q
+
+
+def rfm_sql(
+    source: str,
+    dialect: str,
+    *,
+    customer_col: str,
+    datetime_col: str,
+    monetary_col: str | None,
+    time_unit: str,
+    calibration_end: int | None,
+    observation_end: int | None,
+) -> str:
+    """SQL for the per-customer purchase-period aggregates, in one engine's dialect.
+
+    Parameters
+    ----------
+    source : str
+        A table expression (a registered view name, ``read_parquet('...')`` ...).
+    dialect : {"duckdb", "spark"}
+        Key of :data:`DIALECTS`.
+    customer_col, datetime_col, monetary_col : str
+        Column names (``monetary_col=None``: no spend columns).
+    time_unit : {"D", "h"}
+        Period length: calendar day or hour of the wall-clock timestamp.
+    calibration_end, observation_end : int or None
+        Last period (number since 1970-01-01 in ``time_unit``) of the calibration and the
+        observation period; ``None`` for both means the last period of any transaction with a
+        customer id (``rfm_summary`` without ``observation_end``). Equal values: no holdout.
+
+    Returns
+    -------
+    str
+        A query returning one row per customer whose first purchase period is
+        ``<= calibration_end``, sorted by customer, with columns ``cid, first_p, last_p, n_cal``
+        and, with a monetary column, ``cal_spend, first_spend`` (spend in the calibration
+        period and in the first purchase period); with a holdout (``calibration_end <
+        observation_end``) also ``n_hold`` and ``hold_spend``.
+    """
+    if time_unit not in _UNIT_MICROS:
+        raise ValueError(f"time_unit must be one of {sorted(_UNIT_MICROS)} for the SQL engines, "
+                         f"got {time_unit!r}")
+    d = DIALECTS[dialect]
+    cust, dt = _ident(customer_col, d), _ident(datetime_col, d)
+    amt = f"CAST({_ident(monetary_col, d)} AS {d.double})" if monetary_col else "0"
+    period = (f"CAST(FLOOR({d.epoch_micros}(CAST({dt} AS TIMESTAMP)) / "
+              f"{_UNIT_MICROS[time_unit]}.0) AS BIGINT)")
+    holdout = not (calibration_end is None or observation_end is None
+                   or calibration_end == observation_end)
+    if observation_end is None:
+        keep = f"{dt} IS NOT NULL"
+    else:  # p <= observation_end, as a filter on the raw column (the scan can push it down)
+        stop = np.datetime64((int(observation_end) + 1) * _UNIT_MICROS[time_unit], "us")
+        keep = (f"CAST({dt} AS TIMESTAMP) < "
+                f"TIMESTAMP '{str(stop).replace('T', ' ')}'")
+    if holdout:
+        cal = int(calibration_end)  # type: ignore[arg-type]
+        counts = (f"MAX(CASE WHEN p <= {cal} THEN p END) AS last_p,\n"
+                  f"       SUM(CASE WHEN p <= {cal} THEN 1 ELSE 0 END) AS n_cal,\n"
+                  f"       SUM(CASE WHEN p > {cal} THEN 1 ELSE 0 END) AS n_hold")
+        spend = (f",\n       SUM(CASE WHEN p <= {cal} THEN amt ELSE 0 END) AS cal_spend,\n"
+                 "       MIN_BY(amt, p) AS first_spend,\n"
+                 f"       SUM(CASE WHEN p > {cal} THEN amt ELSE 0 END) AS hold_spend")
+        having = f"\nHAVING MIN(p) <= {cal}"
+    else:  # one period: plain aggregates (the common, fast case)
+        counts = "MAX(p) AS last_p, COUNT(*) AS n_cal"
+        spend = ", SUM(amt) AS cal_spend, MIN_BY(amt, p) AS first_spend"
+        having = ""
+    if not monetary_col:
+        spend = ""
+    return f"""WITH src AS (
+  SELECT {cust} AS cid, {period} AS p, {amt} AS amt
+  FROM {source}
+  WHERE {cust} IS NOT NULL AND {keep}
+),
+per AS (
+  SELECT cid, p, SUM(amt) AS amt
+  FROM src
+  GROUP BY cid, p
+)
+SELECT cid, MIN(p) AS first_p, {counts}{spend}
+FROM per
+GROUP BY cid{having}
+ORDER BY cid"""
+
+
+# ---------------------------------------------------------------------------------------------
+# inputs
+# ---------------------------------------------------------------------------------------------
+def _file_format(path: str) -> str:
+    lower = path.lower()
+    for suffix, fmt in ((".parquet", "parquet"), (".pq", "parquet"), (".csv", "csv"),
+                        (".csv.gz", "csv")):
+        if lower.endswith(suffix):
+            return fmt
+    raise ValueError(f"cannot tell the file format of {path!r}: name Parquet files *.parquet "
+                     "and CSV files *.csv (a glob such as 'orders/*.parquet' is fine)")
+
+
+def _as_path(transactions: str | os.PathLike) -> tuple[str, str]:
+    """(path or glob, format) of a file source; a directory means its ``*.parquet`` files."""
+    path = os.fspath(transactions)
+    if os.path.isdir(path):
+        path = os.path.join(path, "*.parquet")
+    return path, _file_format(path)
+
+
+def _is_spark_frame(obj: object) -> bool:
+    return type(obj).__module__.startswith("pyspark.") and hasattr(obj, "createOrReplaceTempView")
+
+
+def _plain_frame(df: pd.DataFrame, datetime_col: str) -> pd.DataFrame:
+    """Time-zone aware dates to wall-clock time (as the pandas engine reads them)."""
+    if datetime_col in df.columns and isinstance(df[datetime_col].dtype, pd.DatetimeTZDtype):
+        df = df.assign(**{datetime_col: df[datetime_col].dt.tz_localize(None)})
+    return df
+
+
+def _check_columns(columns: list[str], needed: list[str]) -> None:
+    missing = [c for c in needed if c not in columns]
+    if missing:
+        raise ValueError(
+            f"transactions lack column(s) {missing}; found {columns}. "
+            "Pass customer_col=, datetime_col=, monetary_col= to name yours")
+
+
+# ---------------------------------------------------------------------------------------------
+# engines
+# ---------------------------------------------------------------------------------------------
+def duckdb_connect(memory_limit: str | None = None, temp_directory: str | None = None,
+                   threads: int | None = None) -> Any:
+    """An in-process DuckDB connection with the memory limit and spill directory set.
+
+    Parameters
+    ----------
+    memory_limit : str, optional
+        E.g. ``"2GB"``; default ``$CRM_DUCKDB_MEMORY_LIMIT`` or DuckDB's (80% of RAM).
+    temp_directory : str, optional
+        Spill directory; default ``$CRM_DUCKDB_TEMP_DIR`` or DuckDB's.
+    threads : int, optional
+        Default ``$CRM_DUCKDB_THREADS`` or all cores.
+
+    Returns
+    -------
+    duckdb.DuckDBPyConnection
+    """
+    import duckdb
+
+    con = duckdb.connect()
+    memory_limit = memory_limit or os.environ.get("CRM_DUCKDB_MEMORY_LIMIT")
+    temp_directory = temp_directory or os.environ.get("CRM_DUCKDB_TEMP_DIR")
+    threads = threads or (int(os.environ["CRM_DUCKDB_THREADS"])
+                          if os.environ.get("CRM_DUCKDB_THREADS") else None)
+    if memory_limit:
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+    if temp_directory:
+        con.execute(f"SET temp_directory = '{temp_directory}'")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+def _run_duckdb(transactions: object, needed: list[str], datetime_col: str,
+                make_sql: Any, options: dict[str, Any]) -> pd.DataFrame:
+    con = duckdb_connect(options.get("memory_limit"), options.get("temp_directory"),
+                         options.get("threads"))
+    try:
+        if isinstance(transactions, pd.DataFrame):
+            _check_columns(list(transactions.columns), needed)
+            con.register("crm_transactions", _plain_frame(transactions, datetime_col))
+            source = "crm_transactions"
+        elif isinstance(transactions, str | os.PathLike):
+            path, fmt = _as_path(transactions)
+            quoted = path.replace("'", "''")
+            source = (f"read_parquet('{quoted}', union_by_name = true)" if fmt == "parquet"
+                      else f"read_csv('{quoted}', header = true, union_by_name = true)")
+            columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
+            _check_columns(columns, needed)
+        else:
+            raise TypeError("engine='duckdb' takes a pandas DataFrame or a path/glob of Parquet "
+                            f"or CSV files, got {type(transactions).__name__}")
+        return con.execute(make_sql(source, "duckdb")).df()
+    finally:
+        con.close()
+
+
+def spark_session() -> Any:
+    """The active SparkSession, or a new one from ``CRM_SPARK_*`` settings (time zone UTC).
+
+    Returns
+    -------
+    pyspark.sql.SparkSession
+    """
+    from pyspark.sql import SparkSession
+
+    spark = SparkSession.getActiveSession()
+    if spark is None:
+        builder = (SparkSession.builder.appName("crm-analysis")
+                   .master(os.environ.get("CRM_SPARK_MASTER", "local[2]"))
+                   .config("spark.sql.session.timeZone", "UTC")
+                   .config("spark.ui.enabled", "false")
+                   .config("spark.ui.showConsoleProgress", "false"))
+        if os.environ.get("CRM_SPARK_DRIVER_MEMORY"):
+            builder = builder.config("spark.driver.memory", os.environ["CRM_SPARK_DRIVER_MEMORY"])
+        if os.environ.get("CRM_SPARK_SHUFFLE_PARTITIONS"):
+            builder = builder.config("spark.sql.shuffle.partitions",
+                                     os.environ["CRM_SPARK_SHUFFLE_PARTITIONS"])
+        spark = builder.getOrCreate()
+    spark.conf.set("spark.sql.session.timeZone", "UTC")
+    return spark
+
+
+def _run_spark(transactions: object, needed: list[str], datetime_col: str,
+               make_sql: Any, options: dict[str, Any]) -> pd.DataFrame:
+    spark = options.get("spark") or spark_session()
+    tmp = None
+    try:
+        if _is_spark_frame(transactions):
+            frame = transactions
+        elif isinstance(transactions, pd.DataFrame):
+            # through a Parquet file (microsecond timestamps): robust across pandas/pyspark
+            # versions, unlike createDataFrame's type inference
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            _check_columns(list(transactions.columns), needed)
+            tmp = tempfile.TemporaryDirectory(prefix="crm-spark-")
+            file = os.path.join(tmp.name, "transactions.parquet")
+            table = pa.Table.from_pandas(_plain_frame(transactions, datetime_col)[needed],
+                                         preserve_index=False)
+            pq.write_table(table, file, coerce_timestamps="us", allow_truncated_timestamps=True)
+            frame = spark.read.parquet(file)
+        elif isinstance(transactions, str | os.PathLike):
+            path, fmt = _as_path(transactions)
+            frame = (spark.read.parquet(path) if fmt == "parquet"
+                     else spark.read.csv(path, header=True, inferSchema=True))
+        else:
+            raise TypeError("engine='spark' takes a Spark DataFrame, a pandas DataFrame or a "
+                            f"path/glob of Parquet or CSV files, got {type(transactions).__name__}")
+        _check_columns(list(frame.columns), needed)
+        view = f"crm_transactions_{os.getpid()}_{id(frame)}"
+        frame.createOrReplaceTempView(view)
+        try:
+            result = spark.sql(make_sql(view, "spark"))
+            if hasattr(result, "toArrow"):  # Spark >= 4: no pandas-version warnings
+                return result.toArrow().to_pandas()
+            return result.toPandas()
+        finally:
+            spark.catalog.dropTempView(view)
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+
+
+# ---------------------------------------------------------------------------------------------
+# the shared tail: integers and sums -> the pandas engine's frame
+# ---------------------------------------------------------------------------------------------
+def _index_dtype(transactions: object, customer_col: str, values: pd.Series) -> Any:
+    if isinstance(transactions, pd.DataFrame):
+        return transactions[customer_col].dtype
+    if values.dtype == object and values.map(type).eq(str).all():
+        return "str"
+    return values.dtype
+
+
+def run_summary(
+    transactions: object,
+    engine: str,
+    *,
+    customer_col: str,
+    datetime_col: str,
+    monetary_col: str | None,
+    time_unit: str,
+    time_scaler: float,
+    calibration_end: int | None,
+    observation_end: int | None,
+    holdout: bool,
+    options: dict[str, Any] | None = None,
+) -> pd.DataFrame:
+    """Run the RFM aggregation on a SQL engine and shape it as the pandas engine does.
+
+    Parameters
+    ----------
+    transactions : DataFrame, str, Path or Spark DataFrame
+        The transaction log or where it lies (Parquet/CSV path or glob).
+    engine : {"duckdb", "spark"}
+        The engine that scans the log.
+    customer_col, datetime_col, monetary_col, time_unit, time_scaler
+        As for :func:`~crm_analysis.features.rfm_summary`.
+    calibration_end, observation_end : int or None
+        Period numbers (see :func:`rfm_sql`); both ``None``: up to the last transaction.
+    holdout : bool
+        Add the holdout columns of :func:`~crm_analysis.features.calibration_holdout`.
+    options : dict, optional
+        Engine settings: ``memory_limit``, ``temp_directory``, ``threads`` (DuckDB), ``spark``
+        (a SparkSession).
+
+    Returns
+    -------
+    DataFrame
+        As :func:`~crm_analysis.features.rfm_summary` / ``calibration_holdout`` return.
+    """
+    if not time_scaler > 0:
+        raise ValueError(f"time_scaler must be > 0, got {time_scaler!r}")
+    needed = [customer_col, datetime_col] + ([monetary_col] if monetary_col else [])
+
+    def make_sql(source: str, dialect: str) -> str:
+        return rfm_sql(source, dialect, customer_col=customer_col, datetime_col=datetime_col,
+                       monetary_col=monetary_col, time_unit=time_unit,
+                       calibration_end=calibration_end, observation_end=observation_end)
+
+    runners = {"duckdb": _run_duckdb, "spark": _run_spark}
+    if engine not in runners:
+        raise ValueError(f"engine must be one of {list(ENGINES)}, got {engine!r}")
+    raw = runners[engine](transactions, needed, datetime_col, make_sql, options or {})
+
+    index_dtype = _index_dtype(transactions, customer_col, raw["cid"])
+    if not raw["cid"].is_monotonic_increasing:  # ORDER BY cid; a guard for other collations
+        raw = raw.sort_values("cid", kind="stable", ignore_index=True)
+    first = raw["first_p"].to_numpy(np.int64)
+    last = raw["last_p"].to_numpy(np.int64)
+    frequency = raw["n_cal"].to_numpy(np.int64) - 1
+    end = calibration_end if holdout else (
+        observation_end if observation_end is not None
+        else (int(raw["last_p"].max()) if len(raw) else 0))  # the last purchase period
+    data: dict[str, np.ndarray] = {
+        "frequency": frequency,
+        "recency": (last - first) / time_scaler,
+        "T": (end - first) / time_scaler,
+    }
+    if monetary_col:
+        # repeat spend = calibration spend - first-period spend (one aggregation pass; exact
+        # to rounding unless the first purchase dwarfs the repeats by many orders of magnitude)
+        spend = raw["cal_spend"].to_numpy(np.float64) - raw["first_spend"].to_numpy(np.float64)
+        data["monetary_value"] = np.divide(spend, frequency, out=np.zeros_like(spend),
+                                           where=frequency > 0)
+    index = pd.Index(raw["cid"], name=customer_col)
+    if index.dtype != index_dtype and (len(index) or isinstance(transactions, pd.DataFrame)):
+        index = index.astype(index_dtype)
+    out = pd.DataFrame(data, index=index)
+    if holdout:
+        counts = raw["n_hold"].to_numpy(np.int64)
+        out["frequency_holdout"] = counts
+        if monetary_col:
+            spend = raw["hold_spend"].to_numpy(np.float64)
+            out["monetary_value_holdout"] = np.divide(spend, counts, out=np.zeros_like(spend),
+                                                      where=counts > 0)
+        out["duration_holdout"] = (observation_end - calibration_end) / time_scaler
+    return out
