@@ -32,6 +32,12 @@ EXTERNAL = re.compile(r"""\b(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.IGN
 pytestmark = pytest.mark.slow
 
 
+
+def run_args(data, reports, run_id: str, *extra: str) -> list[str]:
+    """Command-line arguments of a fixture run into ``reports`` with ``run_id``."""
+    return ["--notebooks-dir", str(FIXTURES), "--data-dir", str(data),
+            "--reports-dir", str(reports), "--run-id", run_id, *extra]
+
 def make_data_root(path: Path) -> Path:
     (path / "raw").mkdir(parents=True)
     (path / "raw" / "orders.csv").write_text(
@@ -222,20 +228,7 @@ def test_existing_run_id_is_refused(main_run, capsys):
     before = (reports / "main" / "run.json").read_text()
     with pytest.raises(RunExistsError):
         run_reports(FIXTURES, data, reports, run_id="main", notebooks=["05_slow"])
-    code = cli(
-        [
-            "--notebooks-dir",
-            str(FIXTURES),
-            "--data-dir",
-            str(data),
-            "--reports-dir",
-            str(reports),
-            "--run-id",
-            "main",
-            "--notebooks",
-            "05_slow",
-        ]
-    )
+    code = cli(run_args(data, reports, "main", "--notebooks", "05_slow"))
     assert code == 2
     assert "--force" in capsys.readouterr().err
     assert (reports / "main" / "run.json").read_text() == before
@@ -243,16 +236,7 @@ def test_existing_run_id_is_refused(main_run, capsys):
 
 def test_bad_parameters_and_names_exit_2(main_run, capsys):
     _, _, data, reports = main_run
-    common = [
-        "--notebooks-dir",
-        str(FIXTURES),
-        "--data-dir",
-        str(data),
-        "--reports-dir",
-        str(reports),
-        "--run-id",
-        "never",
-    ]
+    common = run_args(data, reports, "never")
     assert cli([*common, "-p", "snapshot_dat=2025-06-30"]) == 2
     err = capsys.readouterr().err
     assert "unknown parameter 'snapshot_dat'" in err
@@ -269,20 +253,7 @@ def test_lock_held_exits_2(main_run, capsys):
     _, _, data, reports = main_run
     with lock_path(reports, "busy").open("w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        code = cli(
-            [
-                "--notebooks-dir",
-                str(FIXTURES),
-                "--data-dir",
-                str(data),
-                "--reports-dir",
-                str(reports),
-                "--run-id",
-                "busy",
-                "--notebooks",
-                "05_slow",
-            ]
-        )
+        code = cli(run_args(data, reports, "busy", "--notebooks", "05_slow"))
     assert code == 2
     assert "in progress" in capsys.readouterr().err
     assert not (reports / "busy").exists()
@@ -346,20 +317,7 @@ def earlier_run(tmp_path_factory):
 def test_interrupted_run_leaves_nothing(earlier_run, signum, tmp_path):
     data, reports = earlier_run
     run_id = f"during-{signum.name}"
-    argv = [
-        "--notebooks-dir",
-        str(FIXTURES),
-        "--data-dir",
-        str(data),
-        "--reports-dir",
-        str(reports),
-        "--run-id",
-        run_id,
-        "--notebooks",
-        "05_slow",
-        "-p",
-        "seconds=60",
-    ]
+    argv = run_args(data, reports, run_id, "--notebooks", "05_slow", "-p", "seconds=60")
     # SIGINT may be ignored when the test runner itself runs in the background: restore it.
     code = (
         "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
