@@ -189,3 +189,32 @@ def postgres_url(postgres_server: PostgresServer, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("CRM_DB_PASSWORD", postgres_server.password)
     monkeypatch.delenv("PGPASSWORD", raising=False)
     return postgres_server.url
+
+
+# ------------------------------------------------------------------------------- Spark (local)
+def _spark_missing() -> str | None:
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        return "pyspark is not installed (pip install -e '.[spark]')"
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        return "no Java runtime (java on PATH or JAVA_HOME)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local Spark session for the test session; skipped without Java or pyspark, unless
+    ``CI=true`` (then the tests fail: the engine seam must be tested on CI)."""
+    reason = _spark_missing()
+    if reason:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"Spark tests cannot run under CI=true: {reason}")
+        pytest.skip(reason)
+    from crm_analysis.features.engines import spark_session
+
+    os.environ.setdefault("CRM_SPARK_SHUFFLE_PARTITIONS", "4")
+    session = spark_session()
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()

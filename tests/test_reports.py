@@ -415,3 +415,16 @@ def test_index_lists_notebooks_metrics_and_parameters():
     assert "A &lt;b&gt;" in page
     assert "skipped because 01_a failed" in page
     assert "1.2 s" in page or "1.3 s" in page
+
+
+def test_run_settings_are_split_from_parameters() -> None:
+    from crm_analysis.reports.settings import kernel_environment, split_settings
+
+    settings, defaults, given = split_settings(
+        {"engine": "pandas", "seed": 1, "duckdb_memory_limit": None},
+        {"engine": "duckdb", "duckdb_memory_limit": "1.5GB", "n": 2})
+    assert settings == {"engine": "duckdb", "duckdb_memory_limit": "1.5GB"}
+    assert defaults == {"seed": 1} and given == {"n": 2}
+    assert kernel_environment(settings) == {"CRM_ENGINE": "duckdb",
+                                            "CRM_DUCKDB_MEMORY_LIMIT": "1.5GB"}
+    assert split_settings({"engine": None}, {})[0] == {}  # null: the environment decides

@@ -70,7 +70,7 @@ def main_run(tmp_path_factory):
     base = tmp_path_factory.mktemp("main")
     data = make_data_root(base / "data")
     params = base / "reports.yaml"
-    params.write_text("snapshot_date: null\nseed: 1\nm: 7\n", encoding="utf-8")
+    params.write_text("snapshot_date: null\nseed: 1\nm: 7\nengine: duckdb\n", encoding="utf-8")
     stream = io.StringIO()
     result = run_reports(
         FIXTURES,
@@ -134,6 +134,17 @@ def test_kernel_is_this_python_and_gets_the_data_root(main_run):
     assert metrics["data_dir"]["value"] == str(data.resolve())
     assert (data / "processed" / "a.txt").read_text() == "5"
     assert result["02_b"].metrics["a_value"]["value"] == 5
+
+
+def test_engine_setting_reaches_the_kernels_not_the_parameters(main_run):
+    result, log, _, reports = main_run
+    assert result["01_a"].metrics["engine"]["value"] == "duckdb"  # via $CRM_ENGINE
+    assert all("engine" not in nb.parameters for nb in result.notebooks)
+    assert "setting engine = duckdb" in log
+    assert "'engine'" not in log  # not reported as an undeclared parameter
+    manifest = json.loads((reports / "main" / "run.json").read_text(encoding="utf-8"))
+    assert manifest["settings"] == {"engine": "duckdb"}
+    assert "engine duckdb" in (reports / "main" / "index.html").read_text(encoding="utf-8")
 
 
 def test_run_json_contents(main_run):
@@ -244,6 +255,10 @@ def test_bad_parameters_and_names_exit_2(main_run, capsys):
     assert "broken_table, m, n, note, seconds, snapshot_date" in err
     assert cli([*common, "--notebooks", "02_b", "-p", "n=1"]) == 2  # n not declared by 02_b
     assert cli([*common, "--notebooks", "09_nope"]) == 2
+    assert cli([*common, "-p", "engine=polars"]) == 2
+    assert "setting engine='polars' is not an engine" in capsys.readouterr().err
+    assert cli([*common, "-p", "duckdb_memory_limit=lots"]) == 2
+    assert "is not a size such as 2GB" in capsys.readouterr().err
     assert cli([*common, "--data-dir", str(data / "nowhere")]) == 2
     assert "no data in" in capsys.readouterr().err
     assert not (reports / "never").exists()

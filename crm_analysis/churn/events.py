@@ -15,11 +15,15 @@ Conventions (see docs/churn.md):
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from crm_analysis.features.days import customer_days
 
 __all__ = ["ChurnInputs", "PurchaseLog", "day_number", "prepare_inputs", "purchase_log"]
 
@@ -89,51 +93,38 @@ class PurchaseLog:
 
 
 def purchase_log(
-    orders: pd.DataFrame,
+    orders: pd.DataFrame | str | os.PathLike | Any,
     *,
     customer_col: str = "customer_id",
     datetime_col: str = "order_date",
     amount_col: str = "amount",
+    engine: str | None = None,
+    engine_options: dict[str, Any] | None = None,
 ) -> PurchaseLog:
     """Reduce an order table to customer purchase days.
 
     Parameters
     ----------
-    orders : DataFrame
+    orders : DataFrame, str, Path or Spark DataFrame
         Cleaned orders, one row per order; guest orders (no customer id) and orders with a net
-        amount of 0 or less are left out.
+        amount of 0 or less are left out. The SQL engines also take Parquet/CSV paths.
     customer_col, datetime_col, amount_col : str
         Column names.
+    engine, engine_options
+        The transaction engine that does the reduction (default ``$CRM_ENGINE`` or pandas;
+        :func:`crm_analysis.features.customer_days`).
 
     Returns
     -------
     PurchaseLog
     """
-    missing = [c for c in (customer_col, datetime_col, amount_col) if c not in orders.columns]
-    if missing:
-        raise ValueError(f"orders lack column(s) {missing}; found {list(orders.columns)}")
-    amount = pd.to_numeric(orders[amount_col]).to_numpy(dtype=np.float64, na_value=np.nan)
-    days = _stamps(orders[datetime_col], "D")
-    keep = orders[customer_col].notna().to_numpy() & (amount > 0) & (days != _NAT)
-    if not keep.any():
+    days = customer_days(orders, customer_col=customer_col, datetime_col=datetime_col,
+                         amount_col=amount_col, positive_only=True, engine=engine,
+                         engine_options=engine_options)
+    if len(days) == 0:
         raise ValueError("orders hold no purchase with a customer id and a positive amount")
-    ids = orders[customer_col] if keep.all() else orders[customer_col][keep]
-    codes, customers = pd.factorize(ids, sort=True)
-    codes = codes.astype(np.int64, copy=False)
-    days, amount = days[keep], amount[keep]
-    lo = int(days.min())
-    span = int(days.max()) - lo + 1
-    key = codes * span + (days - lo)
-    order = np.argsort(key, kind="stable")
-    key = key[order]
-    start = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
-    return PurchaseLog(
-        customers=pd.Index(customers, name=customer_col),
-        code=key[start] // span,
-        day=key[start] % span + lo,
-        amount=np.add.reduceat(amount[order], start),
-        orders=np.diff(np.append(start, len(key))).astype(np.int64),
-    )
+    return PurchaseLog(customers=days.customers, code=days.code, day=days.day,
+                       amount=days.amount, orders=days.transactions)
 
 
 @dataclass(frozen=True)

@@ -1,33 +1,56 @@
 """Customer activity from the transaction log as of a day: classic RFM inputs, daily repeat
 purchases of a cohort (for model tracking), order-channel shares. Vectorised; no loop over
-customers.
+customers. Each scan runs on the engine the data lives on (``engine=`` or ``$CRM_ENGINE``; see
+docs/engines.md): the first two reduce the log with :func:`~crm_analysis.features.customer_days`,
+channel shares with one ``GROUP BY customer, channel`` query.
 """
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
+from crm_analysis.features.days import customer_days, day_of
+from crm_analysis.features.engines import (
+    DIALECTS,
+    MissingColumnsError,
+    before_sql,
+    ident,
+    resolve_engine,
+    run_query,
+)
+
+__all__ = ["channel_shares", "customer_rfm", "daily_repeat_purchases"]
+
+_US_PER_DAY = 86_400_000_000
+
 
 def customer_rfm(
-    transactions: pd.DataFrame,
+    transactions: pd.DataFrame | str | os.PathLike | Any,
     *,
     as_of: object,
     customer_col: str = "customer_id",
     datetime_col: str = "order_date",
     monetary_col: str = "amount",
+    engine: str | None = None,
+    engine_options: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Classic RFM inputs per customer as of the end of day ``as_of``.
 
     Parameters
     ----------
-    transactions : DataFrame
+    transactions : DataFrame, str, Path or Spark DataFrame
         One row per order. Rows without a customer id (guest orders) and rows after the day
-        ``as_of`` are ignored.
+        ``as_of`` are ignored. The SQL engines also take Parquet/CSV paths or globs.
     as_of : date-like
         Snapshot day (inclusive: orders during that day count).
     customer_col, datetime_col, monetary_col : str
         Column names.
+    engine, engine_options
+        The transaction engine (default ``$CRM_ENGINE`` or pandas), see :func:`customer_days`.
 
     Returns
     -------
@@ -36,30 +59,43 @@ def customer_rfm(
         order's day to ``as_of``), ``orders`` (int, number of orders), ``revenue`` (float, sum of
         the amounts, currency units), ``first_purchase`` and ``last_purchase`` (timestamps).
     """
-    day = pd.Timestamp(as_of).normalize()
-    dates = pd.to_datetime(transactions[datetime_col])
-    keep = transactions[customer_col].notna() & (dates < day + pd.Timedelta(days=1))
-    frame = pd.DataFrame({
-        "customer": transactions.loc[keep, customer_col],
-        "date": dates[keep],
-        "amount": pd.to_numeric(transactions.loc[keep, monetary_col]).astype("float64"),
-    })
-    out = frame.groupby("customer", sort=True).agg(
-        orders=("amount", "size"), revenue=("amount", "sum"),
-        first_purchase=("date", "min"), last_purchase=("date", "max"))
-    out.index.name = customer_col
-    recency = (day - out["last_purchase"].dt.normalize()).dt.days.astype("int64")
-    return out.assign(recency_days=recency)[
-        ["recency_days", "orders", "revenue", "first_purchase", "last_purchase"]]
+    days = customer_days(transactions, customer_col=customer_col, datetime_col=datetime_col,
+                         amount_col=monetary_col, until=as_of, engine=engine,
+                         engine_options=engine_options)
+    starts = days.starts()
+    ends = np.append(starts[1:], len(days)) - 1
+    unit = "us"
+    if isinstance(transactions, pd.DataFrame) and datetime_col in transactions.columns:
+        dtype = transactions[datetime_col].dtype
+        if pd.api.types.is_datetime64_any_dtype(dtype):
+            unit = np.datetime_data(np.dtype(getattr(dtype, "base", dtype)))[0]
+    if len(days):
+        orders = np.add.reduceat(days.transactions, starts)
+        revenue = np.add.reduceat(days.amount, starts)
+    else:
+        orders, revenue = np.zeros(0, dtype=np.int64), np.zeros(0)
+
+    def stamps(micros: np.ndarray) -> np.ndarray:
+        return micros.astype("datetime64[us]").astype(f"datetime64[{unit}]")
+
+    return pd.DataFrame({
+        "recency_days": (day_of(as_of, "as_of") - days.day[ends]).astype(np.int64),
+        "orders": orders.astype(np.int64),
+        "revenue": revenue.astype(np.float64),
+        "first_purchase": stamps(days.first_us[starts]),
+        "last_purchase": stamps(days.last_us[ends]),
+    }, index=days.customers)
 
 
 def daily_repeat_purchases(
-    transactions: pd.DataFrame,
+    transactions: pd.DataFrame | str | os.PathLike | Any,
     *,
     cohort_end: object,
     observation_end: object,
     customer_col: str = "customer_id",
     datetime_col: str = "order_date",
+    engine: str | None = None,
+    engine_options: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Per day: customers making their first purchase, and repeat purchase days of the cohort.
 
@@ -69,12 +105,14 @@ def daily_repeat_purchases(
 
     Parameters
     ----------
-    transactions : DataFrame
+    transactions : DataFrame, str, Path or Spark DataFrame
         Orders; rows without a customer id are ignored.
     cohort_end, observation_end : date-like
         Last day on which a first purchase joins the cohort; last day counted (both inclusive).
     customer_col, datetime_col : str
         Column names.
+    engine, engine_options
+        The transaction engine (default ``$CRM_ENGINE`` or pandas), see :func:`customer_days`.
 
     Returns
     -------
@@ -83,53 +121,95 @@ def daily_repeat_purchases(
         ``new_customers`` (cohort customers whose first purchase is that day) and
         ``repeat_purchases`` (repeat purchase days of cohort customers on that day).
     """
-    cohort_day = int(np.datetime64(pd.Timestamp(cohort_end).normalize(), "D").astype(np.int64))
-    end_day = int(np.datetime64(pd.Timestamp(observation_end).normalize(), "D").astype(np.int64))
+    cohort_day = day_of(cohort_end, "cohort_end")
+    end_day = day_of(observation_end, "observation_end")
     if end_day <= cohort_day:
         raise ValueError("observation_end must be after cohort_end")
-    tx = transactions[transactions[customer_col].notna()]
-    days = pd.to_datetime(tx[datetime_col]).to_numpy().astype("datetime64[D]").astype(np.int64)
-    codes, _ = pd.factorize(tx[customer_col])
-    inside = days <= end_day
-    codes, days = codes[inside], days[inside]
+    days = customer_days(transactions, customer_col=customer_col, datetime_col=datetime_col,
+                         amount_col=None, until=observation_end, engine=engine,
+                         engine_options=engine_options)
     if len(days) == 0:
         raise ValueError("no transactions up to observation_end")
-    start = int(days.min())
+    start = int(days.day.min())
     span = end_day - start + 1
-    # distinct (customer, day) pairs in sorted order; a customer's first pair is her first day
-    pairs = np.unique(codes.astype(np.int64) * span + (days - start))
-    pair_code, pair_day = pairs // span, pairs % span
-    is_first = np.concatenate(([True], pair_code[1:] != pair_code[:-1]))
-    first_day = pair_day[is_first]
+    day = days.day - start
+    is_first = np.zeros(len(days), dtype=bool)
+    is_first[days.starts()] = True
+    first_day = day[is_first]
     in_cohort = first_day <= cohort_day - start
     repeat = in_cohort[np.cumsum(is_first) - 1] & ~is_first
     index = pd.date_range(pd.Timestamp(np.datetime64(start, "D")), periods=span, freq="D")
     return pd.DataFrame({
         "new_customers": np.bincount(first_day[in_cohort], minlength=span),
-        "repeat_purchases": np.bincount(pair_day[repeat], minlength=span),
+        "repeat_purchases": np.bincount(day[repeat], minlength=span),
     }, index=index)
 
 
-def channel_shares(orders: pd.DataFrame, cutoff: object) -> pd.DataFrame:
+def _channel_sql(source: str, dialect: str, last_day: int) -> str:
+    d = DIALECTS[dialect]
+    cust, chan = ident("customer_id", d), ident("channel", d)
+    return f"""SELECT {cust} AS cid, COALESCE(LOWER(CAST({chan} AS {d.text})), 'unknown') AS ch,
+       COUNT(*) AS n
+FROM {source}
+WHERE {cust} IS NOT NULL AND {before_sql("order_date", d, "D", last_day)}
+GROUP BY 1, 2"""
+
+
+def channel_shares(
+    orders: pd.DataFrame | str | os.PathLike | Any,
+    cutoff: object,
+    *,
+    engine: str | None = None,
+    engine_options: dict[str, Any] | None = None,
+) -> pd.DataFrame:
     """Share of each customer's orders by order channel, from orders on or before ``cutoff``.
+
+    Parameters
+    ----------
+    orders : DataFrame, str, Path or Spark DataFrame
+        Orders with ``customer_id``, ``order_date`` and (optionally) ``channel``; channel names
+        are compared in lower case, a missing channel counts as ``unknown``.
+    cutoff : date-like
+        Last day counted (inclusive).
+    engine, engine_options
+        The transaction engine (default ``$CRM_ENGINE`` or pandas), see
+        :func:`crm_analysis.features.engines.run_query`.
 
     Returns
     -------
     DataFrame
-        Index customer_id; one column ``channel_<name>`` per channel (0..1); empty when the
-        orders have no ``channel`` column.
+        Index customer_id (sorted); one column ``channel_<name>`` per channel (0..1, rows sum
+        to 1); empty when the orders have no ``channel`` column.
     """
-    if "channel" not in orders.columns:
-        return pd.DataFrame(index=pd.Index([], name="customer_id"))
-    day = pd.Timestamp(cutoff).normalize() + pd.Timedelta(days=1)
-    keep = ((pd.to_datetime(orders["order_date"]) < day).to_numpy(bool)
-            & orders["customer_id"].notna().to_numpy(bool))
-    sub = orders.loc[keep, ["customer_id", "channel"]]
-    codes, ids = pd.factorize(sub["customer_id"], sort=True)
-    chan, names = pd.factorize(sub["channel"].astype("string").str.lower().fillna("unknown"),
-                               sort=True)
+    engine = resolve_engine(engine)
+    last_day = day_of(cutoff, "cutoff")
+    if engine == "pandas":
+        if "channel" not in orders.columns:
+            return pd.DataFrame(index=pd.Index([], name="customer_id"))
+        keep = ((pd.to_datetime(orders["order_date"]) < pd.Timestamp(np.datetime64(
+                    last_day + 1, "D"))).to_numpy(bool)
+                & orders["customer_id"].notna().to_numpy(bool))
+        sub = orders.loc[keep, ["customer_id", "channel"]]
+        cid = sub["customer_id"]
+        chan_values = sub["channel"].astype("string").str.lower().fillna("unknown")
+        weights = None
+    else:
+        try:
+            raw = run_query(orders, engine,
+                            lambda source, dialect: _channel_sql(source, dialect, last_day),
+                            needed=["customer_id", "order_date", "channel"],
+                            datetime_col="order_date", options=engine_options)
+        except MissingColumnsError as exc:
+            if exc.missing == ["channel"]:
+                return pd.DataFrame(index=pd.Index([], name="customer_id"))
+            raise
+        cid, chan_values, weights = raw["cid"], raw["ch"], raw["n"].to_numpy(np.float64)
+    codes, ids = pd.factorize(cid, sort=True)
+    chan, names = pd.factorize(chan_values, sort=True)
     counts = np.zeros((len(ids), len(names)))
-    np.add.at(counts, (codes, chan), 1.0)
+    np.add.at(counts, (codes, chan), 1.0 if weights is None else weights)
     shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1.0)
-    return pd.DataFrame(shares, index=pd.Index(ids, name="customer_id"),
-                        columns=[f"channel_{n}" for n in names])
+    index = pd.Index(ids, name="customer_id")
+    if isinstance(orders, pd.DataFrame) and index.dtype != orders["customer_id"].dtype:
+        index = index.astype(orders["customer_id"].dtype)
+    return pd.DataFrame(shares, index=index, columns=[f"channel_{n}" for n in names])

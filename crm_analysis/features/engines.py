@@ -25,13 +25,15 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["DIALECTS", "ENGINES", "Dialect", "rfm_sql", "run_summary"]
+__all__ = ["DIALECTS", "ENGINES", "Dialect", "MissingColumnsError", "before_sql", "ident",
+           "period_sql", "resolve_engine", "rfm_sql", "run_query", "run_summary"]
 
 ENGINES = ("pandas", "duckdb", "spark")
 
@@ -45,17 +47,66 @@ class Dialect:
     epoch_micros: str  # function: TIMESTAMP -> microseconds since 1970-01-01 (BIGINT)
     quote: str  # identifier quote character
     double: str  # name of the 64-bit float type
+    text: str  # name of the string type
 
 
 DIALECTS: dict[str, Dialect] = {
-    "duckdb": Dialect(epoch_micros="epoch_us", quote='"', double="DOUBLE"),
-    "spark": Dialect(epoch_micros="unix_micros", quote="`", double="DOUBLE"),
+    "duckdb": Dialect(epoch_micros="epoch_us", quote='"', double="DOUBLE", text="VARCHAR"),
+    "spark": Dialect(epoch_micros="unix_micros", quote="`", double="DOUBLE", text="STRING"),
 }
 
 
-def _ident(name: str, dialect: Dialect) -> str:
+def resolve_engine(engine: str | None) -> str:
+    """The engine to use: ``engine`` if given, else ``$CRM_ENGINE``, else ``"pandas"``.
+
+    The report runner sets ``CRM_ENGINE`` from the run setting ``engine`` (config/reports.yaml or
+    ``-p engine=duckdb``), so notebooks switch engine without a change.
+
+    Raises
+    ------
+    ValueError
+        An unknown engine name (saying where it came from).
+    """
+    source = "engine"
+    if engine is None:
+        engine, source = os.environ.get("CRM_ENGINE") or "pandas", "$CRM_ENGINE"
+    name = str(engine).strip().lower()
+    if name not in ENGINES:
+        raise ValueError(f"{source}={engine!r} is not an engine; choose one of {list(ENGINES)}")
+    return name
+
+
+def ident(name: str, dialect: Dialect) -> str:
+    """A quoted identifier in ``dialect``."""
     q = dialect.quote
     return q + name.replace(q, q + q) + q
+
+
+
+def period_sql(datetime_col: str, dialect: Dialect, time_unit: str) -> str:
+    """SQL for the period number (``time_unit`` "D" or "h" since 1970-01-01) of a timestamp.
+
+    The calendar day or hour of the wall-clock time, as numpy's ``datetime64[D]``/``[h]``.
+    """
+    if time_unit not in _UNIT_MICROS:
+        raise ValueError(f"time_unit must be one of {sorted(_UNIT_MICROS)} for the SQL engines, "
+                         f"got {time_unit!r}")
+    return (f"CAST(FLOOR({dialect.epoch_micros}(CAST({ident(datetime_col, dialect)} AS TIMESTAMP))"
+            f" / {_UNIT_MICROS[time_unit]}.0) AS BIGINT)")
+
+
+def before_sql(datetime_col: str, dialect: Dialect, time_unit: str,
+               last_period: int | None) -> str:
+    """SQL condition: the date is present and its period is at most ``last_period``.
+
+    ``last_period=None`` keeps every dated row. The cut is a filter on the raw column
+    (``ts < start of the next period``), so a file scan can push it down.
+    """
+    dt = ident(datetime_col, dialect)
+    if last_period is None:
+        return f"{dt} IS NOT NULL"
+    stop = np.datetime64((int(last_period) + 1) * _UNIT_MICROS[time_unit], "us")
+    return f"CAST({dt} AS TIMESTAMP) < TIMESTAMP '{str(stop).replace('T', ' ')}'"
 
 
 def rfm_sql(
@@ -95,22 +146,13 @@ def rfm_sql(
         period and in the first purchase period); with a holdout (``calibration_end <
         observation_end``) also ``n_hold`` and ``hold_spend``.
     """
-    if time_unit not in _UNIT_MICROS:
-        raise ValueError(f"time_unit must be one of {sorted(_UNIT_MICROS)} for the SQL engines, "
-                         f"got {time_unit!r}")
     d = DIALECTS[dialect]
-    cust, dt = _ident(customer_col, d), _ident(datetime_col, d)
-    amt = f"CAST({_ident(monetary_col, d)} AS {d.double})" if monetary_col else "0"
-    period = (f"CAST(FLOOR({d.epoch_micros}(CAST({dt} AS TIMESTAMP)) / "
-              f"{_UNIT_MICROS[time_unit]}.0) AS BIGINT)")
+    cust = ident(customer_col, d)
+    amt = f"CAST({ident(monetary_col, d)} AS {d.double})" if monetary_col else "0"
+    period = period_sql(datetime_col, d, time_unit)
     holdout = not (calibration_end is None or observation_end is None
                    or calibration_end == observation_end)
-    if observation_end is None:
-        keep = f"{dt} IS NOT NULL"
-    else:  # p <= observation_end, as a filter on the raw column (the scan can push it down)
-        stop = np.datetime64((int(observation_end) + 1) * _UNIT_MICROS[time_unit], "us")
-        keep = (f"CAST({dt} AS TIMESTAMP) < "
-                f"TIMESTAMP '{str(stop).replace('T', ' ')}'")
+    keep = before_sql(datetime_col, d, time_unit, observation_end)
     if holdout:
         cal = int(calibration_end)  # type: ignore[arg-type]
         counts = (f"MAX(CASE WHEN p <= {cal} THEN p END) AS last_p,\n"
@@ -167,19 +209,28 @@ def _is_spark_frame(obj: object) -> bool:
     return type(obj).__module__.startswith("pyspark.") and hasattr(obj, "createOrReplaceTempView")
 
 
-def _plain_frame(df: pd.DataFrame, datetime_col: str) -> pd.DataFrame:
+def _plain_frame(df: pd.DataFrame, datetime_col: str | None) -> pd.DataFrame:
     """Time-zone aware dates to wall-clock time (as the pandas engine reads them)."""
-    if datetime_col in df.columns and isinstance(df[datetime_col].dtype, pd.DatetimeTZDtype):
+    if (datetime_col and datetime_col in df.columns
+            and isinstance(df[datetime_col].dtype, pd.DatetimeTZDtype)):
         df = df.assign(**{datetime_col: df[datetime_col].dt.tz_localize(None)})
     return df
+
+
+class MissingColumnsError(ValueError):
+    """The transactions lack columns a query reads (``missing`` lists them)."""
+
+    def __init__(self, message: str, missing: list[str]) -> None:
+        super().__init__(message)
+        self.missing = missing
 
 
 def _check_columns(columns: list[str], needed: list[str]) -> None:
     missing = [c for c in needed if c not in columns]
     if missing:
-        raise ValueError(
+        raise MissingColumnsError(
             f"transactions lack column(s) {missing}; found {columns}. "
-            "Pass customer_col=, datetime_col=, monetary_col= to name yours")
+            "Pass customer_col=, datetime_col=, monetary_col= to name yours", missing)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -219,7 +270,7 @@ def duckdb_connect(memory_limit: str | None = None, temp_directory: str | None =
     return con
 
 
-def _run_duckdb(transactions: object, needed: list[str], datetime_col: str,
+def _run_duckdb(transactions: object, needed: list[str], datetime_col: str | None,
                 make_sql: Any, options: dict[str, Any]) -> pd.DataFrame:
     con = duckdb_connect(options.get("memory_limit"), options.get("temp_directory"),
                          options.get("threads"))
@@ -269,7 +320,7 @@ def spark_session() -> Any:
     return spark
 
 
-def _run_spark(transactions: object, needed: list[str], datetime_col: str,
+def _run_spark(transactions: object, needed: list[str], datetime_col: str | None,
                make_sql: Any, options: dict[str, Any]) -> pd.DataFrame:
     spark = options.get("spark") or spark_session()
     tmp = None
@@ -309,6 +360,45 @@ def _run_spark(transactions: object, needed: list[str], datetime_col: str,
     finally:
         if tmp is not None:
             tmp.cleanup()
+
+
+def run_query(
+    transactions: object,
+    engine: str,
+    make_sql: Callable[[str, str], str],
+    *,
+    needed: list[str],
+    datetime_col: str | None = None,
+    options: dict[str, Any] | None = None,
+) -> pd.DataFrame:
+    """Run one SQL aggregation of a transaction source on DuckDB or Spark.
+
+    Parameters
+    ----------
+    transactions : DataFrame, str, Path or Spark DataFrame
+        The log or where it lies (Parquet/CSV path, glob or folder of Parquet files).
+    engine : {"duckdb", "spark"}
+        The engine that scans it.
+    make_sql : callable
+        ``make_sql(source, dialect) -> str``: the query, given the table expression to read
+        from and the dialect name (a key of :data:`DIALECTS`).
+    needed : list of str
+        Columns the query reads; missing ones raise ``ValueError`` naming them.
+    datetime_col : str, optional
+        A timestamp column to read as wall-clock time (time-zone aware pandas columns are made
+        naive first, as the pandas engine reads them).
+    options : dict, optional
+        ``memory_limit``, ``temp_directory``, ``threads`` (DuckDB), ``spark`` (a SparkSession).
+
+    Returns
+    -------
+    DataFrame
+        The query's result in pandas (small: one row per customer or per customer-day).
+    """
+    runners = {"duckdb": _run_duckdb, "spark": _run_spark}
+    if engine not in runners:
+        raise ValueError(f"engine must be one of {list(runners)} for a SQL query, got {engine!r}")
+    return runners[engine](transactions, needed, datetime_col, make_sql, options or {})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -368,10 +458,8 @@ def run_summary(
                        monetary_col=monetary_col, time_unit=time_unit,
                        calibration_end=calibration_end, observation_end=observation_end)
 
-    runners = {"duckdb": _run_duckdb, "spark": _run_spark}
-    if engine not in runners:
-        raise ValueError(f"engine must be one of {list(ENGINES)}, got {engine!r}")
-    raw = runners[engine](transactions, needed, datetime_col, make_sql, options or {})
+    raw = run_query(transactions, engine, make_sql, needed=needed, datetime_col=datetime_col,
+                    options=options)
 
     index_dtype = _index_dtype(transactions, customer_col, raw["cid"])
     if not raw["cid"].is_monotonic_increasing:  # ORDER BY cid; a guard for other collations

@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crm_analysis.features.engines import resolve_engine
+
 __all__ = ["calibration_holdout", "rfm_summary"]
 
 _NO_PERIOD = np.iinfo(np.int64).max
@@ -153,7 +155,7 @@ def rfm_summary(
     observation_end: object = None,
     time_unit: str = "D",
     time_scaler: float = 1.0,
-    engine: str = "pandas",
+    engine: str | None = None,
     engine_options: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Summarise transactions to one row per customer for the buy-till-you-die models.
@@ -175,9 +177,10 @@ def rfm_summary(
         which start on Thursdays: prefer ``"D"`` with ``time_scaler=7``).
     time_scaler : float, default 1.0
         Times are reported in ``time_unit / time_scaler`` (7 with days gives weeks).
-    engine : {"pandas", "duckdb", "spark"}, default "pandas"
-        What scans the transactions (:mod:`crm_analysis.features.engines`); the SQL engines
-        support ``time_unit`` "D" and "h".
+    engine : {"pandas", "duckdb", "spark"}, optional
+        What scans the transactions (:mod:`crm_analysis.features.engines`); default
+        ``$CRM_ENGINE`` (set by the report run setting ``engine``) or ``"pandas"``. The SQL
+        engines support ``time_unit`` "D" and "h".
     engine_options : dict, optional
         DuckDB ``memory_limit``, ``temp_directory``, ``threads``; Spark ``spark`` (a session).
         Default: the ``CRM_DUCKDB_*`` / ``CRM_SPARK_*`` environment variables.
@@ -204,6 +207,7 @@ def rfm_summary(
     1                    1      1.0  2.000000            20.0
     2                    0      0.0  1.428571             0.0
     """
+    engine = resolve_engine(engine)
     if engine != "pandas":
         from crm_analysis.features.engines import run_summary
 
@@ -267,7 +271,7 @@ def calibration_holdout(
     monetary_col: str | None = "amount",
     time_unit: str = "D",
     time_scaler: float = 1.0,
-    engine: str = "pandas",
+    engine: str | None = None,
     engine_options: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Calibration-period summary plus what each customer did in the holdout period.
@@ -301,6 +305,7 @@ def calibration_holdout(
             f"observation_end ({observation_end}) must fall in a later {time_unit!r} period than "
             f"calibration_end ({calibration_end})"
         )
+    engine = resolve_engine(engine)
     if engine != "pandas":
         from crm_analysis.features.engines import run_summary
 

@@ -119,6 +119,13 @@ def index_html(manifest: Mapping[str, Any]) -> str:
             f"crm_analysis {html.escape(str(versions.get('crm_analysis')))}, git "
             f"<code>{html.escape(commit)}</code>",
         ),
+        (
+            "Run settings",
+            html.escape(
+                ", ".join(f"{k} {v}" for k, v in (manifest.get("settings") or {}).items())
+                or "none (transaction engine: pandas)"
+            ),
+        ),
     ]
     fact_html = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
     body = (

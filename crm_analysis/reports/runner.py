@@ -10,7 +10,8 @@ A run, step by step:
 3. Build the run in a hidden temporary folder next to its final place
    (:func:`crm_analysis.atomic.atomic_dir`). If the data root is the default one and its
    ``raw/`` is empty, the default synthetic data set is written first.
-4. Execute each notebook (kernel ``python3``, ``CRM_DATA_DIR`` set for the kernel, working
+4. Execute each notebook (kernel ``python3``, ``CRM_DATA_DIR`` and the run settings of
+   :mod:`~crm_analysis.reports.settings`, e.g. ``CRM_ENGINE``, set for the kernel, working
    folder = the notebook's folder, per-cell timeout); write the executed ``.ipynb`` and its
    ``.html``. A failing notebook gets a failure banner; notebooks that require it are skipped.
 5. Write ``index.html`` and ``run.json``, rename the folder into place, and point
@@ -61,6 +62,7 @@ from crm_analysis.reports.params import (
     parse_overrides,
     resolve_parameters,
 )
+from crm_analysis.reports.settings import kernel_environment, split_settings
 
 DEFAULT_TIMEOUT = 600
 DEFAULT_NOTEBOOKS_DIR = config.PROJECT_ROOT / "notebooks"
@@ -225,6 +227,7 @@ def _execute(
     timeout: float | None,
     progress: bool,
     kernel_output: IO[str] | None,
+    env: Mapping[str, str],
 ) -> tuple[str, Any]:
     """Run one notebook; returns ``(status, failure or None)``."""
     import papermill
@@ -234,7 +237,7 @@ def _execute(
     from crm_analysis.reports.html import Failure
 
     try:
-        with environment(CRM_DATA_DIR=str(data_dir)):
+        with environment(CRM_DATA_DIR=str(data_dir), **env):
             papermill.execute_notebook(
                 str(spec.path),
                 str(out),
@@ -269,6 +272,7 @@ def _run_one(
     timeout: float | None,
     progress: bool,
     kernel_output: IO[str] | None,
+    env: Mapping[str, str],
 ) -> NotebookResult:
     import nbformat
 
@@ -284,6 +288,7 @@ def _run_one(
         timeout=timeout,
         progress=progress,
         kernel_output=kernel_output,
+        env=env,
     )
     duration = time.monotonic() - start
     executed = out.is_file()
@@ -398,7 +403,7 @@ def run_reports(
     ordered, outside = order_notebooks(specs, notebooks)
     param_file = Path(config_path) if config_path is not None else DEFAULT_CONFIG
     defaults = load_config(param_file, required=config_path is not None)
-    given = parse_overrides(overrides)
+    settings, defaults, given = split_settings(defaults, parse_overrides(overrides))
     declared = {nb.name: declared_parameters(nb.path) for nb in ordered}
     injected, notes = resolve_parameters(ordered, defaults, given, declared)
     check_data_root(root, is_default=is_default_root)
@@ -433,6 +438,7 @@ def run_reports(
                         param_file=param_file,
                         defaults=defaults,
                         given=given,
+                        settings=settings,
                         timeout=timeout,
                         kernel_output=kernel_output,
                     )
@@ -464,12 +470,15 @@ def _run(
     param_file: Path,
     defaults: Mapping[str, Any],
     given: Mapping[str, Any],
+    settings: Mapping[str, str],
     timeout: float | None,
     kernel_output: IO[str],
 ) -> RunResult:
     """The body of a run, inside the temporary run folder."""
     log.info(f"run {run_id}: {len(ordered)} notebook(s) from {nb_dir}")
     log.info(f"data root {root}")
+    for name, value in settings.items():
+        log.info(f"setting {name} = {value}")
     for note in [kernel_note(), *notes]:
         if note:
             log.info(note)
@@ -511,6 +520,7 @@ def _run(
             timeout=timeout,
             progress=progress,
             kernel_output=kernel_output,
+            env=kernel_environment(settings),
         )
         results[spec.name] = result
         line = f"{prefix} ... {result.status} ({result.duration_seconds:.1f} s)"
@@ -537,6 +547,7 @@ def _run(
         "parameter_file": str(param_file) if param_file.is_file() else None,
         "parameter_file_values": dict(defaults),
         "overrides": dict(given),
+        "settings": dict(settings),
         "timeout_seconds": timeout,
         "kernel": KERNEL_NAME,
         "versions": mf.package_versions(),
