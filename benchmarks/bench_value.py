@@ -1,4 +1,4 @@
-"""Speed (and memory) of the value models and the RFM summary, against lifetimes in the same run.
+"""Speed (and memory) of the value models and the RFM summary, against lifetimes and pymc-marketing.
 
 Cases (targets on 2 cores, from the design brief):
 
@@ -17,8 +17,27 @@ subprocess of a throwaway virtual environment (``$CRM_BASELINE_VENV``, default
 missing), fed the same summary through a Parquet file. Its slow fits are repeated fewer times
 (``--baseline-repeats``, default 1). lifetimes is never a project dependency.
 
+The three model fits and the CDNOW parameters are also compared with pymc-marketing's CLV models
+(``BetaGeoModel``, ``ParetoNBDModel``, ``GammaGammaModel``), fitted by maximum a posteriori
+(``fit(data, method="map")``, i.e. ``pymc.find_MAP`` with L-BFGS-B) under pymc-marketing's
+default priors. That is the comparable point estimate, but not maximum likelihood: its default
+priors for BG/NBD and Pareto/NBD are proper (Weibull, Pareto) and pull the estimate away from the
+MLE, the more so the fewer customers there are (Gamma-Gamma's are flat, so there MAP = MLE). The
+rows record the relative parameter difference to ours, not an agreement check. pymc-marketing
+runs in a second throwaway virtual environment (``$CRM_PYMC_BASELINE_VENV``, default
+``<tmp>/crm-pymc-baselines``; created with ``pip install pymc-marketing "pandas<3" pyarrow``
+when missing; pytensor's C cache is kept inside it), in a subprocess per fit that first
+compiles the model on 1,000 customers (untimed, recorded as the warm-up) and then times
+``fit`` (model build, graph compilation and optimisation) ``--baseline-repeats`` times. Each such
+subprocess is stopped after ``--pymc-timeout`` seconds (default 1200), which the row then
+records. pymc-marketing is never a project dependency.
+
+``--scale N`` divides every size by N and keeps both baselines (for trying the script out;
+``--quick`` is ``--scale 10`` without baselines).
+
 Writes ``benchmarks/results/value.json`` and prints a table.
-Usage: ``python benchmarks/bench_value.py [--quick] [--repeats N] [--baseline-repeats N]``.
+Usage: ``python benchmarks/bench_value.py [--quick] [--scale N] [--repeats N]
+[--baseline-repeats N] [--pymc-timeout SECONDS]``.
 """
 
 from __future__ import annotations
@@ -27,6 +46,7 @@ import argparse
 import json
 import os
 import platform
+import signal
 import statistics
 import subprocess
 import sys
@@ -48,6 +68,9 @@ RESULTS = ROOT / "benchmarks" / "results"
 BASELINE_VENV = Path(os.environ.get("CRM_BASELINE_VENV",
                                     Path(tempfile.gettempdir()) / "crm-value-baselines"))
 BASELINE_REQUIREMENTS = ["lifetimes==0.11.3", "pandas<3", "pyarrow"]
+PYMC_VENV = Path(os.environ.get("CRM_PYMC_BASELINE_VENV",
+                                Path(tempfile.gettempdir()) / "crm-pymc-baselines"))
+PYMC_REQUIREMENTS = ["pymc-marketing==0.19.2", "pandas<3", "pyarrow"]
 CDNOW = ROOT / "tests" / "data" / "CDNOW_sample.txt"
 
 
@@ -141,38 +164,139 @@ BASELINE_SCRIPT = textwrap.dedent("""
 """)
 
 
-def baseline_python() -> tuple[Path | None, str]:
-    """Python of the baseline venv (created on first use) or None with the reason."""
-    python = BASELINE_VENV / "bin" / "python"
-    probe = [str(python), "-c", "import lifetimes, pyarrow, pandas; print(lifetimes.__version__)"]
+# ---------------------------------------------------------------------------------------------
+# pymc-marketing baseline (MAP under its default priors) in a second environment
+# ---------------------------------------------------------------------------------------------
+PYMC_SCRIPT = textwrap.dedent("""
+    import json, sys, time, warnings
+    warnings.filterwarnings("ignore")
+    import numpy as np
+    import pandas as pd
+    import pymc
+    import pymc_marketing
+    import pytensor
+    from pymc_marketing.clv import BetaGeoModel, GammaGammaModel, ParetoNBDModel
+
+    case, path, repeats = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    model_cls, names = {"bg": (BetaGeoModel, ("r", "alpha", "a", "b")),
+                        "pareto": (ParetoNBDModel, ("r", "alpha", "s", "beta")),
+                        "gg": (GammaGammaModel, ("p", "q", "v"))}[case]
+    data = pd.read_parquet(path).reset_index(drop=True)
+    data["customer_id"] = np.arange(len(data))
+
+    def fit(frame):
+        model = model_cls()
+        start = time.perf_counter()
+        idata = model.fit(frame, method="map", progressbar=False)
+        return time.perf_counter() - start, model, idata
+
+    warmup, _, _ = fit(data.iloc[:1000])  # compiles pytensor's C code into the cache
+    times = []
+    for _ in range(repeats):
+        seconds, model, idata = fit(data)
+        times.append(seconds)
+    params = {("gamma" if k == "v" else k): float(idata.posterior[k].values.ravel()[0])
+              for k in names}
+    priors = {k: str(v) for k, v in model.model_config.items()
+              if "coefficient" not in k and "covariate" not in k}
+    print(json.dumps({"seconds": times, "warmup_seconds": warmup, "params": params,
+                      "priors": priors, "pymc_marketing": pymc_marketing.__version__,
+                      "pymc": pymc.__version__, "pytensor": pytensor.__version__,
+                      "pandas": pd.__version__}))
+""")
+
+
+def pymc_env() -> dict:
+    """Environment of the pymc-marketing subprocess: pytensor's compile cache inside its venv."""
+    env = dict(os.environ)
+    flag = f"base_compiledir={PYMC_VENV / 'pytensor-compiledir'}"
+    env["PYTENSOR_FLAGS"] = ",".join(f for f in (env.get("PYTENSOR_FLAGS"), flag) if f)
+    return env
+
+
+def run_pymc(python: Path | None, case: str, frame: pd.DataFrame, repeats: int,
+             workdir: Path, timeout: float) -> dict:
+    return run_baseline(python, case, frame, repeats, workdir, script=PYMC_SCRIPT,
+                        timeout=timeout, env=pymc_env())
+
+
+def pymc_marketing_row(out: dict, ours: dict, seconds: float) -> dict:
+    """Row fields for one pymc-marketing fit: time, ratio to ours, MAP parameters, difference."""
+    if "timeout" in out:
+        return {"pymc_marketing_timeout_seconds": out["timeout"],
+                "ratio_pymc_marketing_at_least": out["timeout"] / seconds,
+                "pymc_marketing": f"timed out after {out['timeout']:.0f} s (warm-up included); "
+                                  "no time or parameters"}
+    if "error" in out:
+        return {"pymc_marketing": f"pymc-marketing failed: {out['error'][-300:]}"}
+    rel = max_rel_diff(ours, out["params"])
+    return {"pymc_marketing_seconds": out["median"], "pymc_marketing_repeats": out["seconds"],
+            "pymc_marketing_warmup_seconds": out["warmup_seconds"],
+            "ratio_pymc_marketing": out["median"] / seconds,
+            "pymc_marketing_params": out["params"], "pymc_marketing_priors": out["priors"],
+            "max_rel_param_diff_pymc_marketing": rel,
+            "pymc_marketing": (
+                f"pymc-marketing {out['pymc_marketing']} (pymc {out['pymc']}) "
+                f"fit(method='map') {out['median']:.2f} s; MAP under its default priors is not "
+                f"the MLE, so its parameters need not equal ours: max relative difference "
+                f"{rel:.1e}")}
+
+
+def venv_python(venv: Path, requirements: list[str], probe_code: str,
+                label: str) -> tuple[Path | None, str]:
+    """Python of a throwaway venv (created on first use) or None with the reason."""
+    python = venv / "bin" / "python"
+    probe = [str(python), "-c", probe_code]
     if python.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
         return python, "existing venv"
-    print(f"creating baseline venv {BASELINE_VENV} ...", flush=True)
-    made = subprocess.run([sys.executable, "-m", "venv", str(BASELINE_VENV)],
+    print(f"creating {label} venv {venv} ...", flush=True)
+    start = time.perf_counter()
+    made = subprocess.run([sys.executable, "-m", "venv", str(venv)],
                           capture_output=True, text=True)
     if made.returncode != 0:
         return None, f"python -m venv failed: {made.stderr.strip()[-500:]}"
-    pip = subprocess.run([str(python), "-m", "pip", "install", "-q", *BASELINE_REQUIREMENTS],
+    pip = subprocess.run([str(python), "-m", "pip", "install", "-q", *requirements],
                          capture_output=True, text=True)
     if pip.returncode != 0:
-        return None, f"pip install {' '.join(BASELINE_REQUIREMENTS)} failed: {pip.stderr[-800:]}"
+        return None, f"pip install {' '.join(requirements)} failed: {pip.stderr[-800:]}"
     check = subprocess.run(probe, capture_output=True, text=True)
     if check.returncode != 0:
-        return None, f"lifetimes installed but does not import: {check.stderr[-800:]}"
-    return python, "created"
+        return None, f"{label} installed but does not import: {check.stderr[-800:]}"
+    return python, f"created in {time.perf_counter() - start:.0f} s"
+
+
+def baseline_python() -> tuple[Path | None, str]:
+    return venv_python(BASELINE_VENV, BASELINE_REQUIREMENTS,
+                       "import lifetimes, pyarrow, pandas; print(lifetimes.__version__)",
+                       "lifetimes")
+
+
+def pymc_python() -> tuple[Path | None, str]:
+    return venv_python(PYMC_VENV, PYMC_REQUIREMENTS,
+                       "import pymc_marketing.clv, pyarrow, pandas", "pymc-marketing")
 
 
 def run_baseline(python: Path | None, case: str, frame: pd.DataFrame, repeats: int,
-                 workdir: Path) -> dict:
+                 workdir: Path, script: str = BASELINE_SCRIPT, timeout: float | None = None,
+                 env: dict | None = None) -> dict:
+    """Run ``script`` on ``frame`` (via Parquet) in the venv's Python; on ``timeout`` the
+    subprocess (and its process group) is killed and ``{"timeout": seconds}`` returned."""
     if python is None:
         return {"error": "no baseline environment"}
     path = workdir / f"{case}.parquet"
     frame.to_parquet(path)
-    proc = subprocess.run([str(python), "-c", BASELINE_SCRIPT, case, str(path), str(repeats)],
-                          capture_output=True, text=True)
+    proc = subprocess.Popen([str(python), "-c", script, case, str(path), str(repeats)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env, start_new_session=True)
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        return {"timeout": timeout}
     if proc.returncode != 0:
-        return {"error": proc.stderr.strip()[-1000:]}
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
+        return {"error": stderr.strip()[-1000:]}
+    out = json.loads(stdout.strip().splitlines()[-1])
     out["median"] = statistics.median(out["seconds"])
     if case == "rfm":
         out["summary"] = pd.read_parquet(str(path) + ".out.parquet")
@@ -181,6 +305,10 @@ def run_baseline(python: Path | None, case: str, frame: pd.DataFrame, repeats: i
 
 def max_rel_diff(ours: dict, theirs: dict) -> float:
     return max(abs(ours[k] - theirs[k]) / abs(theirs[k]) for k in ours)
+
+
+def fmt_params(params: dict) -> str:
+    return ", ".join(f"{k}={v:.4g}" for k, v in params.items())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -213,18 +341,27 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--quick", action="store_true", help="10x smaller sizes, no baselines")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--baseline-repeats", type=int, default=1)
+    parser.add_argument("--scale", type=int, default=None,
+                        help="divide all sizes by N, baselines kept (default 1; 10 with --quick)")
+    parser.add_argument("--pymc-timeout", type=float, default=1200.0,
+                        help="seconds allowed to each pymc-marketing fit subprocess")
     args = parser.parse_args(argv)
-    scale = 10 if args.quick else 1
+    scale = args.scale or (10 if args.quick else 1)
     n_tx, n_cust = 10_000_000 // scale, 1_000_000 // scale
     n_bg, n_pareto, n_gg = 1_000_000 // scale, 100_000 // scale, 1_000_000 // scale
     rng = np.random.default_rng(12345)
     python, venv_note = (None, "skipped (--quick)") if args.quick else baseline_python()
+    print(f"baseline: {venv_note}", flush=True)
+    pymc, pymc_note = (None, "skipped (--quick)") if args.quick else pymc_python()
+    print(f"pymc-marketing baseline: {pymc_note}", flush=True)
     rows: list[dict] = []
-    extra: dict = {"baseline_venv": str(BASELINE_VENV), "baseline_venv_note": venv_note,
+    extra: dict = {"scale": scale,
+                   "baseline_venv": str(BASELINE_VENV), "baseline_venv_note": venv_note,
+                   "pymc_marketing_venv": str(PYMC_VENV), "pymc_marketing_venv_note": pymc_note,
+                   "pymc_marketing_timeout_seconds": args.pymc_timeout,
                    "python": platform.python_version(), "numpy": np.__version__,
                    "pandas": pd.__version__, "cpu_count": os.cpu_count(),
                    "load_average_at_start": os.getloadavg()}
-    print(f"baseline: {venv_note}", flush=True)
 
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
@@ -251,9 +388,9 @@ def main(argv: list[str]) -> int:
             med_small, _, _ = median_seconds(lambda: rfm_summary(small), 3)
             row["lifetimes_1M_rows"] = {"seconds": base["median"], "ours_seconds": med_small,
                                         "identical_summary": bool(equal)}
-            row["baseline"] = (f"lifetimes summary_data_from_transaction_data on 1M rows "
-                               f"{base['median']:.2f} s vs ours {med_small:.3f} s; "
-                               f"identical={equal}")
+            row["baseline"] = (f"lifetimes summary_data_from_transaction_data on "
+                               f"{len(small):,} rows {base['median']:.2f} s vs ours "
+                               f"{med_small:.3f} s; identical={equal}")
         elif "error" in base:
             row["baseline"] = f"lifetimes failed: {base['error'][-200:]}"
         rows.append(row)
@@ -283,12 +420,19 @@ def main(argv: list[str]) -> int:
                            baseline=f"lifetimes {base['lifetimes']} {base['median']:.2f} s")
             elif "error" in base:
                 row["baseline"] = f"lifetimes failed: {base['error'][-300:]}"
+            if pymc is not None:
+                pm_out = run_pymc(pymc, key, frame, args.baseline_repeats, workdir,
+                                  args.pymc_timeout)
+                row.update(pymc_marketing_row(pm_out, model.params_, med))
+            else:
+                row["pymc_marketing"] = f"not run: {pymc_note}"
             rows.append(row)
             print(f"{label}: {med:.3f} s" + (f" (lifetimes {base['median']:.2f} s)"
-                                               if "median" in base else ""), flush=True)
+                                               if "median" in base else "")
+                  + f"; pymc-marketing: {row['pymc_marketing']}", flush=True)
 
-        # -- CDNOW parameters against lifetimes ----------------------------------------------
-        if python is not None:
+        # -- CDNOW parameters against lifetimes and pymc-marketing --------------------------
+        if python is not None or pymc is not None:
             from crm_analysis.features import calibration_holdout
 
             raw = pd.read_csv(CDNOW, sep=r"\s+", header=None,
@@ -297,36 +441,70 @@ def main(argv: list[str]) -> int:
             cal = calibration_holdout(raw, calibration_end="1997-09-30",
                                       observation_end="1998-06-30", time_scaler=7)
             cal = cal.reset_index(drop=True)
-            cdnow = {}
+            cdnow, cdnow_pm = {}, {}
             for key, model_cls, frame in (("bg", BetaGeo, cal), ("pareto", ParetoNBD, cal),
                                           ("gg", GammaGamma, cal[cal["frequency"] > 0])):
                 ours = model_cls().fit(frame).params_
-                base = run_baseline(python, key, frame, 1, workdir)
-                if "params" in base:
-                    cdnow[key] = {"ours": ours, "lifetimes": base["params"],
-                                  "max_rel_diff": max_rel_diff(ours, base["params"])}
-            extra["cdnow_vs_lifetimes"] = cdnow
+                if python is not None:
+                    base = run_baseline(python, key, frame, 1, workdir)
+                    if "params" in base:
+                        cdnow[key] = {"ours": ours, "lifetimes": base["params"],
+                                      "max_rel_diff": max_rel_diff(ours, base["params"])}
+                if pymc is not None:
+                    pm_out = run_pymc(pymc, key, frame, 1, workdir, args.pymc_timeout)
+                    if "params" in pm_out:
+                        cdnow_pm[key] = {"ours": ours, "pymc_marketing": pm_out["params"],
+                                         "max_rel_diff": max_rel_diff(ours, pm_out["params"]),
+                                         "priors": pm_out["priors"]}
+                    else:
+                        cdnow_pm[key] = {"error": pm_out.get("error", "")[-300:]
+                                         or f"timed out after {pm_out['timeout']:.0f} s"}
+            if python is not None:
+                extra["cdnow_vs_lifetimes"] = cdnow
+            if pymc is not None:
+                extra["cdnow_vs_pymc_marketing"] = cdnow_pm
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "value.json").write_text(json.dumps(
         {"benchmark": "value", "rows": rows, **extra}, indent=2, default=float))
 
-    print(f"\n{'case':<40} {'seconds':>9} {'lifetimes s':>12} {'speedup':>8} {'max rel':>9}"
-          f" {'peak GB':>8}  target")
+    print(f"\n{'':<50} {'---- lifetimes ----':>31} {'-- pymc-marketing (MAP) --':>29}")
+    print(f"{'case':<40} {'seconds':>9} {'seconds':>12} {'speedup':>8} {'max rel':>9}"
+          f" {'seconds':>10} {'speedup':>8} {'max rel':>9} {'peak GB':>8}  target")
     for row in rows:
         def fmt(key: str, spec: str, r: dict = row) -> str:
             v = r.get(key)
             width = int(spec.split(".")[0])
             return format(v, spec) if isinstance(v, int | float) else "-".rjust(width)
+        pm_seconds, pm_ratio = fmt("pymc_marketing_seconds", "10.2f"), fmt(
+            "ratio_pymc_marketing", "8.1f")
+        if "pymc_marketing_timeout_seconds" in row:  # lower bounds
+            pm_seconds = f">{row['pymc_marketing_timeout_seconds']:.0f}".rjust(10)
+            pm_ratio = f">{row['ratio_pymc_marketing_at_least']:.0f}".rjust(8)
         print(f"{row['case']:<40} {fmt('seconds', '9.3f')} {fmt('baseline_seconds', '12.2f')} "
               f"{fmt('ratio', '8.1f')} {fmt('max_rel_param_diff', '9.1e')} "
+              f"{pm_seconds} {pm_ratio} {fmt('max_rel_param_diff_pymc_marketing', '9.1e')} "
               f"{fmt('peak_gb', '8.2f')}  {row['target']}")
+    if pymc is not None:
+        print("pymc-marketing: fit(method='map') under its default priors (warm pytensor cache);"
+              " MAP is not the MLE, so 'max rel' there is the priors' pull plus optimiser"
+              " tolerance")
     for row in rows:
         if "lifetimes_1M_rows" in row:
             print(f"rfm_summary baseline: {row['baseline']}")
+        if "pymc_marketing_warmup_seconds" in row:
+            print(f"{row['case']}: pymc-marketing warm-up (compile, 1,000 customers) "
+                  f"{row['pymc_marketing_warmup_seconds']:.1f} s")
+        elif pymc is not None and "pymc_marketing" in row:
+            print(f"{row['case']}: {row['pymc_marketing']}")
     for key, v in extra.get("cdnow_vs_lifetimes", {}).items():
         print(f"CDNOW {key}: max relative parameter difference to lifetimes "
               f"{v['max_rel_diff']:.1e}")
+    for key, v in extra.get("cdnow_vs_pymc_marketing", {}).items():
+        print(f"CDNOW {key}: " + (
+            f"max relative parameter difference to pymc-marketing MAP {v['max_rel_diff']:.1e} "
+            f"(ours {fmt_params(v['ours'])}; pymc-marketing {fmt_params(v['pymc_marketing'])})"
+            if "max_rel_diff" in v else f"pymc-marketing {v['error']}"))
     return 0
 
 
