@@ -165,3 +165,21 @@ def test_engine_from_environment(monkeypatch, orders) -> None:
     monkeypatch.setenv("CRM_ENGINE", "polars")
     with pytest.raises(ValueError, match=r"\$CRM_ENGINE='polars' is not an engine"):
         customer_rfm(orders, as_of="2024-05-01")
+
+
+def test_cohort_scans_follow_the_engine(monkeypatch, orders) -> None:
+    """behaviour's cohort functions scan through customer_days: the same tables on DuckDB."""
+    from crm_analysis.behaviour import cohorts
+
+    purchases = orders[orders["customer_id"].notna() & (orders["amount"] > 0)]
+    monkeypatch.setenv("CRM_ENGINE", "pandas")
+    ref = (cohorts.cohort_table(purchases, "2024-05-31"),
+           cohorts.interpurchase_times(purchases),
+           cohorts.second_purchase_curve(purchases, "2024-05-31"))
+    monkeypatch.setenv("CRM_ENGINE", "duckdb")
+    got = (cohorts.cohort_table(purchases, "2024-05-31"),
+           cohorts.interpurchase_times(purchases),
+           cohorts.second_purchase_curve(purchases, "2024-05-31"))
+    assert ref[0]["active"].sum() > 0 and len(ref[1]) > 0
+    for a, b in zip(got, ref, strict=True):
+        pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-9)

@@ -2,7 +2,9 @@
 
 A customer's cohort is the calendar month of the first order (or of the signup date when a
 customers table gives one); month ``k`` of a cohort is the k-th calendar month after it (0 =
-the cohort month). All work is integer arithmetic on factorised ids (no loop over customers).
+the cohort month). The transaction scan is :func:`crm_analysis.features.customer_days` (on the
+engine of ``$CRM_ENGINE``); every function takes the purchases or that reduction, so a report
+scans once. The rest is integer arithmetic on customer codes (no loop over customers).
 """
 
 from __future__ import annotations
@@ -10,18 +12,23 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from crm_analysis.behaviour.prepare import customer_codes, day_numbers, sorted_unique
+from crm_analysis.behaviour.prepare import sorted_unique
+from crm_analysis.features import CustomerDays, customer_days
 
-__all__ = ["cohort_table", "interpurchase_quantiles", "interpurchase_times", "retention_at",
-           "second_purchase_curve", "triangle"]
+__all__ = ["cohort_table", "interpurchase_quantiles", "interpurchase_times", "purchase_days",
+           "retention_at", "second_purchase_curve", "triangle"]
 
 
-def _month_numbers(dates: pd.Series) -> np.ndarray:
-    return dates.to_numpy().astype("datetime64[M]").astype(np.int64)
+def purchase_days(purchases: pd.DataFrame | CustomerDays) -> CustomerDays:
+    """Purchases per customer and day (:func:`crm_analysis.features.customer_days`), once."""
+    if isinstance(purchases, CustomerDays):
+        return purchases
+    return customer_days(purchases, amount_col="amount" if "amount" in purchases.columns
+                         else None)
 
 
 def cohort_table(
-    purchases: pd.DataFrame,
+    purchases: pd.DataFrame | CustomerDays,
     as_of: object,
     *,
     signup: pd.Series | None = None,
@@ -30,9 +37,9 @@ def cohort_table(
 
     Parameters
     ----------
-    purchases : DataFrame
+    purchases : DataFrame or CustomerDays
         Orders of known customers up to the snapshot (``customer_id``, ``order_date``,
-        ``amount``), cancellations removed.
+        ``amount``), cancellations removed; or their :func:`purchase_days`.
     as_of : date-like
         Snapshot day; month ``k`` of a cohort is shown only when it has started by then.
     signup : Series, optional
@@ -48,11 +55,10 @@ def cohort_table(
         ``revenue_per_customer`` (revenue / customers, currency) and
         ``cumulative_revenue_per_customer``. The cohort's own month is included (k = 0).
     """
-    codes, ids = customer_codes(purchases)
-    month = _month_numbers(purchases["order_date"])
-    n = len(ids)
-    first = np.full(n, np.iinfo(np.int64).max)
-    np.minimum.at(first, codes, month)
+    days = purchase_days(purchases)
+    codes, ids = days.code, days.customers
+    month = days.day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    first = month[days.starts()]  # rows are sorted by customer and day
     if signup is not None:
         su = pd.Series(signup).reindex(ids)
         su_month = su.to_numpy().astype("datetime64[M]")
@@ -67,8 +73,7 @@ def cohort_table(
     cell = cohort_idx[codes] * span + k
     pair = sorted_unique(codes * span + k)  # distinct (customer, k)
     active = np.bincount(cohort_idx[pair // span] * span + pair % span, minlength=span * span)
-    revenue = np.bincount(cell, weights=purchases["amount"].to_numpy(float),
-                          minlength=span * span)
+    revenue = np.bincount(cell, weights=days.amount, minlength=span * span)
     grid_c, grid_k = np.divmod(np.arange(span * span), span)
     keep = (size[grid_c] > 0) & (grid_c + grid_k <= span - 1)
     out = pd.DataFrame({
@@ -114,16 +119,13 @@ def retention_at(cohorts: pd.DataFrame, months: int, *, complete_only: bool = Tr
     return float(rows["active"].sum() / rows["customers"].sum())
 
 
-def _distinct_days(purchases: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, pd.Index]:
-    codes, ids = customer_codes(purchases)
-    days = day_numbers(purchases["order_date"])
-    lo = int(days.min()) if len(days) else 0
-    span = int(days.max()) - lo + 1 if len(days) else 1
-    key = sorted_unique(codes * span + (days - lo))
-    return key // span, key % span + lo, ids
+def _distinct_days(purchases: pd.DataFrame | CustomerDays
+                   ) -> tuple[np.ndarray, np.ndarray, pd.Index]:
+    days = purchase_days(purchases)
+    return days.code, days.day, days.customers
 
 
-def interpurchase_times(purchases: pd.DataFrame) -> pd.DataFrame:
+def interpurchase_times(purchases: pd.DataFrame | CustomerDays) -> pd.DataFrame:
     """Gaps between consecutive purchase days of each customer.
 
     Several orders on one calendar day are one purchase day.
@@ -174,7 +176,7 @@ def interpurchase_quantiles(
     return pd.DataFrame({"quantile": quantiles, "days": q})
 
 
-def second_purchase_curve(purchases: pd.DataFrame, as_of: object,
+def second_purchase_curve(purchases: pd.DataFrame | CustomerDays, as_of: object,
                           max_days: int = 730) -> pd.DataFrame:
     """Kaplan-Meier share of customers who made a second purchase within t days of the first.
 

@@ -71,15 +71,16 @@ def analyse(data: BehaviourData, *, window_days: int = 90, n_bootstrap: int = 10
     BehaviourResults
     """
     p, t = data.purchases, data.tables
-    gaps = cohorts.interpurchase_times(p)
+    days = cohorts.purchase_days(p)  # the one scan of the purchases (engine: $CRM_ENGINE)
+    gaps = cohorts.interpurchase_times(days)
     feats = groups.customer_features(p, data.as_of, t.get("service_tickets"))
     grp = groups.find_groups(feats, max_clusters=max_clusters, seed=seed)
     profile = groups.profile_groups(feats, grp.labels)
     profile.insert(1, "name", profile["group"].map(groups.name_groups(profile, feats)))
     measures = list(MEASURES)
     res = BehaviourResults(
-        data=data, cohorts=cohorts.cohort_table(p, data.as_of),
-        second_purchase=cohorts.second_purchase_curve(p, data.as_of), gaps=gaps,
+        data=data, cohorts=cohorts.cohort_table(days, data.as_of),
+        second_purchase=cohorts.second_purchase_curve(days, data.as_of), gaps=gaps,
         gap_quantiles=cohorts.interpurchase_quantiles(gaps), features=feats, groups=grp,
         profile=profile,
         describe=stats.describe(feats, measures, n_bootstrap=n_bootstrap, seed=seed,
@@ -87,7 +88,7 @@ def analyse(data: BehaviourData, *, window_days: int = 90, n_bootstrap: int = 10
         correlations=stats.correlations(feats, measures, n_bootstrap=n_bootstrap, seed=seed))
     if data.has("customers") and "signup_date" in t["customers"]:
         signup = t["customers"].set_index("customer_id")["signup_date"]
-        res.signup_cohorts = cohorts.cohort_table(p, data.as_of, signup=signup)
+        res.signup_cohorts = cohorts.cohort_table(days, data.as_of, signup=signup)
     if "Order channels" not in data.skipped:
         res.channel_mix = channels.channel_mix(data.all_orders)
     res.weekly = channels.weekly_profile(data.all_orders)

@@ -141,6 +141,8 @@ def _pandas_days(tx: pd.DataFrame, customer_col: str, datetime_col: str, amount_
         keep &= days <= last_day
     ids = tx[customer_col] if keep.all() else tx[customer_col][keep]
     codes, customers = pd.factorize(ids, sort=True)
+    if isinstance(customers, pd.Categorical | pd.CategoricalIndex):  # plain ids, as SQL gives
+        customers = customers.astype(customers.categories.dtype)
     name = customer_col
     if not keep.any():
         empty = np.zeros(0, dtype=np.int64)
