@@ -183,3 +183,27 @@ def test_cohort_scans_follow_the_engine(monkeypatch, orders) -> None:
     assert ref[0]["active"].sum() > 0 and len(ref[1]) > 0
     for a, b in zip(got, ref, strict=True):
         pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-9)
+
+
+@pytest.fixture(scope="module")
+def shop():
+    """Cleaned tables of a small generated shop (orders, lines, products)."""
+    from crm_analysis.synthetic import SyntheticConfig, generate
+
+    return generate(SyntheticConfig(n_customers=800, seed=3, dirty=False)).clean
+
+
+def test_churn_inputs_and_features_agree_across_engines(request, shop) -> None:
+    from crm_analysis import churn
+
+    tables = {k: shop[k] for k in ("order_items", "products")}
+    cutoff = shop["orders"]["order_date"].max() - pd.Timedelta(days=120)
+    ref_inputs = churn.prepare_inputs(shop["orders"], tables, engine="pandas")
+    ref = churn.churn_features(ref_inputs, cutoff, horizon_days=90)
+    assert ref["distinct_categories"].max() > 1
+    request.getfixturevalue("spark")
+    for engine in ("duckdb", "spark"):
+        inputs = churn.prepare_inputs(shop["orders"], tables, engine=engine)
+        assert "product_count" in inputs.items  # pairs counted per customer and first day
+        got = churn.churn_features(inputs, cutoff, horizon_days=90)
+        pd.testing.assert_frame_equal(got, ref, check_exact=False, rtol=1e-9, obj=engine)

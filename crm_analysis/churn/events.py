@@ -24,6 +24,14 @@ import numpy as np
 import pandas as pd
 
 from crm_analysis.features.days import customer_days
+from crm_analysis.features.engines import (
+    DIALECTS,
+    Table,
+    ident,
+    period_sql,
+    resolve_engine,
+    run_tables_query,
+)
 
 __all__ = ["ChurnInputs", "PurchaseLog", "day_number", "prepare_inputs", "purchase_log"]
 
@@ -199,6 +207,55 @@ def _items(log: PurchaseLog, orders: pd.DataFrame, items: pd.DataFrame,
     return out
 
 
+def _items_sql(source: dict[str, str], dialect: str, with_category: bool) -> str:
+    d = DIALECTS[dialect]
+    q = lambda name: ident(name, d)  # noqa: E731
+    day = period_sql("order_date", d, "D")
+    category = "" if not with_category else f"""
+UNION ALL
+SELECT 'category' AS kind, cid, first_day, COUNT(*) AS n
+FROM (SELECT l.cid, MIN(l.day) AS first_day
+      FROM lines l JOIN {source["products"]} p ON l.pid = p.{q("product_id")}
+      WHERE p.{q("category")} IS NOT NULL
+      GROUP BY l.cid, p.{q("category")}) c
+GROUP BY cid, first_day"""
+    return f"""WITH o AS (
+  SELECT {q("order_id")} AS oid, {q("customer_id")} AS cid, {day} AS day
+  FROM {source["orders"]}
+  WHERE {q("customer_id")} IS NOT NULL AND {q("order_date")} IS NOT NULL
+), lines AS (
+  SELECT o.cid, o.day, i.{q("product_id")} AS pid
+  FROM {source["items"]} i JOIN o ON i.{q("order_id")} = o.oid
+  WHERE i.{q("product_id")} IS NOT NULL
+)
+SELECT 'product' AS kind, cid, first_day, COUNT(*) AS n
+FROM (SELECT cid, MIN(day) AS first_day FROM lines GROUP BY cid, pid) f
+GROUP BY cid, first_day{category}"""
+
+
+def _items_on_engine(log: PurchaseLog, orders: object, items: object, products: object,
+                     engine: str, options: dict[str, Any] | None) -> dict[str, np.ndarray]:
+    """:func:`_items` on a SQL engine: the first-seen pairs counted per customer and day."""
+    tables = {"orders": Table(orders, ["order_id", "customer_id", "order_date"], "order_date"),
+              "items": Table(items, ["order_id", "product_id"])}
+    with_category = products is not None and (
+        not isinstance(products, pd.DataFrame) or "category" in products.columns)
+    if with_category:
+        tables["products"] = Table(products, ["product_id", "category"])
+    raw = run_tables_query(tables, engine,
+                           lambda views, dialect: _items_sql(views, dialect, with_category),
+                           options=options)
+    code = log.customers.get_indexer(pd.Index(raw["cid"]).astype(log.customers.dtype))
+    ok = code >= 0
+    out = {}
+    for kind in ("product", "category") if with_category else ("product",):
+        rows = ok & (raw["kind"] == kind).to_numpy(bool)
+        out[f"{kind}_code"] = code[rows].astype(np.int64)
+        out[f"{kind}_first_day"] = raw["first_day"].to_numpy(np.int64)[rows]
+        out[f"{kind}_count"] = raw["n"].to_numpy(np.int64)[rows]
+    return out
+
+
 def _tickets(log: PurchaseLog, tickets: pd.DataFrame) -> dict[str, np.ndarray]:
     code = _codes(log, tickets["customer_id"])
     opened = _stamps(tickets["opened_at"], "m")
@@ -254,6 +311,9 @@ def _profile(log: PurchaseLog, customers: pd.DataFrame, max_levels: int = 8) -> 
 def prepare_inputs(
     orders: pd.DataFrame,
     tables: Mapping[str, pd.DataFrame | None] | None = None,
+    *,
+    engine: str | None = None,
+    engine_options: dict[str, Any] | None = None,
 ) -> ChurnInputs:
     """Prepare the cleaned tables for churn features: one pass over each table.
 
@@ -266,20 +326,28 @@ def prepare_inputs(
         Optional cleaned tables by name: ``order_items``, ``products``, ``customers``,
         ``service_tickets``, ``campaign_contacts``; absent or ``None`` tables switch their
         feature group off (``ChurnInputs.notes`` says which and why).
+    engine, engine_options
+        Where the two transaction-level scans run, the purchase log and the first-seen
+        (customer, product/category) pairs of the order lines: default ``$CRM_ENGINE`` or
+        pandas (see :func:`crm_analysis.features.customer_days`).
 
     Returns
     -------
     ChurnInputs
     """
     tables = {k: v for k, v in (tables or {}).items() if v is not None and len(v)}
-    log = purchase_log(orders)
+    engine = resolve_engine(engine)
+    log = purchase_log(orders, engine=engine, engine_options=engine_options)
     notes: dict[str, str] = {}
     status = _order_status(log, orders)
     if status is None:
         notes["returns"] = "orders have no status column, so returns and cancellations are unknown"
     items = None
     if "order_items" in tables and "order_id" in orders.columns:
-        items = _items(log, orders, tables["order_items"], tables.get("products"))
+        items = (_items(log, orders, tables["order_items"], tables.get("products"))
+                 if engine == "pandas" else
+                 _items_on_engine(log, orders, tables["order_items"], tables.get("products"),
+                                  engine, engine_options))
         if "category_code" not in items:
             notes["categories"] = "no products table with categories: breadth counts products only"
     else:

@@ -159,8 +159,10 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return np.divide(num, den, out=np.zeros_like(num, dtype=float), where=den > 0)
 
 
-def _count(code: np.ndarray, mask: np.ndarray, n: int) -> np.ndarray:
-    return np.bincount(code[mask], minlength=n).astype(float)
+def _count(code: np.ndarray, mask: np.ndarray, n: int,
+           weights: np.ndarray | None = None) -> np.ndarray:
+    return np.bincount(code[mask], weights=None if weights is None else weights[mask],
+                       minlength=n).astype(float)
 
 
 def _bgnbd(freq, recency, age, horizon_weeks, fit_on, random_state):
@@ -273,10 +275,14 @@ def _optional_features(inputs: ChurnInputs, c: int, w: int, n: int, last: np.nda
     cols: dict[str, np.ndarray] = {}
     if inputs.items is not None:
         it = inputs.items
-        cols["distinct_products"] = _count(it["product_code"], it["product_first_day"] <= c, n)
+        # one entry per (customer, item) pair, or (SQL engines) per customer and first day
+        # with the number of pairs first seen that day in ``<kind>_count``
+        cols["distinct_products"] = _count(it["product_code"], it["product_first_day"] <= c, n,
+                                           it.get("product_count"))
         if "category_code" in it:
             cols["distinct_categories"] = _count(it["category_code"],
-                                                 it["category_first_day"] <= c, n)
+                                                 it["category_first_day"] <= c, n,
+                                                 it.get("category_count"))
     if inputs.order_status is not None:
         st = inputs.order_status
         settled = (st["day"] <= c - settle_days) & (st["day"] >= -10**9)

@@ -32,8 +32,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["DIALECTS", "ENGINES", "Dialect", "MissingColumnsError", "before_sql", "ident",
-           "period_sql", "resolve_engine", "rfm_sql", "run_query", "run_summary"]
+__all__ = ["DIALECTS", "ENGINES", "Dialect", "MissingColumnsError", "Table", "before_sql",
+           "ident", "period_sql", "resolve_engine", "rfm_sql", "run_query", "run_summary",
+           "run_tables_query"]
 
 ENGINES = ("pandas", "duckdb", "spark")
 
@@ -270,26 +271,40 @@ def duckdb_connect(memory_limit: str | None = None, temp_directory: str | None =
     return con
 
 
-def _run_duckdb(transactions: object, needed: list[str], datetime_col: str | None,
-                make_sql: Any, options: dict[str, Any]) -> pd.DataFrame:
+@dataclass(frozen=True)
+class Table:
+    """One input of a SQL query: where it lies, the columns read, a wall-clock date column."""
+
+    source: object  # DataFrame, path/glob, or Spark DataFrame
+    needed: list[str]
+    datetime_col: str | None = None
+
+
+def _run_duckdb(tables: dict[str, Table], make_sql: Any, options: dict[str, Any]
+                ) -> pd.DataFrame:
     con = duckdb_connect(options.get("memory_limit"), options.get("temp_directory"),
                          options.get("threads"))
     try:
-        if isinstance(transactions, pd.DataFrame):
-            _check_columns(list(transactions.columns), needed)
-            con.register("crm_transactions", _plain_frame(transactions, datetime_col))
-            source = "crm_transactions"
-        elif isinstance(transactions, str | os.PathLike):
-            path, fmt = _as_path(transactions)
-            quoted = path.replace("'", "''")
-            source = (f"read_parquet('{quoted}', union_by_name = true)" if fmt == "parquet"
-                      else f"read_csv('{quoted}', header = true, union_by_name = true)")
-            columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
-            _check_columns(columns, needed)
-        else:
-            raise TypeError("engine='duckdb' takes a pandas DataFrame or a path/glob of Parquet "
-                            f"or CSV files, got {type(transactions).__name__}")
-        return con.execute(make_sql(source, "duckdb")).df()
+        views = {}
+        for name, table in tables.items():
+            src = table.source
+            if isinstance(src, pd.DataFrame):
+                _check_columns(list(src.columns), table.needed)
+                con.register(f"crm_{name}", _plain_frame(src, table.datetime_col))
+                views[name] = f"crm_{name}"
+            elif isinstance(src, str | os.PathLike):
+                path, fmt = _as_path(src)
+                quoted = path.replace("'", "''")
+                views[name] = (f"read_parquet('{quoted}', union_by_name = true)"
+                               if fmt == "parquet"
+                               else f"read_csv('{quoted}', header = true, union_by_name = true)")
+                columns = [r[0] for r in
+                           con.execute(f"DESCRIBE SELECT * FROM {views[name]}").fetchall()]
+                _check_columns(columns, table.needed)
+            else:
+                raise TypeError("engine='duckdb' takes a pandas DataFrame or a path/glob of "
+                                f"Parquet or CSV files, got {type(src).__name__}")
+        return con.execute(make_sql(views, "duckdb")).df()
     finally:
         con.close()
 
@@ -320,46 +335,81 @@ def spark_session() -> Any:
     return spark
 
 
-def _run_spark(transactions: object, needed: list[str], datetime_col: str | None,
-               make_sql: Any, options: dict[str, Any]) -> pd.DataFrame:
-    spark = options.get("spark") or spark_session()
-    tmp = None
-    try:
-        if _is_spark_frame(transactions):
-            frame = transactions
-        elif isinstance(transactions, pd.DataFrame):
-            # through a Parquet file (microsecond timestamps): robust across pandas/pyspark
-            # versions, unlike createDataFrame's type inference
-            import pyarrow as pa
-            import pyarrow.parquet as pq
+def _spark_frame(spark: Any, table: Table, folder: str, name: str) -> Any:
+    src = table.source
+    if _is_spark_frame(src):
+        return src
+    if isinstance(src, pd.DataFrame):
+        # through a Parquet file (microsecond timestamps): robust across pandas/pyspark
+        # versions, unlike createDataFrame's type inference
+        import pyarrow as pa
+        import pyarrow.parquet as pq
 
-            _check_columns(list(transactions.columns), needed)
-            tmp = tempfile.TemporaryDirectory(prefix="crm-spark-")
-            file = os.path.join(tmp.name, "transactions.parquet")
-            table = pa.Table.from_pandas(_plain_frame(transactions, datetime_col)[needed],
-                                         preserve_index=False)
-            pq.write_table(table, file, coerce_timestamps="us", allow_truncated_timestamps=True)
-            frame = spark.read.parquet(file)
-        elif isinstance(transactions, str | os.PathLike):
-            path, fmt = _as_path(transactions)
-            frame = (spark.read.parquet(path) if fmt == "parquet"
-                     else spark.read.csv(path, header=True, inferSchema=True))
-        else:
-            raise TypeError("engine='spark' takes a Spark DataFrame, a pandas DataFrame or a "
-                            f"path/glob of Parquet or CSV files, got {type(transactions).__name__}")
-        _check_columns(list(frame.columns), needed)
-        view = f"crm_transactions_{os.getpid()}_{id(frame)}"
-        frame.createOrReplaceTempView(view)
+        _check_columns(list(src.columns), table.needed)
+        file = os.path.join(folder, f"{name}.parquet")
+        arrow = pa.Table.from_pandas(_plain_frame(src, table.datetime_col)[table.needed],
+                                     preserve_index=False)
+        pq.write_table(arrow, file, coerce_timestamps="us", allow_truncated_timestamps=True)
+        return spark.read.parquet(file)
+    if isinstance(src, str | os.PathLike):
+        path, fmt = _as_path(src)
+        return (spark.read.parquet(path) if fmt == "parquet"
+                else spark.read.csv(path, header=True, inferSchema=True))
+    raise TypeError("engine='spark' takes a Spark DataFrame, a pandas DataFrame or a "
+                    f"path/glob of Parquet or CSV files, got {type(src).__name__}")
+
+
+def _run_spark(tables: dict[str, Table], make_sql: Any, options: dict[str, Any]
+               ) -> pd.DataFrame:
+    spark = options.get("spark") or spark_session()
+    views: dict[str, str] = {}
+    with tempfile.TemporaryDirectory(prefix="crm-spark-") as folder:
         try:
-            result = spark.sql(make_sql(view, "spark"))
+            for name, table in tables.items():
+                frame = _spark_frame(spark, table, folder, name)
+                _check_columns(list(frame.columns), table.needed)
+                views[name] = f"crm_{name}_{os.getpid()}_{id(frame)}"
+                frame.createOrReplaceTempView(views[name])
+            result = spark.sql(make_sql(views, "spark"))
             if hasattr(result, "toArrow"):  # Spark >= 4: no pandas-version warnings
                 return result.toArrow().to_pandas()
             return result.toPandas()
         finally:
-            spark.catalog.dropTempView(view)
-    finally:
-        if tmp is not None:
-            tmp.cleanup()
+            for view in views.values():
+                spark.catalog.dropTempView(view)
+
+
+def run_tables_query(
+    tables: dict[str, Table],
+    engine: str,
+    make_sql: Callable[[dict[str, str], str], str],
+    *,
+    options: dict[str, Any] | None = None,
+) -> pd.DataFrame:
+    """Run one SQL query over several named inputs on DuckDB or Spark.
+
+    Parameters
+    ----------
+    tables : dict of str to Table
+        The inputs by name (each a DataFrame, Parquet/CSV path or glob, or Spark DataFrame,
+        with the columns the query reads).
+    engine : {"duckdb", "spark"}
+        The engine that runs the query.
+    make_sql : callable
+        ``make_sql(views, dialect) -> str``, given ``{name: table expression}`` and the dialect
+        name (a key of :data:`DIALECTS`).
+    options : dict, optional
+        ``memory_limit``, ``temp_directory``, ``threads`` (DuckDB), ``spark`` (a SparkSession).
+
+    Returns
+    -------
+    DataFrame
+        The (small) result in pandas.
+    """
+    runners = {"duckdb": _run_duckdb, "spark": _run_spark}
+    if engine not in runners:
+        raise ValueError(f"engine must be one of {list(runners)} for a SQL query, got {engine!r}")
+    return runners[engine](tables, make_sql, options or {})
 
 
 def run_query(
@@ -395,10 +445,9 @@ def run_query(
     DataFrame
         The query's result in pandas (small: one row per customer or per customer-day).
     """
-    runners = {"duckdb": _run_duckdb, "spark": _run_spark}
-    if engine not in runners:
-        raise ValueError(f"engine must be one of {list(runners)} for a SQL query, got {engine!r}")
-    return runners[engine](transactions, needed, datetime_col, make_sql, options or {})
+    return run_tables_query({"transactions": Table(transactions, needed, datetime_col)}, engine,
+                            lambda views, dialect: make_sql(views["transactions"], dialect),
+                            options=options)
 
 
 # ---------------------------------------------------------------------------------------------
