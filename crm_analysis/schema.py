@@ -16,11 +16,18 @@ time; amounts are in the source currency (never converted).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Literal
 
 import pandas as pd
-import pandera.pandas as pa
+
+with warnings.catch_warnings():
+    # pandera imports pyspark.pandas when pyspark is installed (our `spark` extra), which warns
+    # about pandas 3 on every import; we use Spark SQL only, never pyspark.pandas
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas",
+                            category=FutureWarning)
+    import pandera.pandas as pa
 
 Dtype = Literal["id", "timestamp", "number", "integer", "bool", "text"]
 

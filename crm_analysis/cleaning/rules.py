@@ -36,7 +36,7 @@ import pandas as pd
 
 from crm_analysis.cleaning.log import QualityEntry, examples_of
 from crm_analysis.cleaning.spelling import COUNTRY_ALIASES, canonical_spellings
-from crm_analysis.keys import isin
+from crm_analysis.keys import duplicated_rows, isin, lookup
 from crm_analysis.money import line_value, order_totals
 from crm_analysis.schema import TABLES
 
@@ -103,12 +103,26 @@ def _key(table: str) -> str | None:
     return TABLES[table].key if table in TABLES else None
 
 
+def _removed_labels(before: pd.Index, after: pd.Index) -> pd.Index:
+    """Labels of ``before`` missing from ``after`` (rules keep subsets of non-negative integer
+    row labels: a bitmap makes this linear, not a hash of every label)."""
+    if (before.dtype.kind in "iu" and after.dtype.kind in "iu" and len(before)
+            and before.is_unique and int(before.min()) >= 0
+            and int(before.max()) < 4 * len(before)):
+        present = np.zeros(int(before.max()) + 1, dtype=bool)
+        inside = after.to_numpy()
+        present[inside[(inside >= 0) & (inside < len(present))]] = True
+        labels = before.to_numpy()
+        return before[~present[labels]]
+    return before.difference(after)
+
+
 def _entry(rule: str, table: str, before: pd.DataFrame, after: pd.DataFrame, *,
            changed: pd.Series | None = None, keys: pd.Series | None = None,
            note: str = "") -> QualityEntry:
     """A log entry; examples are the keys of removed rows, else of changed rows."""
     key_col = _key(table) or ("order_id" if "order_id" in before else before.columns[0])
-    removed = before.index.difference(after.index)
+    removed = _removed_labels(before.index, after.index)
     if keys is None:
         if len(removed):
             keys = before.loc[removed[:20], key_col]
@@ -135,14 +149,18 @@ def trim_ids(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntry]]:
         cols = _id_columns(name, frame)
         if not cols:
             continue
-        new = frame.copy()
-        changed = pd.Series(False, index=frame.index)
+        changed = np.zeros(len(frame), dtype=bool)
+        fixed = {}
         for col in cols:
             stripped = frame[col].str.strip()
             stripped = stripped.mask(stripped.eq(""))
             diff = (stripped.ne(frame[col]) | (stripped.isna() != frame[col].isna())).fillna(False)
-            changed |= diff.astype(bool)
-            new[col] = stripped
+            diff = diff.to_numpy(dtype=bool)
+            if diff.any():  # only columns with something to fix are replaced
+                fixed[col] = stripped
+                changed |= diff
+        new = frame.assign(**fixed) if fixed else frame
+        changed = pd.Series(changed, index=frame.index)
         out[name] = new
         log.append(_entry("trim_ids", name, frame, new, changed=changed,
                           note="whitespace around ids removed"))
@@ -153,7 +171,7 @@ def exact_duplicates(tables: Tables, ctx: Context) -> tuple[Tables, list[Quality
     """Remove rows that repeat an earlier row in every column."""
     out, log = dict(tables), []
     for name, frame in tables.items():
-        new = frame[~frame.duplicated(keep="first")]
+        new = frame[~duplicated_rows(frame)]
         out[name] = new
         log.append(_entry("exact_duplicates", name, frame, new,
                           note="rows exported twice, second copy removed"))
@@ -317,26 +335,36 @@ def net_returns(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntry
     log = []
     if "order_items" in tables:
         items = tables["order_items"]
-        item_ret = isin(items["order_id"], ret_ids)
-        item_unmatched = isin(items["order_id"], orders.loc[unmatched, "order_id"])
+        item_ret = isin(items["order_id"], ret_ids).to_numpy()
+        item_unmatched = isin(items["order_id"], orders.loc[unmatched, "order_id"]).to_numpy()
         ctx.flagged["unmatched_return_items"] = items[item_unmatched]
-        returned = items[item_ret].assign(order_id=lambda f: f["order_id"].str.slice(1))
-        returned_qty = returned.groupby(["order_id", "product_id"], observed=True)["quantity"].sum()
-        base = items[~item_ret & ~item_unmatched]
-        key = pd.MultiIndex.from_frame(base[["order_id", "product_id"]])
-        net_qty = base["quantity"] + returned_qty.reindex(key).fillna(0.0).to_numpy()
-        touched = pd.Series(np.asarray(key.isin(returned_qty.index)), index=base.index)
-        new_items = base.assign(quantity=net_qty)
-        new_items = new_items[new_items["quantity"] > 0]
-        log.append(_entry("net_returns", "order_items", items, new_items, changed=touched &
-                          base.index.isin(new_items.index),
+        returned = items[item_ret]
+        returned_qty = returned.groupby([returned["order_id"].str.slice(1),
+                                         returned["product_id"]], observed=True)["quantity"].sum()
+        base = ~(item_ret | item_unmatched)
+        # only lines of orders that have a return change: work on that (small) subset
+        affected = base & isin(items["order_id"], target).to_numpy()
+        sub = items.loc[affected, ["order_id", "product_id"]]
+        key = pd.MultiIndex.from_frame(sub)
+        quantity = items["quantity"].to_numpy(dtype="float64", copy=True)
+        at = np.flatnonzero(affected)
+        quantity[at] += returned_qty.reindex(key).fillna(0.0).to_numpy()
+        keep = base & (quantity > 0)
+        new_items = items[keep]
+        if len(at):
+            new_items = new_items.assign(quantity=quantity[keep])
+        touched = np.zeros(len(items), dtype=bool)
+        touched[at] = np.asarray(key.isin(returned_qty.index))
+        log.append(_entry("net_returns", "order_items", items, new_items,
+                          changed=pd.Series(touched[keep], index=new_items.index),
                           note="returned quantities netted against the original lines"))
         tables = {**tables, "order_items": new_items}
-        remaining = new_items.groupby("order_id", observed=True)["quantity"].sum()
-        left = kept["order_id"].map(remaining).fillna(0.0)
+        remaining = pd.Series(np.where(keep[at], quantity[at], 0.0)).groupby(
+            sub["order_id"].to_numpy()).sum()
+        left = lookup(kept["order_id"], remaining, 0.0)
     else:
         returned_amount = orders.loc[matched, "amount"].groupby(target).sum()
-        kept["amount"] = kept["amount"] + kept["order_id"].map(returned_amount).fillna(0.0)
+        kept["amount"] = kept["amount"] + lookup(kept["order_id"], returned_amount, 0.0)
         left = kept["amount"]
     hit = isin(kept["order_id"], target)
     if "status" in kept or hit.any():
@@ -367,7 +395,8 @@ def recompute_amounts(tables: Tables, ctx: Context) -> tuple[Tables, list[Qualit
                                                         discount))
     with_lines = ctx.orders_with_lines if ctx.orders_with_lines is not None else items["order_id"]
     had_lines = isin(orders["order_id"], with_lines)
-    new_amount = orders["order_id"].map(totals).fillna(0.0).where(had_lines, orders["amount"])
+    new_amount = lookup(orders["order_id"], totals, 0.0).fillna(0.0).where(had_lines,
+                                                                           orders["amount"])
     changed = (new_amount - orders["amount"]).abs().gt(0.005).fillna(True)
     new = orders.assign(amount=new_amount.astype("float64"))
     return {**tables, "orders": new}, [
