@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from crm_analysis.keys import isin
+from crm_analysis.keys import positions
 from crm_analysis.stats import wilson_ci
 
 __all__ = ["channel_mix", "discount_use", "return_rates", "weekly_profile"]
@@ -72,18 +72,23 @@ def discount_use(orders: pd.DataFrame, order_items: pd.DataFrame, *,
         ``period``, ``orders``, ``discounted_orders``, ``share_discounted`` (0..1),
         ``discount_value_share`` (discount given / list value of the lines, 0..1).
     """
-    items = order_items[isin(order_items["order_id"], orders["order_id"])]
-    disc = items["discount"].fillna(0.0).to_numpy(float) if "discount" in items else np.zeros(
-        len(items))
-    value = (items["quantity"].to_numpy(float) * items["unit_price"].to_numpy(float))
-    per_order = (pd.DataFrame({"order_id": items["order_id"].to_numpy(),
-                               "discounted": disc > 0, "list_value": value,
-                               "discount_value": value * disc})
-                 .groupby("order_id").agg(discounted=("discounted", "any"),
-                                          list_value=("list_value", "sum"),
-                                          discount_value=("discount_value", "sum")))
-    frame = orders[["order_id", "order_date"]].join(per_order, on="order_id")
-    frame["period"] = frame["order_date"].dt.to_period(freq).dt.to_timestamp()
+    orders = orders.drop_duplicates("order_id") if not orders["order_id"].is_unique else orders
+    # each line's order position (Arrow lookup; no Python string objects), then per-order sums
+    pos = positions(order_items["order_id"], orders["order_id"])
+    keep = pos >= 0
+    pos = pos[keep]
+    disc = (order_items["discount"].fillna(0.0).to_numpy(float)[keep]
+            if "discount" in order_items else np.zeros(len(pos)))
+    value = (order_items["quantity"].to_numpy(float)[keep]
+             * order_items["unit_price"].to_numpy(float)[keep])
+    n = len(orders)
+    frame = pd.DataFrame({
+        "order_id": np.arange(n),
+        "period": orders["order_date"].dt.to_period(freq).dt.to_timestamp().to_numpy(),
+        "discounted": np.bincount(pos, weights=(disc > 0).astype(float), minlength=n) > 0,
+        "list_value": np.bincount(pos, weights=np.nan_to_num(value), minlength=n),
+        "discount_value": np.bincount(pos, weights=np.nan_to_num(value * disc), minlength=n),
+    })
     out = frame.groupby("period").agg(orders=("order_id", "size"),
                                       discounted_orders=("discounted", "sum"),
                                       list_value=("list_value", "sum"),
