@@ -73,9 +73,31 @@ def parse_numbers(
     if decimal != ".":
         text = text.str.replace(decimal, ".", regex=False)
     text = text.mask(text.eq(""))
+    fast = _arrow_floats(text)
+    if fast is not None:  # every value parsed: no bad values
+        return fast, pd.Series(False, index=s.index)
     out = pd.to_numeric(text, errors="coerce").astype("float64")
     bad = text.notna() & out.isna()
     return out, bad.astype(bool)
+
+
+def _arrow_floats(text: pd.Series) -> pd.Series | None:
+    """Arrow's (multi-threaded, correctly rounded) text-to-float cast when every present value
+    is a plain number; None when one is not (``pd.to_numeric`` then finds which)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    array = text.array
+    if not (isinstance(array.dtype, pd.StringDtype) and array.dtype.storage == "pyarrow"):
+        return None
+    try:
+        values = pc.cast(pa.array(array), pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    out = values.to_numpy(zero_copy_only=False)
+    if np.isnan(out).sum() != values.null_count:  # text such as "nan": let pandas judge it
+        return None
+    return pd.Series(out, index=text.index, dtype="float64")
 
 
 def parse_integers(

@@ -102,6 +102,18 @@ def _undecodable_line(path: Path, encoding: str) -> tuple[int, str] | None:
     return None
 
 
+def _read_csv(path: Path, mapping: Mapping) -> pd.DataFrame:
+    """Every column as text, empty fields missing. pyarrow's multi-threaded reader first (about
+    4x faster than pandas' C parser and half the memory); on any problem the C parser reads the
+    file again, whose errors (bad bytes, ragged rows) :func:`read_file` turns into messages."""
+    options = dict(dtype=str, keep_default_na=False, na_values=[""], encoding=mapping.encoding,
+                   sep=mapping.separator, compression="infer")
+    try:
+        return pd.read_csv(path, engine="pyarrow", **options)
+    except Exception:
+        return pd.read_csv(path, **options)
+
+
 def read_file(path: Path, table: str, mapping: Mapping) -> RawTable:
     """Read one CSV (optionally gzipped) or Parquet file.
 
@@ -114,18 +126,7 @@ def read_file(path: Path, table: str, mapping: Mapping) -> RawTable:
     locator = RowLocator(str(path), table, header_rows=1, label="spreadsheet row")
     is_csv = not path.name.endswith(".parquet")
     try:
-        if is_csv:
-            frame = pd.read_csv(
-                path,
-                dtype=str,
-                keep_default_na=False,
-                na_values=[""],
-                encoding=mapping.encoding,
-                sep=mapping.separator,
-                compression="infer",
-            )
-        else:
-            frame = pd.read_parquet(path)
+        frame = _read_csv(path, mapping) if is_csv else pd.read_parquet(path)
     except pd.errors.EmptyDataError as exc:
         raise DataContractError(
             [Problem(str(path), table, None, "the file is empty (no header, no rows)")]
