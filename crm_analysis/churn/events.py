@@ -32,6 +32,7 @@ from crm_analysis.features.engines import (
     resolve_engine,
     run_tables_query,
 )
+from crm_analysis.keys import positions
 
 __all__ = ["ChurnInputs", "PurchaseLog", "day_number", "prepare_inputs", "purchase_log"]
 
@@ -158,7 +159,7 @@ def _is(values: pd.Series, word: str) -> np.ndarray:
 
 
 def _codes(log: PurchaseLog, ids: pd.Series) -> np.ndarray:
-    return log.customers.get_indexer(ids).astype(np.int64)
+    return positions(ids, log.customers)
 
 
 def _order_status(log: PurchaseLog, orders: pd.DataFrame) -> dict[str, np.ndarray] | None:
@@ -173,25 +174,31 @@ def _order_status(log: PurchaseLog, orders: pd.DataFrame) -> dict[str, np.ndarra
 
 def _first_pairs(code: np.ndarray, item: np.ndarray, day: np.ndarray) -> dict[str, np.ndarray]:
     """First day each (customer, item) pair was seen: ``code`` and ``first_day`` per pair."""
-    ok = (code >= 0) & (item >= 0)
+    ok = (code >= 0) & (item >= 0) & (day != _NAT)
     code, item, day = code[ok], item[ok], day[ok]
     if len(code) == 0:
         return {"code": code, "first_day": day}
     n_items = int(item.max()) + 1
-    pair = code * n_items + item
-    order = np.lexsort((day, pair))
-    pair, day = pair[order], day[order]
-    start = np.flatnonzero(np.concatenate(([True], pair[1:] != pair[:-1])))
-    return {"code": pair[start] // n_items, "first_day": day[start]}
+    lo = int(day.min())
+    span = int(day.max()) - lo + 1
+    if (int(code.max()) + 1) * n_items * span >= 2**62:  # keys would overflow int64
+        order = np.lexsort((day, code * n_items + item))
+        pair, day = (code * n_items + item)[order], day[order]
+        first = np.concatenate(([True], pair[1:] != pair[:-1]))
+        return {"code": pair[first] // n_items, "first_day": day[first]}
+    # one int64 key per line, (pair, day) in lexicographic order; sorted, a pair's first key
+    # holds its first day (a single sort instead of a two-key lexsort)
+    key = np.sort((code * n_items + item) * span + (day - lo))
+    pair = key // span
+    first = np.concatenate(([True], pair[1:] != pair[:-1]))
+    return {"code": pair[first] // n_items, "first_day": key[first] % span + lo}
 
 
 def _items(log: PurchaseLog, orders: pd.DataFrame, items: pd.DataFrame,
            products: pd.DataFrame | None) -> dict[str, np.ndarray]:
-    order_index = pd.Index(orders["order_id"])
-    if not order_index.is_unique:
-        order_index = order_index.drop_duplicates()
+    if not orders["order_id"].is_unique:
         orders = orders.drop_duplicates("order_id")
-    pos = order_index.get_indexer(items["order_id"])
+    pos = positions(items["order_id"], orders["order_id"])
     found = pos >= 0
     order_code = _codes(log, orders["customer_id"])
     order_day = _stamps(orders["order_date"], "D")
