@@ -268,6 +268,7 @@ def duckdb_connect(memory_limit: str | None = None, temp_directory: str | None =
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")  # no bars in notebooks, logs and reports
     return con
 
 
