@@ -22,12 +22,15 @@ from typing import Literal
 
 import pandas as pd
 
-with warnings.catch_warnings():
-    # pandera imports pyspark.pandas when pyspark is installed (our `spark` extra), which warns
-    # about pandas 3 on every import; we use Spark SQL only, never pyspark.pandas
-    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas",
-                            category=FutureWarning)
-    import pandera.pandas as pa
+# pandera imports pyspark.pandas whenever pyspark is installed (our `spark` extra): at import and
+# again when it first validates, and pyspark warns about pandas 3 each time. We use Spark SQL
+# only, never pyspark.pandas, so that one warning is silenced for the process.
+warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas",
+                        category=FutureWarning)
+import pandera.errors  # noqa: E402
+import pandera.pandas as pa  # noqa: E402
+
+SchemaErrors = pandera.errors.SchemaErrors
 
 Dtype = Literal["id", "timestamp", "number", "integer", "bool", "text"]
 

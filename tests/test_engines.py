@@ -19,8 +19,6 @@ import pytest
 from crm_analysis.features import calibration_holdout, rfm_summary
 from crm_analysis.features.engines import rfm_sql
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:PySpark does not yet fully support pandas:FutureWarning")
 
 def make_transactions(seed: int = 7, n: int = 3000) -> pd.DataFrame:
     """Random log: ~150 customers, hours over ~60 days, same-day and same-hour repeats, some

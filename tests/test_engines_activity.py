@@ -23,9 +23,6 @@ from crm_analysis.features import (
     resolve_engine,
 )
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:PySpark does not yet fully support pandas:FutureWarning")
-
 
 @pytest.fixture(scope="module")
 def orders() -> pd.DataFrame:

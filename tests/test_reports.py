@@ -6,6 +6,7 @@ import argparse
 import fcntl
 import io
 import json
+import os
 import sys
 import types
 from pathlib import Path
@@ -425,6 +426,8 @@ def test_run_settings_are_split_from_parameters() -> None:
         {"engine": "duckdb", "duckdb_memory_limit": "1.5GB", "n": 2})
     assert settings == {"engine": "duckdb", "duckdb_memory_limit": "1.5GB"}
     assert defaults == {"seed": 1} and given == {"n": 2}
-    assert kernel_environment(settings) == {"CRM_ENGINE": "duckdb",
-                                            "CRM_DUCKDB_MEMORY_LIMIT": "1.5GB"}
+    env = kernel_environment(settings)
+    assert env["CRM_ENGINE"] == "duckdb" and env["CRM_DUCKDB_MEMORY_LIMIT"] == "1.5GB"
+    assert env["ARROW_DEFAULT_MEMORY_POOL"] in {"system", os.environ.get(
+        "ARROW_DEFAULT_MEMORY_POOL")}
     assert split_settings({"engine": None}, {})[0] == {}  # null: the environment decides

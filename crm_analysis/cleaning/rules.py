@@ -103,6 +103,13 @@ def _key(table: str) -> str | None:
     return TABLES[table].key if table in TABLES else None
 
 
+def _without(frame: pd.DataFrame, drop: pd.Series | np.ndarray) -> pd.DataFrame:
+    """``frame`` minus the rows where ``drop`` is true; the frame itself (no copy of millions
+    of rows) when nothing is dropped."""
+    drop = np.asarray(drop, dtype=bool)
+    return frame[~drop] if drop.any() else frame
+
+
 def _removed_labels(before: pd.Index, after: pd.Index) -> pd.Index:
     """Labels of ``before`` missing from ``after`` (rules keep subsets of non-negative integer
     row labels: a bitmap makes this linear, not a hash of every label)."""
@@ -122,7 +129,8 @@ def _entry(rule: str, table: str, before: pd.DataFrame, after: pd.DataFrame, *,
            note: str = "") -> QualityEntry:
     """A log entry; examples are the keys of removed rows, else of changed rows."""
     key_col = _key(table) or ("order_id" if "order_id" in before else before.columns[0])
-    removed = _removed_labels(before.index, after.index)
+    removed = (before.index[:0] if len(after) == len(before)  # rules only ever remove rows
+               else _removed_labels(before.index, after.index))
     if keys is None:
         if len(removed):
             keys = before.loc[removed[:20], key_col]
@@ -171,7 +179,7 @@ def exact_duplicates(tables: Tables, ctx: Context) -> tuple[Tables, list[Quality
     """Remove rows that repeat an earlier row in every column."""
     out, log = dict(tables), []
     for name, frame in tables.items():
-        new = frame[~duplicated_rows(frame)]
+        new = _without(frame, duplicated_rows(frame))
         out[name] = new
         log.append(_entry("exact_duplicates", name, frame, new,
                           note="rows exported twice, second copy removed"))
@@ -201,7 +209,7 @@ def key_duplicates(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEn
         if key is None or key not in frame:
             continue
         dup = frame[key].notna() & frame.duplicated(subset=[key], keep="first")
-        new = frame[~dup]
+        new = _without(frame, dup)
         out[name] = new
         log.append(_entry("key_duplicates", name, frame, new,
                           note=f"rows repeating an earlier {key} with other values removed"))
@@ -232,7 +240,7 @@ def after_snapshot(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEn
             continue
         frame = tables[name]
         late = frame[column].ge(end).fillna(False).astype(bool)
-        new = frame[~late]
+        new = _without(frame, late)
         changed = None
         for later in _LATER_TIMES.get(name, ()):
             if later in new:
@@ -267,7 +275,7 @@ def guest_orders(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntr
 def _item_filter(tables: Tables, rule: str, drop: pd.Series, note: str
                  ) -> tuple[Tables, list[QualityEntry]]:
     items = tables["order_items"]
-    new = items[~drop]
+    new = _without(items, drop)
     return {**tables, "order_items": new}, [_entry(rule, "order_items", items, new, note=note)]
 
 
@@ -329,7 +337,7 @@ def net_returns(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntry
     matched = is_ret & isin(original, orders.loc[~is_ret, "order_id"])
     unmatched = is_ret & ~matched
     ctx.flagged["unmatched_returns"] = orders[unmatched]
-    kept = orders[~is_ret].copy()
+    kept = orders[~is_ret]
     ret_ids = orders.loc[matched, "order_id"]
     target = original[matched]
     log = []
@@ -350,9 +358,9 @@ def net_returns(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntry
         at = np.flatnonzero(affected)
         quantity[at] += returned_qty.reindex(key).fillna(0.0).to_numpy()
         keep = base & (quantity > 0)
-        new_items = items[keep]
+        new_items = items[keep]  # a new frame: replacing one column copies nothing else
         if len(at):
-            new_items = new_items.assign(quantity=quantity[keep])
+            new_items["quantity"] = quantity[keep]
         touched = np.zeros(len(items), dtype=bool)
         touched[at] = np.asarray(key.isin(returned_qty.index))
         log.append(_entry("net_returns", "order_items", items, new_items,
@@ -465,7 +473,7 @@ def orphan_keys(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntry
                 drop = ~isin(frame["customer_id"], known)
                 if name == "campaign_contacts" and "campaigns" in tables:
                     drop |= ~isin(frame["campaign_id"], tables["campaigns"]["campaign_id"])
-                new = frame[~drop.fillna(True).astype(bool)]
+                new = _without(frame, drop.fillna(True).astype(bool))
                 out[name] = new
                 log.append(_entry("orphan_keys", name, frame, new,
                                   note="customer or campaign not in the data"))

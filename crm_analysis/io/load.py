@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pandera.errors
 
 from crm_analysis.io.errors import DataContractError, Problem, RowLocator
 from crm_analysis.io.mapping import (
@@ -36,8 +35,9 @@ from crm_analysis.io.sources import (
     read_file,
     resolve_url,
 )
+from crm_analysis.memory import release_arrow_memory
 from crm_analysis.money import line_value, order_totals
-from crm_analysis.schema import SCHEMAS, TABLES, key_conflicts
+from crm_analysis.schema import SCHEMAS, TABLES, SchemaErrors, key_conflicts
 
 FOLDER_MAPPING = "mapping.yaml"
 """A folder of exports may carry its mapping under this name; ``load_raw`` then uses it."""
@@ -383,6 +383,7 @@ def load_raw(
         formats = mapping.table(table).date_formats or mapping.date_formats
         counts = codes[codes >= 0].value_counts()
         formats_used[key] = {formats[int(i)]: int(n) for i, n in counts.sort_index().items()}
+    release_arrow_memory()
     return RawData(frames, source_label, mapping, extra, derived, formats_used, format_codes)
 
 
@@ -392,7 +393,7 @@ def _final_check(frames: dict[str, pd.DataFrame], label: str) -> None:
     for name, frame in frames.items():
         try:
             SCHEMAS[name].validate(frame, lazy=True)
-        except pandera.errors.SchemaErrors as exc:
+        except SchemaErrors as exc:
             for _, case in exc.failure_cases.head(5).iterrows():
                 problems.append(
                     Problem(

@@ -20,6 +20,7 @@ setting                    environment variable         values
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -92,5 +93,15 @@ def split_settings(
 
 
 def kernel_environment(settings: Mapping[str, str]) -> dict[str, str]:
-    """Environment variables for the kernels: ``{CRM_ENGINE: "duckdb", ...}``."""
-    return {SETTINGS[name]: value for name, value in settings.items()}
+    """Environment variables for the kernels: ``{CRM_ENGINE: "duckdb", ...}``.
+
+    Also ``ARROW_DEFAULT_MEMORY_POOL=system`` unless the environment chooses a pool: pandas 3
+    keeps text in Arrow buffers, and pyarrow's default pool (mimalloc) keeps freed blocks for
+    reuse, so a kernel that read and cleaned 20M order lines held about 1 GB more than it used
+    (benchmarks/bench_reports.py); the C library's allocator hands large buffers back at once,
+    at no measurable cost in speed.
+    """
+    env = {SETTINGS[name]: value for name, value in settings.items()}
+    env.setdefault("ARROW_DEFAULT_MEMORY_POOL",
+                   os.environ.get("ARROW_DEFAULT_MEMORY_POOL", "system"))
+    return env
