@@ -11,7 +11,7 @@ import pandas as pd
 from crm_analysis.cleaning.log import QualityEntry, log_frame
 from crm_analysis.cleaning.rules import RULES, CleaningOptions, Context, Tables
 from crm_analysis.cleaning.snapshot import infer_snapshot_date
-from crm_analysis.memory import release_arrow_memory
+from crm_analysis.memory import release_memory
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def clean(
     entries: list[QualityEntry] = []
     for rule in RULES:
         tables, rule_entries = rule(tables, ctx)
-        release_arrow_memory()  # the previous copies' text buffers, before the next rule
+        release_memory()  # the previous copies' text buffers, before the next rule
         entries.extend(rule_entries)
         for e in rule_entries:
             if e.rows_removed or e.rows_changed:
@@ -100,5 +100,5 @@ def clean(
                          e.rows_removed, e.rows_changed)
     tables = {name: frame.reset_index(drop=True) for name, frame in tables.items()}
     flagged = {name: frame.reset_index(drop=True) for name, frame in ctx.flagged.items()}
-    release_arrow_memory()
+    release_memory()
     return CleaningResult(tables, flagged, entries, snapshot)

@@ -35,7 +35,7 @@ from crm_analysis.io.sources import (
     read_file,
     resolve_url,
 )
-from crm_analysis.memory import release_arrow_memory
+from crm_analysis.memory import release_memory
 from crm_analysis.money import line_value, order_totals
 from crm_analysis.schema import SCHEMAS, TABLES, SchemaErrors, key_conflicts
 
@@ -383,7 +383,7 @@ def load_raw(
         formats = mapping.table(table).date_formats or mapping.date_formats
         counts = codes[codes >= 0].value_counts()
         formats_used[key] = {formats[int(i)]: int(n) for i, n in counts.sort_index().items()}
-    release_arrow_memory()
+    release_memory()
     return RawData(frames, source_label, mapping, extra, derived, formats_used, format_codes)
 
 
