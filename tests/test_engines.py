@@ -161,12 +161,29 @@ def test_integer_ids_and_tz_aware_dates_on_duckdb() -> None:
 
 
 def test_sql_is_built_once_with_dialect_differences() -> None:
-    kwargs = dict(customer_col="customer_id", datetime_col="order_date", monetary_col="amount",
-                  time_unit="D", calibration_end=5, observation_end=9)
-    duck, spark_sql = rfm_sql("t", "duckdb", **kwargs), rfm_sql("t", "spark", **kwargs)
-    assert "epoch_us(" in duck and "unix_micros(" in spark_sql
-    assert duck.replace("epoch_us", "F").replace('"', "`") == \
-        spark_sql.replace("unix_micros", "F")
+    """The two engines' SQL differ only by the entries of the dialect table."""
+    from crm_analysis.features.engines import DIALECTS
+
+    for unit in ("D", "h"):
+        kwargs = dict(customer_col="customer_id", datetime_col="order_date",
+                      monetary_col="amount", time_unit=unit, calibration_end=5,
+                      observation_end=9)
+        duck, spark_sql = rfm_sql("t", "duckdb", **kwargs), rfm_sql("t", "spark", **kwargs)
+        for name, d in DIALECTS.items():
+            day = d.day_number.split("{x}")
+            text = duck if name == "duckdb" else spark_sql
+            if unit == "D":
+                assert day[0] in text and day[1] in text
+            else:
+                assert d.epoch_micros + "(" in text
+        spark_day = DIALECTS["spark"].day_number.split("{x}")
+        duck_day = DIALECTS["duckdb"].day_number.split("{x}")
+        normalised = duck
+        if unit == "D":
+            normalised = (normalised.replace(duck_day[0], spark_day[0])
+                          .replace(duck_day[1], spark_day[1]))
+        normalised = normalised.replace("epoch_us", "unix_micros").replace('"', "`")
+        assert normalised == spark_sql
 
 
 def test_errors() -> None:
