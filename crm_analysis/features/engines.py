@@ -23,6 +23,7 @@ Settings (arguments win over environment variables):
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from collections.abc import Callable
@@ -274,7 +275,10 @@ def duckdb_connect(memory_limit: str | None = None, temp_directory: str | None =
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     con.execute("SET TimeZone = 'UTC'")
-    con.execute("SET enable_progress_bar = false")  # no bars in notebooks, logs and reports
+    # no progress bars in logs and reports; inside Jupyter without ipywidgets DuckDB refuses
+    # the setting, and draws no bars there anyway
+    with contextlib.suppress(duckdb.Error):
+        con.execute("SET enable_progress_bar = false")
     return con
 
 
