@@ -313,7 +313,8 @@ def orphan_items(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntr
 
 def _is_return(orders: pd.DataFrame) -> pd.Series:
     """``C``-prefixed order ids with a negative (or, with lines, any) amount."""
-    prefixed = orders["order_id"].str.upper().str.startswith("C").fillna(False).astype(bool)
+    ids = orders["order_id"]
+    prefixed = (ids.str.startswith("C") | ids.str.startswith("c")).fillna(False).astype(bool)
     return prefixed & orders["amount"].le(0).fillna(True).astype(bool)
 
 
@@ -333,8 +334,12 @@ def net_returns(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntry
     if "order_id" not in orders:
         return tables, []
     is_ret = _is_return(orders)
-    original = orders["order_id"].str.slice(1)
-    matched = is_ret & isin(original, orders.loc[~is_ret, "order_id"])
+    # the id each return refers to; only the (few) returns are looked up: hashing their
+    # originals and scanning the orders avoids a hash set of every order id
+    original = pd.Series(pd.NA, index=orders.index, dtype=orders["order_id"].dtype)
+    original[is_ret] = orders.loc[is_ret, "order_id"].str.slice(1)
+    exists = ~is_ret & isin(orders["order_id"], original[is_ret])
+    matched = is_ret & isin(original, orders.loc[exists, "order_id"])
     unmatched = is_ret & ~matched
     ctx.flagged["unmatched_returns"] = orders[unmatched]
     kept = orders[~is_ret]
