@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from crm_analysis.features.days import customer_days
+from crm_analysis.features.days import day_of as day_number
 from crm_analysis.features.engines import (
     DIALECTS,
     Table,
@@ -40,16 +41,6 @@ MINUTES_PER_DAY = 1440
 _NAT = np.iinfo(np.int64).min
 OPTIONAL_TABLES: tuple[str, ...] = ("order_items", "products", "customers", "service_tickets",
                                     "campaign_contacts")
-
-
-def day_number(value: object) -> int:
-    """Calendar day of ``value`` as an integer (days since 1970-01-01)."""
-    stamp = pd.Timestamp(value)
-    if stamp is pd.NaT:
-        raise ValueError("date is missing (NaT)")
-    if stamp.tzinfo is not None:
-        stamp = stamp.tz_localize(None)
-    return int(np.datetime64(stamp.to_datetime64(), "D").astype(np.int64))
 
 
 def _stamps(values: pd.Series, unit: str) -> np.ndarray:

@@ -25,7 +25,6 @@ from crm_analysis.features.engines import (
 
 __all__ = ["channel_shares", "customer_rfm", "daily_repeat_purchases"]
 
-_US_PER_DAY = 86_400_000_000
 
 
 def customer_rfm(

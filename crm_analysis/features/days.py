@@ -34,7 +34,6 @@ from crm_analysis.features.engines import (
 __all__ = ["CustomerDays", "customer_days", "customer_days_sql", "day_of"]
 
 _US_PER_DAY = 86_400_000_000
-_NAT = np.iinfo(np.int64).min
 
 
 def day_of(value: object, what: str = "date") -> int:
