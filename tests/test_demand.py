@@ -38,7 +38,8 @@ def test_lines_and_weekly_aggregation_by_hand(tiny):
     orders, items, products = tiny
     lines = demand.demand_lines(orders, items, products, snapshot="2024-01-14")
     assert len(lines) == 5 and lines["revenue"].sum() == pytest.approx(65.0)  # order 4 dropped
-    weekly = demand.aggregate(lines, freq="W", by="category", start="2024-01-01",
+    daily = demand.daily_demand(lines)
+    weekly = demand.aggregate(daily, freq="W", by="category", start="2024-01-01",
                               end="2024-01-14")
     got = weekly.set_index(["period", "category"])
     wk1, wk2 = pd.Timestamp("2024-01-01"), pd.Timestamp("2024-01-08")
@@ -47,7 +48,7 @@ def test_lines_and_weekly_aggregation_by_hand(tiny):
     assert got.loc[(wk2, "X"), ["revenue", "orders"]].tolist() == [0.0, 0]  # grid filled
     assert got.loc[(wk2, "Y"), ["revenue", "orders", "units"]].tolist() == [25.0, 1, 4.0]
     assert weekly["complete"].all()
-    total = demand.aggregate(lines, freq="W", start="2024-01-01", end="2024-01-10")
+    total = demand.aggregate(daily, freq="W", start="2024-01-01", end="2024-01-10")
     assert total["orders"].tolist() == [2, 1] and total["complete"].tolist() == [True, False]
 
 
@@ -55,7 +56,7 @@ def test_orders_only_is_demand_overall(tiny):
     orders, _, _ = tiny
     lines = demand.demand_lines(orders)
     assert (lines["category"] == demand.ALL).all() and len(lines) == 3  # guest kept
-    monthly = demand.aggregate(lines, freq="M")
+    monthly = demand.aggregate(demand.daily_demand(lines), freq="M")
     assert monthly["revenue"].tolist() == [65.0] and monthly["units"].isna().all()
 
 
@@ -137,8 +138,8 @@ def test_stl_strength_pure_season_and_pure_noise():
 def test_weekday_profile_recovers_a_weekly_pattern():
     days = pd.date_range("2024-01-01", periods=7 * 20, freq="D")
     factor = np.array([1.0, 1.0, 1.0, 1.0, 1.0, 1.4, 0.6])[days.day_of_week]
-    lines = pd.DataFrame({"order_date": days, "revenue": 100 * factor})
-    prof = demand.weekday_profile(lines).set_index("weekday")["index"]
+    prof = demand.weekday_profile(pd.Series(100 * factor, index=days)).set_index(
+        "weekday")["index"]
     assert prof["Saturday"] == pytest.approx(1.4) and prof["Sunday"] == pytest.approx(0.6)
 
 

@@ -133,8 +133,8 @@ def test_duckdb_engine_gives_the_same_reports(run, tmp_path):
     notebooks; every headline figure stays the same (sums may differ in the last bits, which a
     fitted model can carry to the fifth digit: one Gini coefficient moved by 4e-6 relative)."""
     _, root, result = run
-    names = ["03_customer_value", "04_customer_behaviour", "05_churn_prediction",
-             "06_customer_potential"]
+    names = ["02_demand_analysis", "03_customer_value", "04_customer_behaviour",
+             "05_churn_prediction", "06_customer_potential"]
     duck = run_reports(notebooks_dir=PROJECT_ROOT / "notebooks", data_dir=root,
                        reports_dir=tmp_path, run_id="duckdb", notebooks=names,
                        overrides=["engine=duckdb"], timeout=600)

@@ -3,6 +3,9 @@
 - ``aggregate``: the demand fact table (``demand_lines``), revenue / orders / units per week or
   month by category and product (``aggregate``), growth on the period before and a year before
   (``growth``), ``top_movers``;
+- ``daily``: ``DailyDemand``, the per-day reduction every time view reads (``daily_demand``);
+- ``scan``: ``DemandScan``, the scans of order lines on the pandas, DuckDB or Spark engine
+  (per-day demand, item pairs, group shares);
 - ``seasonality``: day-of-week profile, STL decomposition with trend and season strengths;
 - ``forecast``: ``HarmonicForecaster`` (local trend + Fourier season + AR(1) errors), the
   seasonal-naive baseline, MASE, rolling-origin ``backtest``;
@@ -24,7 +27,8 @@ from crm_analysis.demand.aggregate import (
     top_movers,
 )
 from crm_analysis.demand.analysis import TOTAL, DemandAnalysis, analyse, skipped_sections
-from crm_analysis.demand.baskets import basket_matrix, item_pairs
+from crm_analysis.demand.baskets import basket_matrix, item_pairs, pair_table
+from crm_analysis.demand.daily import DailyDemand, daily_demand
 from crm_analysis.demand.forecast import (
     Backtest,
     HarmonicForecaster,
@@ -38,6 +42,7 @@ from crm_analysis.demand.forecast import (
 from crm_analysis.demand.needs import (
     category_shares,
     share_matrix,
+    shares_table,
     ticket_topics,
     tickets_per_orders,
 )
@@ -50,6 +55,7 @@ from crm_analysis.demand.report import (
     pairs_table,
     tickets_table,
 )
+from crm_analysis.demand.scan import DemandScan
 from crm_analysis.demand.seasonality import (
     Decomposition,
     decompose,
@@ -63,8 +69,10 @@ __all__ = [
     "TOTAL",
     "UNKNOWN",
     "Backtest",
+    "DailyDemand",
     "Decomposition",
     "DemandAnalysis",
+    "DemandScan",
     "HarmonicForecaster",
     "aggregate",
     "analyse",
@@ -73,6 +81,7 @@ __all__ = [
     "baseline_lag",
     "basket_matrix",
     "category_shares",
+    "daily_demand",
     "decompose",
     "demand_lines",
     "forecast",
@@ -85,10 +94,12 @@ __all__ = [
     "mase",
     "mase_scale",
     "movers_table",
+    "pair_table",
     "pairs_table",
     "period_start",
     "seasonal_naive",
     "share_matrix",
+    "shares_table",
     "skipped_sections",
     "strength",
     "strength_words",

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from crm_analysis.demand.daily import MEASURES, DailyDemand
+
 ALL = "All products"
 """Category label when there are no order items (demand is orders and revenue overall)."""
 
@@ -91,9 +93,11 @@ def demand_lines(
     Returns
     -------
     DataFrame
-        ``order_id``, ``customer_id``, ``order_date``, ``product_id`` (categorical, missing
-        without items), ``category`` (categorical; :data:`ALL` without items), ``quantity``
-        (units, NaN without items) and ``revenue`` (currency, net of discount).
+        ``order_id`` (categorical: one category per order kept, so lines share them),
+        ``customer_id``, ``order_date``, ``product_id`` (categorical, missing without items),
+        ``category`` (categorical; :data:`ALL` without items or products, :data:`UNKNOWN`
+        for a product without a category and for orders without lines), ``quantity`` (units,
+        NaN without items) and ``revenue`` (currency, net of discount).
     """
     keep = np.ones(len(orders), dtype=bool)
     if "status" in orders:
@@ -106,7 +110,7 @@ def demand_lines(
         np.arange(len(o)).astype(str), index=o.index, dtype="string")
     if order_items is None:
         return pd.DataFrame({
-            "order_id": order_id.to_numpy(),
+            "order_id": pd.Categorical(order_id),
             "customer_id": o["customer_id"].to_numpy(),
             "order_date": o["order_date"].to_numpy(),
             "product_id": pd.Categorical([None] * len(o)),
@@ -126,12 +130,14 @@ def demand_lines(
     product = pd.Categorical(items["product_id"])
     if products is not None and "category" in products:
         cats = products.set_index("product_id")["category"].astype("string")
-        cat_of = cats.reindex(product.categories).fillna(UNKNOWN).to_numpy(dtype=object)
+        cat_of = np.append(cats.reindex(product.categories).fillna(UNKNOWN)
+                           .to_numpy(dtype=object), UNKNOWN)  # code -1: no product id
         category = pd.Categorical(cat_of[product.codes])
     else:
         category = pd.Categorical(np.full(len(items), ALL))
+    order_codes = pd.Categorical.from_codes(np.arange(len(o)), categories=pd.Index(order_id))
     lines = pd.DataFrame({
-        "order_id": order_id.array.take(pos),
+        "order_id": order_codes.take(pos),
         "customer_id": o["customer_id"].array.take(pos),
         "order_date": o["order_date"].to_numpy()[pos],
         "product_id": product,
@@ -142,7 +148,7 @@ def demand_lines(
     bare = (np.bincount(pos, minlength=len(o)) == 0) & (o["amount"] > 0).to_numpy()
     if bare.any():  # orders without lines still count as demand, category unknown
         extra = pd.DataFrame({
-            "order_id": order_id.array[bare], "customer_id": o["customer_id"].array[bare],
+            "order_id": order_codes[bare], "customer_id": o["customer_id"].array[bare],
             "order_date": o["order_date"].to_numpy()[bare],
             "product_id": pd.Categorical([None] * int(bare.sum())),
             "category": pd.Categorical(np.full(int(bare.sum()), UNKNOWN)),
@@ -160,7 +166,7 @@ def _as_list(by: str | Sequence[str] | None) -> list[str]:
 
 
 def aggregate(
-    lines: pd.DataFrame,
+    daily: DailyDemand,
     *,
     freq: str = "W",
     by: str | Sequence[str] | None = None,
@@ -171,15 +177,16 @@ def aggregate(
 
     Parameters
     ----------
-    lines : DataFrame
-        From :func:`demand_lines`.
+    daily : DailyDemand
+        Demand per calendar day (:func:`~crm_analysis.demand.daily_demand` of the lines, or
+        :func:`~crm_analysis.demand.scan_daily` on any engine).
     freq : {"W", "M"}
         Weeks starting Monday, or calendar months.
     by : str or list of str, optional
         Group columns, e.g. ``"category"`` or ``["category", "product_id"]``; None = overall.
     start, end : date-like, optional
-        First and last day observed (defaults: first and last order day); they decide which
-        periods are complete.
+        First and last day observed (defaults: first and last day with a sale); they decide
+        which periods are complete.
 
     Returns
     -------
@@ -189,25 +196,15 @@ def aggregate(
         items) and ``complete`` (bool). Groups without sales in a period have zeros.
     """
     keys = _as_list(by)
-    days = np.asarray(lines["order_date"], dtype="datetime64[D]")
+    table = daily.level(keys)
+    days = table["day"].to_numpy(dtype="datetime64[D]")
+    if not len(days):
+        raise ValueError("no demand to aggregate: no order lies before the snapshot")
     first = np.datetime64(pd.Timestamp(start).date(), "D") if start is not None else days.min()
     last = np.datetime64(pd.Timestamp(end).date(), "D") if end is not None else days.max()
     period = period_start(days, freq)
-    # a line opens an order in its group when no earlier line of that order is in the group
-    group_codes = [pd.factorize(lines[k])[0] for k in keys] if keys else []
-    order_codes = pd.factorize(lines["order_id"])[0].astype(np.int64)
-    combined = order_codes
-    for codes in group_codes:
-        combined = combined * (int(codes.max()) + 2) + codes + 1
-    first_line = ~pd.Series(combined).duplicated().to_numpy()
-    frame = pd.DataFrame({"period": period, "revenue": lines["revenue"].to_numpy(),
-                          "orders": first_line.astype(np.int64),
-                          "units": lines["quantity"].to_numpy()})
-    for k in keys:
-        frame[k] = lines[k].to_numpy() if not isinstance(lines[k].dtype, pd.CategoricalDtype) \
-            else lines[k].array
-    grouped = frame.groupby([*keys, "period"], observed=True, sort=True).agg(
-        revenue=("revenue", "sum"), orders=("orders", "sum"), units=("units", "sum"))
+    frame = table[[*keys, *MEASURES]].assign(period=period.astype("datetime64[ns]"))
+    grouped = frame.groupby([*keys, "period"], observed=True, sort=True)[list(MEASURES)].sum()
     periods = period_range(period.min(), period.max(), freq)
     if keys:
         wide = grouped.unstack("period", fill_value=0)
@@ -217,7 +214,7 @@ def aggregate(
         out = wide.stack("period", future_stack=True).reset_index()
     else:
         out = grouped.reindex(periods, fill_value=0).reset_index()
-    if lines["quantity"].isna().all():
+    if not daily.has_units:
         out["units"] = np.nan
     starts = out["period"].to_numpy(dtype="datetime64[D]")
     out["complete"] = (starts >= first) & (period_end(starts, freq) <= last)

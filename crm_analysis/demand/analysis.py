@@ -4,20 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
-from crm_analysis.demand.aggregate import (
-    ALL,
-    aggregate,
-    demand_lines,
-    growth,
-    to_wide,
-    top_movers,
-)
-from crm_analysis.demand.baskets import item_pairs
+from crm_analysis.demand.aggregate import ALL, aggregate, growth, to_wide, top_movers
+from crm_analysis.demand.daily import DailyDemand
 from crm_analysis.demand.forecast import Backtest, HarmonicForecaster, backtest, forecast
-from crm_analysis.demand.needs import category_shares, ticket_topics, tickets_per_orders
+from crm_analysis.demand.needs import ticket_topics, tickets_per_orders
+from crm_analysis.demand.scan import DemandScan
 from crm_analysis.demand.seasonality import Decomposition, decompose, weekday_profile
 
 TOTAL = "All categories"
@@ -44,8 +39,9 @@ class DemandAnalysis:
         Input tables used.
     skipped : list of str
         One sentence per section skipped for lack of a table.
-    lines : DataFrame
-        The demand fact table (:func:`demand_lines`).
+    daily : DailyDemand
+        Revenue, orders and units per day, by category and product (the one reduction of the
+        order lines every time view reads; :class:`~crm_analysis.demand.DemandScan`).
     by : str or None
         ``"category"`` when categories exist, else None (demand overall).
     weekly, monthly : DataFrame
@@ -75,7 +71,7 @@ class DemandAnalysis:
     snapshot: pd.Timestamp
     tables: list[str]
     skipped: list[str]
-    lines: pd.DataFrame
+    daily: DailyDemand
     by: str | None
     weekly: pd.DataFrame
     monthly: pd.DataFrame
@@ -134,9 +130,10 @@ def skipped_sections(available: set[str] | list[str]) -> list[str]:
     return notes
 
 
-def analyse(tables: Mapping[str, pd.DataFrame], *, snapshot: str | pd.Timestamp,
+def analyse(tables: Mapping[str, Any], *, snapshot: str | pd.Timestamp,
             forecast_weeks: int = 12, backtest_origins: int = 4, top_n: int = 10,
-            min_support: float = 0.0005, model: HarmonicForecaster | None = None
+            min_support: float = 0.0005, model: HarmonicForecaster | None = None,
+            engine: str | None = None, engine_options: dict[str, Any] | None = None
             ) -> DemandAnalysis:
     """Run every demand view the tables allow.
 
@@ -145,6 +142,8 @@ def analyse(tables: Mapping[str, pd.DataFrame], *, snapshot: str | pd.Timestamp,
     tables : mapping
         Processed tables by name; ``orders`` is required, the others optional
         (``order_items``, ``products``, ``customers``, ``service_tickets``, ``customer_value``).
+        ``orders``, ``order_items`` and ``products`` may also be Parquet/CSV paths or Spark
+        DataFrames on the SQL engines; the others are pandas DataFrames (small tables).
     snapshot : date-like
         Last day analysed (later orders and tickets are ignored).
     forecast_weeks : int
@@ -157,6 +156,11 @@ def analyse(tables: Mapping[str, pd.DataFrame], *, snapshot: str | pd.Timestamp,
         Least share of orders for a product pair.
     model : HarmonicForecaster, optional
         Forecaster settings.
+    engine : {"pandas", "duckdb", "spark"}, optional
+        Engine of the scans of order lines (default ``$CRM_ENGINE`` or pandas); every
+        engine gives the same tables.
+    engine_options : dict, optional
+        Engine settings (see :func:`crm_analysis.features.engines.run_tables_query`).
 
     Returns
     -------
@@ -165,27 +169,38 @@ def analyse(tables: Mapping[str, pd.DataFrame], *, snapshot: str | pd.Timestamp,
     snap = pd.Timestamp(snapshot).normalize()
     items = tables.get("order_items")
     products = tables.get("products") if items is not None else None
-    lines = demand_lines(tables["orders"], items, products, snapshot=snap)
-    by = "category" if products is not None and "category" in products else None
-    start = lines["order_date"].min()
-    agg = {"start": start, "end": snap}
-    weekly = aggregate(lines, freq="W", by=by, **agg)
-    monthly = aggregate(lines, freq="M", by=by, **agg)
-    weekly_total = weekly if by is None else aggregate(lines, freq="W", **agg)
-    monthly_total = monthly if by is None else aggregate(lines, freq="M", **agg)
+    scan = DemandScan(tables["orders"], items, products, snapshot=snap, engine=engine,
+                      engine_options=engine_options)
+    daily = scan.daily()
+    by = "category" if scan.has_categories else None
+    agg = {"start": daily.first_day, "end": snap}
+    weekly = aggregate(daily, freq="W", by=by, **agg)
+    monthly = aggregate(daily, freq="M", by=by, **agg)
+    weekly_total = weekly if by is None else aggregate(daily, freq="W", **agg)
+    monthly_total = monthly if by is None else aggregate(daily, freq="M", **agg)
     movers = None
     if items is not None:
         keys = [by, "product_id"] if by else ["product_id"]
-        movers = top_movers(aggregate(lines, freq="W", by=keys, **agg), by=keys, n=top_n)
+        movers = top_movers(aggregate(daily, freq="W", by=keys, **agg), by=keys, n=top_n)
     total = to_wide(weekly_total)["total"]
     decomposition = decompose(total) if len(total) >= 104 else None
     result = DemandAnalysis(
-        snapshot=snap, tables=sorted(tables), skipped=skipped_sections(tables), lines=lines,
+        snapshot=snap, tables=sorted(tables), skipped=skipped_sections(tables), daily=daily,
         by=by, weekly=weekly, monthly=monthly, weekly_total=weekly_total,
         monthly_total=monthly_total,
         growth=growth(monthly, by=by, freq="M", total_label=TOTAL if by else ALL_ORDERS),
-        movers=movers, weekday=weekday_profile(lines), decomposition=decomposition,
+        movers=movers, weekday=weekday_profile(daily.series()), decomposition=decomposition,
         forecast=pd.DataFrame(), backtest=None, backtest_total=None)
+    if items is not None:
+        result.pairs = scan.pairs(min_support=min_support, top=top_n)
+        if by is not None:
+            result.category_pairs = scan.pairs(item="category", min_count=1, min_support=0.0)
+    if by is not None:
+        for column, (table, _) in GROUPINGS.items():
+            frame = tables.get(table)
+            if frame is not None and column in frame:
+                result.preferences[column] = scan.shares(frame, by=column)
+    scan.release()  # the line table is not needed by what follows
     series = result.weekly_series()
     result.forecast = forecast(series, forecast_weeks, model=model)
     cats = series.drop(columns=[TOTAL], errors="ignore")
@@ -196,16 +211,6 @@ def analyse(tables: Mapping[str, pd.DataFrame], *, snapshot: str | pd.Timestamp,
                                              backtest_origins, model=model)
     except ValueError:  # too short a history to backtest
         pass
-    if items is not None:
-        result.pairs = item_pairs(lines, min_support=min_support, top=top_n)
-        if by is not None:
-            result.category_pairs = item_pairs(lines, item="category", min_count=1,
-                                               min_support=0.0)
-    if by is not None:
-        for column, (table, _) in GROUPINGS.items():
-            frame = tables.get(table)
-            if frame is not None and column in frame:
-                result.preferences[column] = category_shares(lines, frame, by=column)
     tickets = tables.get("service_tickets")
     if tickets is not None:
         tickets = tickets[tickets["opened_at"] < snap + pd.Timedelta(days=1)]

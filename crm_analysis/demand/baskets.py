@@ -77,20 +77,57 @@ def item_pairs(lines: pd.DataFrame, *, item: str = "product_id", basket: str = "
     """
     X, items = basket_matrix(lines, item=item, basket=basket)
     n = X.shape[0]
-    columns = ["item_a", "item_b", "orders_a", "orders_b", "together", "support",
-               "confidence_a_b", "confidence_b_a", "lift"]
     if n == 0:
-        return pd.DataFrame(columns=columns)
+        return pair_table([], [], [], [], [], 0)
     Xc = X.tocsc()
     co = sparse.triu(Xc.T @ Xc, k=1).tocoo()
-    counts = np.asarray(X.sum(axis=0)).ravel().astype(np.float64)
-    keep = co.data >= max(min_count, min_support * n)
-    a, b, together = co.row[keep], co.col[keep], co.data[keep].astype(np.float64)
+    counts = np.asarray(X.sum(axis=0)).ravel()
+    keep = co.data >= pair_threshold(n, min_support=min_support, min_count=min_count)
+    a, b = co.row[keep], co.col[keep]
+    return pair_table(items[a], items[b], counts[a], counts[b], co.data[keep], n, top=top)
+
+
+def pair_threshold(n: int, *, min_support: float, min_count: int) -> float:
+    """Least number of orders a pair must share: ``max(min_count, min_support * n)``.
+
+    An item in fewer orders than this cannot be in such a pair (the SQL engines drop those
+    items before pairing).
+    """
+    return max(min_count, min_support * n)
+
+
+def pair_table(item_a: object, item_b: object, orders_a: object, orders_b: object,
+               together: object, n: int, *, top: int | None = None) -> pd.DataFrame:
+    """Support, confidences and lift of item pairs from their order counts.
+
+    Parameters
+    ----------
+    item_a, item_b : array-like
+        The two items of each pair (``item_a < item_b``).
+    orders_a, orders_b : array-like of int
+        Orders with item A, with item B.
+    together : array-like of int
+        Orders with both.
+    n : int
+        Orders with at least one item.
+    top : int, optional
+        Keep the ``top`` pairs by lift.
+
+    Returns
+    -------
+    DataFrame
+        As :func:`item_pairs`.
+    """
+    na = np.asarray(orders_a, dtype=np.float64)
+    nb = np.asarray(orders_b, dtype=np.float64)
+    both = np.asarray(together, dtype=np.float64)
     out = pd.DataFrame({
-        "item_a": items[a], "item_b": items[b],
-        "orders_a": counts[a].astype(np.int64), "orders_b": counts[b].astype(np.int64),
-        "together": together.astype(np.int64), "support": together / n,
-        "confidence_a_b": together / counts[a], "confidence_b_a": together / counts[b],
-        "lift": together * n / (counts[a] * counts[b]),
-    }).sort_values(["lift", "together"], ascending=False, ignore_index=True)
+        "item_a": item_a, "item_b": item_b,
+        "orders_a": na.astype(np.int64), "orders_b": nb.astype(np.int64),
+        "together": both.astype(np.int64), "support": both / n if n else both,
+        "confidence_a_b": both / na, "confidence_b_a": both / nb,
+        "lift": both * n / (na * nb),
+    }).sort_values(["lift", "together", "item_a", "item_b"], ascending=[False, False, True,
+                                                                        True],
+                   ignore_index=True)
     return out.head(top) if top is not None else out

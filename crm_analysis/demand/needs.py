@@ -42,17 +42,41 @@ def category_shares(lines: pd.DataFrame, groups: pd.DataFrame, *, by: str,
     frame = pd.DataFrame({"group": group, "category": lines["category"].array,
                           "value": lines[value].to_numpy(dtype="float64"),
                           "customer_id": lines["customer_id"].array}).dropna(subset=["group"])
-    totals = frame.groupby(["group", "category"], observed=True)["value"].sum()
-    out = totals.rename("value").reset_index()
-    out["share"] = out["value"] / out.groupby("group", observed=True)["value"].transform("sum")
-    overall = lines.groupby("category", observed=True)[value].sum()
-    out["index"] = out["share"] / out["category"].map(overall / overall.sum()).astype(float)
+    totals = frame.groupby(["group", "category"], observed=True)["value"].sum().reset_index()
     buyers = frame.groupby("group", observed=True)["customer_id"].nunique()
+    overall = lines.groupby("category", observed=True)[value].sum()
+    return shares_table(totals, buyers, overall, groups[by].dtype)
+
+
+def shares_table(totals: pd.DataFrame, buyers: pd.Series, overall: pd.Series,
+                 group_dtype: object = None) -> pd.DataFrame:
+    """Shares and indices from the sums (shared by every engine).
+
+    Parameters
+    ----------
+    totals : DataFrame
+        ``group``, ``category``, ``value``: demand per group and category.
+    buyers : Series
+        Distinct buying customers per group.
+    overall : Series
+        Demand per category of all lines (guests included).
+    group_dtype : dtype, optional
+        The grouping column's dtype; a categorical one sets the order of the groups.
+
+    Returns
+    -------
+    DataFrame
+        As :func:`category_shares`.
+    """
+    out = totals[["group", "category", "value"]].copy()
+    out["value"] = out["value"].astype("float64").fillna(0.0)
+    out["share"] = out["value"] / out.groupby("group", observed=True)["value"].transform("sum")
+    overall = overall.astype("float64").fillna(0.0)
+    out["index"] = out["share"] / out["category"].map(overall / overall.sum()).astype(float)
     out["customers"] = out["group"].map(buyers).astype(np.int64)
-    if isinstance(groups[by].dtype, pd.CategoricalDtype):
-        out["group"] = pd.Categorical(out["group"], categories=groups[by].cat.categories)
-        out = out.sort_values(["group", "category"], ignore_index=True)
-    return out
+    if isinstance(group_dtype, pd.CategoricalDtype):
+        out["group"] = pd.Categorical(out["group"], categories=group_dtype.categories)
+    return out.sort_values(["group", "category"], ignore_index=True)
 
 
 def share_matrix(shares: pd.DataFrame, *, column: str = "share") -> pd.DataFrame:

@@ -27,13 +27,13 @@ def forecast_total(result: DemandAnalysis) -> pd.DataFrame:
 
 def key_findings(result: DemandAnalysis) -> list[str]:
     """Sentences for the top of the report, written from the numbers (currency = source's)."""
-    lines, out = result.lines, []
-    units = lines["quantity"].sum() if lines["quantity"].notna().any() else None
+    daily, out = result.daily, []
+    units = daily.units
     cats = f" in {len(result.categories)} categories" if result.by else ""
     out.append(
-        f"From {lines['order_date'].min():%d %b %Y} to {result.snapshot:%d %b %Y} there were "
-        f"**{lines['order_id'].nunique():,} orders** worth "
-        f"**{_money(lines['revenue'].sum())}**"
+        f"From {daily.first_day:%d %b %Y} to {result.snapshot:%d %b %Y} there were "
+        f"**{daily.orders:,} orders** worth "
+        f"**{_money(daily.revenue)}**"
         + (f" ({units:,.0f} units{cats})" if units is not None else "") + ".")
     g = result.growth
     total = g[g["group"] == (TOTAL if result.by else ALL_ORDERS)].dropna(subset=["value"])

@@ -152,7 +152,7 @@ def decompose(series: pd.Series, *, period: int = 52, log: bool = True,
                          period=period, log=log)
 
 
-def weekday_profile(lines: pd.DataFrame, *, value: str = "revenue") -> pd.DataFrame:
+def weekday_profile(daily: pd.Series) -> pd.DataFrame:
     """Demand by day of week relative to the surrounding week (ratio to a 7-day moving average).
 
     Each day's total is divided by the centred 7-day mean around it, which removes trend and
@@ -160,10 +160,9 @@ def weekday_profile(lines: pd.DataFrame, *, value: str = "revenue") -> pd.DataFr
 
     Parameters
     ----------
-    lines : DataFrame
-        ``order_date`` and ``value`` (e.g. :func:`crm_analysis.demand.demand_lines`).
-    value : str
-        Column summed per day (``"revenue"``); ``"orders"`` counts rows instead when absent.
+    daily : Series
+        Demand per calendar day (e.g. revenue, currency), indexed by consecutive days with
+        zeros on days without sales (:meth:`crm_analysis.demand.DailyDemand.series`).
 
     Returns
     -------
@@ -171,14 +170,10 @@ def weekday_profile(lines: pd.DataFrame, *, value: str = "revenue") -> pd.DataFr
         ``weekday`` (Monday..Sunday), ``index`` (1.0 = an average day of that week, 1.1 = 10 %
         above) and ``days`` (days averaged).
     """
-    days = np.asarray(lines["order_date"], dtype="datetime64[D]")
-    weights = lines[value].to_numpy(dtype="float64") if value in lines else None
-    first = days.min()
-    counts = np.bincount((days - first).astype(np.int64), weights=weights)
-    daily = pd.Series(counts, index=pd.date_range(pd.Timestamp(first), periods=len(counts)))
-    daily = daily.iloc[1:-1]  # first and last day may be partial
+    daily = daily.astype("float64").iloc[1:-1]  # first and last day may be partial
     ratio = (daily / daily.rolling(7, center=True).mean()).dropna()
     ratio = ratio[np.isfinite(ratio)]
-    grouped = ratio.groupby(ratio.index.day_of_week).agg(["mean", "size"]).reindex(range(7))
+    weekday = pd.DatetimeIndex(ratio.index).day_of_week
+    grouped = ratio.groupby(weekday).agg(["mean", "size"]).reindex(range(7))
     return pd.DataFrame({"weekday": list(WEEKDAYS), "index": grouped["mean"].to_numpy(),
                          "days": grouped["size"].fillna(0).astype(int).to_numpy()})
