@@ -10,13 +10,13 @@ so must the weekly and monthly aggregates, item pairs and group shares of ``anal
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
-from crm_analysis import demand
+from crm_analysis import demand, io
 from crm_analysis.demand import DemandScan
 
 SNAPSHOT = pd.Timestamp("2025-06-30")
@@ -64,13 +64,12 @@ def tables() -> dict[str, pd.DataFrame]:
 
 @pytest.fixture(scope="module")
 def parquet_tables(tmp_path_factory, tables) -> dict[str, str]:
+    """The line tables as processed tables (``io.write_table``: Spark must read them too)."""
     folder = tmp_path_factory.mktemp("demand")
-    paths = {}
-    for name in ("orders", "order_items", "products"):
-        paths[name] = str(folder / f"{name}.parquet")
-        pq.write_table(pa.Table.from_pandas(tables[name], preserve_index=False), paths[name],
-                       coerce_timestamps="us")
-    return paths
+    return {name: str(io.write_table(tables[name].assign(
+        **({"order_date": tables[name]["order_date"].dt.as_unit("ns")}
+           if name == "orders" else {})), name, folder))
+        for name in ("orders", "order_items", "products")}
 
 
 def _assert_daily_equal(got: demand.DailyDemand, want: demand.DailyDemand) -> None:
@@ -168,6 +167,17 @@ def test_analyse_is_equal_on_every_engine(request, tables, parquet_tables, engin
         assert len(pairs[0]) > 50
     np.testing.assert_allclose(got.forecast["forecast"], want.forecast["forecast"], rtol=1e-6)
     assert demand.key_findings(got) == demand.key_findings(want)
+
+
+def test_scan_table_is_the_file_on_sql_engines(parquet_tables, monkeypatch):
+    folder = Path(parquet_tables["orders"]).parent
+    monkeypatch.setenv("CRM_ENGINE", "duckdb")
+    assert io.scan_table("orders", folder) == parquet_tables["orders"]
+    assert isinstance(io.scan_table("orders", folder, engine="pandas"), pd.DataFrame)
+    with pytest.raises(FileNotFoundError, match="present: order_items, orders, products"):
+        io.scan_table("customers", folder)
+    monkeypatch.setenv("CRM_ENGINE", "pandas")
+    assert isinstance(io.scan_table("orders", folder), pd.DataFrame)
 
 
 def test_pandas_engine_needs_frames(parquet_tables):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from crm_analysis.io import read_table, write_table
@@ -25,7 +26,10 @@ def _frame() -> pd.DataFrame:
 def test_write_then_read_round_trips(tmp_path: Path) -> None:
     path = write_table(_frame(), "customers", tmp_path / "processed")
     assert path == tmp_path / "processed" / "customers.parquet"
-    pd.testing.assert_frame_equal(read_table("customers", tmp_path / "processed"), _frame())
+    # timestamps come back in microseconds, the unit stored (every engine, Spark too, reads it)
+    expected = _frame().assign(first_order=lambda d: d["first_order"].dt.as_unit("us"))
+    pd.testing.assert_frame_equal(read_table("customers", tmp_path / "processed"), expected)
+    assert str(pq.read_schema(path).field("first_order").type) == "timestamp[us]"
     assert [p.name for p in path.parent.iterdir()] == ["customers.parquet"]  # no temp left
 
 
@@ -34,7 +38,7 @@ def test_failed_write_leaves_old_table(tmp_path: Path) -> None:
     bad = pd.DataFrame({"x": [object()]})
     with pytest.raises(Exception):  # noqa: B017 - pyarrow raises its own error types
         write_table(bad, "customers", tmp_path)
-    pd.testing.assert_frame_equal(read_table("customers", tmp_path), _frame())
+    pd.testing.assert_frame_equal(read_table("customers", tmp_path), _frame(), check_dtype=False)
     assert [p.name for p in tmp_path.iterdir()] == ["customers.parquet"]
 
 

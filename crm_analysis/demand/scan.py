@@ -48,7 +48,8 @@ __all__ = ["DemandScan", "lines_sql"]
 ORDER_COLUMNS = ["customer_id", "order_date", "amount"]
 ITEM_COLUMNS = ["order_id", "product_id", "quantity", "unit_price"]
 _ROW_KEY = {"duckdb": "row_number() OVER ()", "spark": "monotonically_increasing_id()"}
-"""A distinct BIGINT per row, evaluated once (orders are referenced once in the lines)."""
+"""A distinct BIGINT per row. Not stable across evaluations (Spark inlines a CTE at each
+reference): the per-day query reads the lines once; pairs join on the order id itself."""
 
 
 def _columns(source: object) -> list[str]:
@@ -94,7 +95,9 @@ def lines_sql(views: dict[str, str], dialect: str, *, columns: dict[str, list[st
     -------
     str
         ``o AS (...), l AS (...)`` to follow ``WITH``; ``l`` has one row per line: ``oid``
-        (a BIGINT key per order; NULL without an ``order_id`` column), ``cid``, ``day_n``
+        (a BIGINT key per order, cheap to count, valid within one evaluation of ``l``: use it
+        only where ``l`` is read once), ``ref`` (the order id, for joins across several reads
+        of ``l``; both NULL without an ``order_id`` column), ``cid``, ``day_n``
         (days since 1970-01-01), ``pid`` (product id, NULL without items), ``cat``
         (category), ``qty`` (units, DOUBLE) and ``revenue`` (DOUBLE).
     """
@@ -114,13 +117,13 @@ def lines_sql(views: dict[str, str], dialect: str, *, columns: dict[str, list[st
         keep.append(f"({c('status')} IS NULL OR {c('status')} <> 'cancelled')")
     real = f"CAST({{}} AS {d.double})"
     has_id = "order_id" in orders
-    ids = f"{c('order_id')} AS id, " if has_id and "order_items" in views else ""
+    ids = f"{c('order_id')} AS id, " if has_id else "NULL AS id, "
     key = _ROW_KEY[dialect] if has_id else "NULL"  # a BIGINT per order: cheap to count
     o = (f"o AS (\n  SELECT {ids}{key} AS oid, {c('customer_id')} AS cid, "
          f"{d.day_number.format(x=date)} AS day_n, {real.format(c('amount'))} AS amount\n"
          f"  FROM {views['orders']}\n  WHERE {' AND '.join(keep)}\n)")
     if "order_items" not in views:
-        return (o + ",\nl AS (\n  SELECT oid, cid, day_n, NULL AS pid, "
+        return (o + ",\nl AS (\n  SELECT oid, id AS ref, cid, day_n, NULL AS pid, "
                 f"{_text(ALL)} AS cat, CAST(NULL AS {d.double}) AS qty, amount AS revenue\n"
                 "  FROM o\n)")
     items = columns["order_items"]
@@ -138,7 +141,7 @@ def lines_sql(views: dict[str, str], dialect: str, *, columns: dict[str, list[st
         category, join = _text(ALL), ""
     bare = f"{c('order_id', 'i')} IS NULL"  # an order without lines: its amount, Unknown
     return (o + ",\nl AS (\n"
-            f"  SELECT o.oid, o.cid, o.day_n, {c('product_id', 'i')} AS pid,\n"
+            f"  SELECT o.oid, o.id AS ref, o.cid, o.day_n, {c('product_id', 'i')} AS pid,\n"
             f"         CASE WHEN {bare} THEN {_text(UNKNOWN)} ELSE {category} END AS cat,\n"
             f"         {quantity} AS qty,\n"
             f"         CASE WHEN {bare} THEN o.amount\n"
@@ -279,14 +282,14 @@ GROUP BY GROUPING SETS ((day_n), (day_n, cat), (day_n, cat, pid))""")
                               min_count=min_count, top=top)
         column = {"product_id": "pid", "category": "cat"}[item]
         raw = self._query(lambda views, dialect: f""",
-b AS (SELECT DISTINCT oid, {column} AS item FROM l WHERE {column} IS NOT NULL),
-n AS (SELECT COUNT(DISTINCT oid) AS n FROM b),
+b AS (SELECT DISTINCT ref, {column} AS item FROM l WHERE {column} IS NOT NULL),
+n AS (SELECT COUNT(DISTINCT ref) AS n FROM b),
 c AS (SELECT item, COUNT(*) AS cnt FROM b GROUP BY item),
 f AS (SELECT c.item, c.cnt FROM c CROSS JOIN n
       WHERE c.cnt >= GREATEST({int(min_count)}, {float(min_support)!r} * n.n)),
-bf AS (SELECT b.oid, b.item FROM b JOIN f ON b.item = f.item),
+bf AS (SELECT b.ref, b.item FROM b JOIN f ON b.item = f.item),
 pc AS (SELECT x.item AS item_a, y.item AS item_b, COUNT(*) AS cnt
-       FROM bf AS x JOIN bf AS y ON x.oid = y.oid AND x.item < y.item
+       FROM bf AS x JOIN bf AS y ON x.ref = y.ref AND x.item < y.item
        GROUP BY x.item, y.item)
 SELECT 'pair' AS kind, pc.item_a, pc.item_b, pc.cnt FROM pc CROSS JOIN n
 WHERE pc.cnt >= GREATEST({int(min_count)}, {float(min_support)!r} * n.n)

@@ -4,7 +4,8 @@ Public API
 ----------
 - ``load_raw(source, mapping=None, *, tables=None) -> RawData``
 - ``validate_raw(raw) -> list[Finding]``
-- ``write_table(df, name, directory) -> Path`` and ``read_table(name, directory) -> DataFrame``
+- ``write_table(df, name, directory) -> Path`` and ``read_table(name, directory) -> DataFrame``;
+  ``scan_table(name, directory)``: the Parquet path on the DuckDB/Spark engines, else the frame
 - ``write_json(data, name, directory)`` and ``read_json(name, directory)`` (run metadata)
 - ``load_mapping(mapping) -> Mapping``, ``shipped_mappings()``
 - ``DataContractError`` (a ``ValueError``), with ``.problems``
@@ -13,7 +14,13 @@ Public API
 from crm_analysis.io.errors import DataContractError, Problem
 from crm_analysis.io.load import RawData, load_raw
 from crm_analysis.io.mapping import Mapping, TableMapping, load_mapping, shipped_mappings
-from crm_analysis.io.processed import read_json, read_table, write_json, write_table
+from crm_analysis.io.processed import (
+    read_json,
+    read_table,
+    scan_table,
+    write_json,
+    write_table,
+)
 from crm_analysis.io.sources import PASSWORD_ENV, URL_ENV
 from crm_analysis.io.validate import Finding, validate_raw
 
@@ -30,6 +37,7 @@ __all__ = [
     "load_raw",
     "read_json",
     "read_table",
+    "scan_table",
     "shipped_mappings",
     "validate_raw",
     "write_json",

@@ -43,10 +43,16 @@ def write_table(df: pd.DataFrame, name: str, directory: str | os.PathLike[str]) 
     -------
     pathlib.Path
         The written file.
+
+    Notes
+    -----
+    Timestamps are stored in microseconds (Parquet ``TIMESTAMP(MICROS)``), the unit every
+    engine reads (Spark cannot read nanosecond Parquet timestamps); finer digits are dropped.
     """
     path = table_path(name, directory)
     with atomic_path(path) as tmp:
-        df.to_parquet(tmp, engine="pyarrow", index=None)
+        df.to_parquet(tmp, engine="pyarrow", index=None, coerce_timestamps="us",
+                      allow_truncated_timestamps=True)
     return path
 
 
@@ -66,6 +72,41 @@ def read_table(name: str, directory: str | os.PathLike[str]) -> pd.DataFrame:
             f"no processed table {name!r} at {path} (present: {', '.join(present) or 'none'})"
         )
     return pd.read_parquet(path, engine="pyarrow")
+
+
+def scan_table(name: str, directory: str | os.PathLike[str],
+               engine: str | None = None) -> pd.DataFrame | str:
+    """A processed table to hand to the engine seam: its file on DuckDB/Spark, else a frame.
+
+    For tables that a notebook only passes to functions behind the engine seam (e.g. orders,
+    order items and products to :func:`crm_analysis.demand.analyse`): on the SQL engines the
+    engine scans the Parquet file and the table never enters pandas; on pandas it is read.
+
+    Parameters
+    ----------
+    name, directory
+        As for :func:`read_table`.
+    engine : {"pandas", "duckdb", "spark"}, optional
+        Default ``$CRM_ENGINE`` or pandas (the run setting ``engine`` of a report run).
+
+    Returns
+    -------
+    DataFrame or str
+        The table (pandas engine) or the path of its Parquet file.
+
+    Raises
+    ------
+    FileNotFoundError
+        As :func:`read_table`, on every engine.
+    """
+    from crm_analysis.features.engines import resolve_engine
+
+    if resolve_engine(engine) == "pandas":
+        return read_table(name, directory)
+    path = table_path(name, directory)
+    if not path.is_file():
+        read_table(name, directory)  # raises, naming the tables present
+    return str(path)
 
 
 def write_json(data: dict, name: str, directory: str | os.PathLike[str]) -> Path:
