@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from crm_analysis.demand.aggregate import period_start
+from crm_analysis.keys import positions
 
 
 def category_shares(lines: pd.DataFrame, groups: pd.DataFrame, *, by: str,
@@ -37,13 +38,20 @@ def category_shares(lines: pd.DataFrame, groups: pd.DataFrame, *, by: str,
         ``index`` (share / overall share) and ``customers`` (buying customers in the group).
         Group order follows ``groups[by]`` when it is categorical.
     """
-    mapping = groups.drop_duplicates("customer_id").set_index("customer_id")[by]
-    group = mapping.reindex(pd.Index(lines["customer_id"])).array
-    frame = pd.DataFrame({"group": group, "category": lines["category"].array,
-                          "value": lines[value].to_numpy(dtype="float64"),
-                          "customer_id": lines["customer_id"].array}).dropna(subset=["group"])
-    totals = frame.groupby(["group", "category"], observed=True)["value"].sum().reset_index()
-    buyers = frame.groupby("group", observed=True)["customer_id"].nunique()
+    mapping = groups.drop_duplicates("customer_id")
+    customer = positions(lines["customer_id"], pd.Index(mapping["customer_id"]))
+    group_codes, group_labels = pd.factorize(mapping[by])  # a missing group: -1
+    group = np.where(customer >= 0, group_codes[np.maximum(customer, 0)], -1)
+    known = group >= 0
+    category = pd.Categorical(lines["category"])
+    frame = pd.DataFrame({"group": group[known], "category": category.codes[known],
+                          "value": lines[value].to_numpy(dtype="float64")[known],
+                          "customer": customer[known]})
+    totals = frame.groupby(["group", "category"])["value"].sum().reset_index()
+    buyers = frame.groupby("group")["customer"].nunique()
+    totals["group"] = group_labels.take(totals["group"].to_numpy())
+    totals["category"] = category.categories.take(totals["category"].to_numpy())
+    buyers.index = group_labels.take(buyers.index.to_numpy())
     overall = lines.groupby("category", observed=True)[value].sum()
     return shares_table(totals, buyers, overall, groups[by].dtype)
 
