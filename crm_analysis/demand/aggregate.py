@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from crm_analysis.demand.daily import MEASURES, DailyDemand
+from crm_analysis.keys import positions
 
 ALL = "All products"
 """Category label when there are no order items (demand is orders and revenue overall)."""
@@ -93,10 +94,10 @@ def demand_lines(
     Returns
     -------
     DataFrame
-        ``order_id`` (categorical: one category per order kept, so lines share them),
-        ``customer_id``, ``order_date``, ``product_id`` (categorical, missing without items),
-        ``category`` (categorical; :data:`ALL` without items or products, :data:`UNKNOWN`
-        for a product without a category and for orders without lines), ``quantity`` (units,
+        ``order_id``, ``customer_id``, ``order_date``, ``product_id`` (categorical, missing
+        without items), ``category`` (categorical; :data:`ALL` without items or products,
+        :data:`UNKNOWN` for a product without a category and for orders without lines),
+        ``quantity`` (units,
         NaN without items) and ``revenue`` (currency, net of discount).
     """
     keep = np.ones(len(orders), dtype=bool)
@@ -110,7 +111,7 @@ def demand_lines(
         np.arange(len(o)).astype(str), index=o.index, dtype="string")
     if order_items is None:
         return pd.DataFrame({
-            "order_id": pd.Categorical(order_id),
+            "order_id": order_id.to_numpy(),
             "customer_id": o["customer_id"].to_numpy(),
             "order_date": o["order_date"].to_numpy(),
             "product_id": pd.Categorical([None] * len(o)),
@@ -118,10 +119,9 @@ def demand_lines(
             "quantity": np.full(len(o), np.nan),
             "revenue": o["amount"].to_numpy(dtype="float64"),
         })
-    index = pd.Index(order_id)
-    if not index.is_unique:
+    if len(pd.unique(order_id.dropna())) < order_id.notna().sum():  # Arrow-fast check
         raise ValueError("orders.order_id must be unique (run the cleaning step first)")
-    pos = index.get_indexer(order_items["order_id"])
+    pos = positions(order_items["order_id"], pd.Index(order_id))
     items = order_items.loc[pos >= 0]
     pos = pos[pos >= 0]
     discount = (items["discount"].fillna(0.0).to_numpy(dtype="float64")
@@ -135,9 +135,8 @@ def demand_lines(
         category = pd.Categorical(cat_of[product.codes])
     else:
         category = pd.Categorical(np.full(len(items), ALL))
-    order_codes = pd.Categorical.from_codes(np.arange(len(o)), categories=pd.Index(order_id))
     lines = pd.DataFrame({
-        "order_id": order_codes.take(pos),
+        "order_id": order_id.array.take(pos),
         "customer_id": o["customer_id"].array.take(pos),
         "order_date": o["order_date"].to_numpy()[pos],
         "product_id": product,
@@ -148,7 +147,7 @@ def demand_lines(
     bare = (np.bincount(pos, minlength=len(o)) == 0) & (o["amount"] > 0).to_numpy()
     if bare.any():  # orders without lines still count as demand, category unknown
         extra = pd.DataFrame({
-            "order_id": order_codes[bare], "customer_id": o["customer_id"].array[bare],
+            "order_id": order_id.array[bare], "customer_id": o["customer_id"].array[bare],
             "order_date": o["order_date"].to_numpy()[bare],
             "product_id": pd.Categorical([None] * int(bare.sum())),
             "category": pd.Categorical(np.full(int(bare.sum()), UNKNOWN)),

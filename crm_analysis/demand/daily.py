@@ -105,21 +105,38 @@ def _codes(values: pd.Series | pd.Categorical) -> tuple[np.ndarray, pd.Index]:
     return codes, cat.categories
 
 
+_DENSE_PAIRS = 200_000_000
+"""Largest order x group space whose distinct pairs are marked in a boolean array (200 MB)."""
+
+
 def _reduce(day: np.ndarray, order: np.ndarray, group: np.ndarray, revenue: np.ndarray,
             units: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Per distinct (day, group): key positions, revenue, distinct orders and units.
+    """Per distinct (day, group): day, group code, revenue, distinct orders and units.
 
-    ``group`` is an int64 code (>= -1); an order lies on one day, so distinct (order, group)
-    pairs counted per (day, group) are the distinct orders of the group that day.
+    ``order`` holds dense order codes (0..n-1), ``group`` int64 codes (>= -1). An order lies
+    on one day, so the distinct (order, group) pairs counted per (day, group) are the
+    distinct orders of the group that day. Pairs are marked in a boolean array when the
+    order x group space is small enough (no hashing), else found by hashing.
     """
     span = int(group.max()) + 2 if len(group) else 1
-    key = day * span + (group + 1)
-    codes, uniques = pd.factorize(key, sort=True)
+    codes, uniques = pd.factorize(day * span + (group + 1), sort=True)
     n = len(uniques)
-    first = ~pd.Series(order * span + (group + 1)).duplicated().to_numpy()
+    pair = order * span + (group + 1)
+    size = (int(order.max()) + 1) * span if len(order) else 0
+    if size <= _DENSE_PAIRS:
+        seen = np.zeros(size, dtype=bool)
+        seen[pair] = True
+        distinct = np.flatnonzero(seen)
+        order_day = np.zeros(size // span, dtype=np.int64)
+        order_day[order] = day  # every line of an order has the order's day
+        pair_key = order_day[distinct // span] * span + distinct % span
+        orders = np.bincount(np.searchsorted(uniques, pair_key), minlength=n)
+    else:
+        first = ~pd.Series(pair).duplicated().to_numpy()
+        orders = np.bincount(codes, weights=first, minlength=n)
     return (uniques // span, uniques % span - 1,
             np.bincount(codes, weights=revenue, minlength=n),
-            np.bincount(codes, weights=first, minlength=n).astype(np.int64),
+            orders.astype(np.int64),
             np.bincount(codes, weights=units, minlength=n))
 
 
@@ -138,7 +155,7 @@ def daily_demand(lines: pd.DataFrame) -> DailyDemand:
     DailyDemand
     """
     day = np.asarray(lines["order_date"], dtype="datetime64[D]").astype(np.int64)
-    order = pd.Categorical(lines["order_id"]).codes.astype(np.int64)
+    order = pd.factorize(lines["order_id"])[0].astype(np.int64)
     revenue = np.nan_to_num(lines["revenue"].to_numpy(dtype="float64"))
     quantity = lines["quantity"].to_numpy(dtype="float64")
     has_units = bool(np.isfinite(quantity).any())
