@@ -42,18 +42,64 @@ def horizontal_bars(frame: pd.DataFrame, *, value: str, label: str, title: str,
     return fig
 
 
+HISTOGRAM_BINS = 50
+"""Bins of :func:`distribution_before_after`."""
+
+
+def binned_before_after(before: pd.Series, after: pd.Series, *, log_scale: bool = False,
+                        bins: int = HISTOGRAM_BINS) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """Counts of two measures on shared equal-width bins, as seaborn would bin them.
+
+    Missing and infinite values are left out, and on a log scale values at or below zero;
+    the bins span the remaining values (of both stages), in ``log10`` units on a log scale.
+
+    Returns
+    -------
+    binned : DataFrame
+        ``value`` (the bin's centre, in the values' units), ``rows`` (how many values fall in
+        the bin) and ``stage`` (``before``/``after``): one row per bin of each stage that has
+        values.
+    edges : numpy.ndarray or None
+        The ``bins + 1`` bin edges (``log10`` units on a log scale); None without any value.
+    """
+    parts = {}
+    for stage, series in (("before", before), ("after", after)):
+        values = pd.Series(series).astype("float64").to_numpy(na_value=np.nan)
+        values = values[np.isfinite(values)]
+        if log_scale:
+            values = np.log10(values[values > 0])
+        if len(values):
+            parts[stage] = values
+    if not parts:
+        return pd.DataFrame({"value": pd.Series(dtype="float64"),
+                             "rows": pd.Series(dtype="float64"),
+                             "stage": pd.Series(dtype="string")}), None
+    low = min(float(v.min()) for v in parts.values())
+    high = max(float(v.max()) for v in parts.values())
+    edges = np.histogram_bin_edges(np.array([low, high]), bins=bins)
+    centres = edges[:-1] + np.diff(edges) / 2
+    frames = []
+    for stage, values in parts.items():
+        counts, _ = np.histogram(values, bins=bins, range=(edges[0], edges[-1]))
+        frames.append(pd.DataFrame({"value": 10.0 ** centres if log_scale else centres,
+                                    "rows": counts.astype("float64"), "stage": stage}))
+    return pd.concat(frames, ignore_index=True), edges
+
+
 def distribution_before_after(before: pd.Series, after: pd.Series, *, title: str, xlabel: str,
                               log_scale: bool = False) -> Figure:
-    """Histograms of one measure before and after a step (e.g. cleaning), on shared bins."""
-    values = pd.DataFrame({
-        "value": pd.concat([before, after], ignore_index=True).astype("float64"),
-        "stage": ["before"] * len(before) + ["after"] * len(after),
-    }).dropna()
-    if log_scale:
-        values = values[values["value"] > 0]
+    """Histograms of one measure before and after a step (e.g. cleaning), on shared bins.
+
+    The values are counted here (:func:`binned_before_after`) and seaborn draws the counts: the
+    same chart as handing seaborn every value, without its long-form copies of millions of them
+    (about 1.8 GB for the 15M order amounts of a million customers).
+    """
+    binned, edges = binned_before_after(before, after, log_scale=log_scale)
     fig, ax = plt.subplots(figsize=FIGSIZE)
-    sns.histplot(data=values, x="value", hue="stage", element="step", fill=False,
-                 log_scale=log_scale, bins=50, ax=ax, stat="count", common_bins=True)
+    sns.histplot(data=binned, x="value", weights="rows", hue="stage", element="step",
+                 fill=False, log_scale=log_scale, ax=ax,
+                 bins=edges.tolist() if edges is not None else HISTOGRAM_BINS,
+                 stat="count", common_bins=True)
     ax.set(title=title, xlabel=xlabel, ylabel="rows")
     thousands(ax.yaxis)
     return fig

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -181,3 +182,113 @@ def test_retail_invoice_export_cleans(tmp_path):
     assert not orders["order_id"].str.startswith("C").any()
     assert (result.tables["order_items"]["unit_price"] > 0).all()
     assert (orders["amount"] >= 0).all()
+
+
+def _tiny_tables() -> dict[str, pd.DataFrame]:
+    """Orders and lines where each rule has one case, several of them on the same rows."""
+    orders = pd.DataFrame({
+        "order_id": pd.array(["1", "1", "1", "2", "C2", "3", "4"], dtype="string"),
+        "customer_id": pd.array(["a", "a", "b", None, "a", "c", "c"], dtype="string"),
+        "order_date": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-01-02", "2024-01-03",
+                                      "2024-01-04", "2024-01-05", "2024-03-01"]),
+        "amount": [10.0, 10.0, 12.0, 5.0, -5.0, 7.0, 3.0],
+    })
+    items = pd.DataFrame({
+        "order_id": pd.array(["1", "1", "2", "C2", "3", "3", "9", "4"], dtype="string"),
+        "product_id": pd.array(["P1", "P1", "P2", "P2", "POST", "P3", "P1", "P1"],
+                               dtype="string"),
+        "quantity": [1.0, 1.0, 1.0, -1.0, 1.0, 1.0, 1.0, 1.0],
+        "unit_price": [10.0, 10.0, 5.0, 5.0, 7.0, 0.0, 1.0, 3.0],
+    })
+    return {"orders": orders, "order_items": items}
+
+
+def test_each_rule_sees_only_the_rows_earlier_rules_kept():
+    """Rows are removed lazily (marked, taken out once): a later rule must still act as if
+    every earlier removal had been applied, and the log must count and name the same rows."""
+    result = clean(_tiny_tables(), snapshot_date="2024-01-31")
+    log = result.log.set_index(["rule", "table"])
+    expect = {  # (rule, table): (rows_in, rows_out, rows_changed, examples)
+        ("exact_duplicates", "orders"): (7, 6, 0, "1"),
+        ("key_duplicates", "orders"): (6, 5, 0, "1"),
+        ("after_snapshot", "orders"): (5, 4, 0, "4"),
+        ("guest_orders", "orders"): (4, 4, 1, "2"),
+        ("net_returns", "orders"): (4, 3, 1, "C2"),
+        ("exact_duplicates", "order_items"): (8, 7, 0, "1"),
+        ("after_snapshot", "order_items"): (7, 6, 0, "4"),
+        ("non_product_lines", "order_items"): (6, 5, 0, "3"),
+        ("invalid_prices", "order_items"): (5, 4, 0, "3"),
+        ("orphan_items", "order_items"): (4, 3, 0, "9"),
+        ("net_returns", "order_items"): (3, 1, 0, "2, C2"),
+    }
+    for key, (rows_in, rows_out, changed, examples) in expect.items():
+        got = log.loc[key]
+        assert (got["rows_in"], got["rows_out"], got["rows_changed"], got["examples"]) == (
+            rows_in, rows_out, changed, examples), key
+    orders = result.tables["orders"]
+    assert orders["order_id"].tolist() == ["1", "2", "3"]
+    assert orders["amount"].tolist() == [10.0, 0.0, 0.0]  # 2 cancelled, 3 lost all its lines
+    assert orders["status"].tolist()[1] == "cancelled"
+    assert result.tables["order_items"][["order_id", "product_id"]].values.tolist() == [
+        ["1", "P1"]]
+    assert orders.index.equals(pd.RangeIndex(3))
+    assert result.flagged["unmatched_returns"].empty
+
+
+def test_filter_rules_mark_rows_and_net_returns_copies_them_once(dirty):
+    """Up to ``net_returns`` the working frames are the raw frames themselves (rows removed are
+    only marked), so a million customers' order lines are not copied once per rule."""
+    from crm_analysis.cleaning.pipeline import _orders_with_lines
+    from crm_analysis.cleaning.rules import RULES, Context, compact, net_returns
+
+    _, raw, result = dirty
+    tables = {name: raw[name] for name in raw}
+    ctx = Context(snapshot_date=result.snapshot_date,
+                  date_format_codes=dict(raw.date_format_codes),
+                  orders_with_lines=_orders_with_lines(raw["order_items"]))
+    entries = []
+    for rule in RULES[:RULES.index(net_returns)]:
+        tables, got = rule(tables, ctx)
+        entries += got
+    for name in ("orders", "order_items"):
+        assert tables[name] is raw[name], name
+        marked = int(ctx.removed[name].sum())
+        assert marked == sum(e.rows_removed for e in entries if e.table == name) > 0, name
+    tables, _ = net_returns(tables, ctx)
+    assert "orders" not in ctx.removed and "order_items" not in ctx.removed
+    log = result.log.set_index(["rule", "table"])
+    for name in ("orders", "order_items"):
+        assert len(tables[name]) == log.loc[("net_returns", name), "rows_out"]
+    assert set(ctx.removed) <= set(tables)
+    rest = compact(tables, ctx)
+    assert ctx.removed == {}
+    for name in ("customers", "service_tickets"):
+        assert len(rest[name]) == log.loc[("after_snapshot", name), "rows_out"]
+
+
+def test_compact_takes_marked_rows_out_once():
+    from crm_analysis.cleaning.rules import Context, _remove_rows, compact, live_rows
+
+    frame = pd.DataFrame({"x": range(6)}, index=[10, 11, 12, 13, 14, 15])
+    other = pd.DataFrame({"y": range(3)})
+    ctx = Context(snapshot_date=pd.Timestamp("2024-01-01"))
+    assert live_rows(ctx, "t", frame).tolist() == [True] * 6
+    first = _remove_rows(ctx, "t", np.array([1, 0, 0, 1, 0, 0], dtype=bool))
+    again = _remove_rows(ctx, "t", np.array([1, 1, 0, 0, 0, 1], dtype=bool))
+    assert first.tolist() == [True, False, False, True, False, False]
+    assert again.tolist() == [False, True, False, False, False, True]  # only the new ones
+    assert live_rows(ctx, "t", frame).tolist() == [False, False, True, False, True, False]
+    assert not _remove_rows(ctx, "u", np.zeros(3, dtype=bool)).any() and "u" not in ctx.removed
+    out = compact({"t": frame, "u": other}, ctx)
+    assert out["t"]["x"].tolist() == [2, 4] and out["t"].index.tolist() == [12, 14]
+    assert out["u"] is other and ctx.removed == {}
+    assert frame["x"].tolist() == list(range(6))  # the input frame is left alone
+
+
+def test_orders_with_lines_counts_a_returns_lines_for_its_original():
+    from crm_analysis.cleaning.pipeline import _orders_with_lines
+
+    items = pd.DataFrame({"order_id": pd.array([" C12", "c7", "5", "C5", "5", "Cx"],
+                                               dtype="string")})
+    assert set(_orders_with_lines(items)) == {"C12", "12", "c7", "7", "5", "C5", "Cx", "x"}
+    assert _orders_with_lines(None) is None

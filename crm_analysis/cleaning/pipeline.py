@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from crm_analysis.cleaning.log import QualityEntry, log_frame
-from crm_analysis.cleaning.rules import RULES, CleaningOptions, Context, Tables
+from crm_analysis.cleaning.rules import RULES, CleaningOptions, Context, Tables, compact
 from crm_analysis.cleaning.snapshot import infer_snapshot_date
 from crm_analysis.memory import release_memory
 
@@ -49,7 +49,9 @@ def _orders_with_lines(items: pd.DataFrame | None) -> pd.Series | None:
     if items is None:
         return None
     ids = items["order_id"].str.strip().drop_duplicates()
-    return pd.concat([ids, ids.str.replace(r"^[Cc]", "", regex=True)], ignore_index=True)
+    # only the few C-prefixed ids add an id (without the prefix): not a second copy of them all
+    prefixed = (ids.str.startswith("C") | ids.str.startswith("c")).fillna(False).astype(bool)
+    return pd.concat([ids, ids[prefixed].str.slice(1)], ignore_index=True)
 
 
 def clean(
@@ -98,7 +100,8 @@ def clean(
             if e.rows_removed or e.rows_changed:
                 log.info("%-18s %-18s removed %7d  changed %7d", e.rule, e.table,
                          e.rows_removed, e.rows_changed)
-    tables = {name: frame.reset_index(drop=True) for name, frame in tables.items()}
+    tables = {name: frame.reset_index(drop=True)
+              for name, frame in compact(tables, ctx).items()}
     flagged = {name: frame.reset_index(drop=True) for name, frame in ctx.flagged.items()}
     release_memory()
     return CleaningResult(tables, flagged, entries, snapshot)

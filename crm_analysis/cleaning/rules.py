@@ -24,6 +24,14 @@ The order matters and is part of the contract:
 12. ``spellings`` gives categorical text one spelling (case, whitespace, typos, native names).
 13. ``impossible_ages`` sets ages outside the plausible range to missing (the customer stays).
 14. ``orphan_keys`` removes tickets and campaign contacts of unknown customers or campaigns.
+
+Removing rows is lazy: a rule that only removes rows marks them in ``Context.removed`` (one row
+mask per table, aligned with the working frame) instead of copying the table, and the rows are
+taken out once, by :func:`compact` (``net_returns`` builds its compacted orders and order lines
+directly). At a million customers every rule copying the orders and their ~20M lines would hold
+two copies besides the raw tables; this way the raw frames stay the working frames until one
+compacted copy replaces them. A rule therefore looks only at the rows not yet removed
+(:func:`live_rows`), or calls :func:`compact` first when it wants plain frames.
 """
 
 from __future__ import annotations
@@ -92,6 +100,9 @@ class Context:
     date_format_codes: dict[str, pd.Series] = field(default_factory=dict)
     orders_with_lines: pd.Series | None = None
     flagged: Tables = field(default_factory=dict)
+    removed: dict[str, np.ndarray] = field(default_factory=dict)
+    """Per table, a boolean mask of the working frame's rows that rules removed but that are
+    still in the frame (see :func:`compact`); no entry means none."""
 
     @property
     def snapshot_end(self) -> pd.Timestamp:
@@ -108,6 +119,59 @@ def _without(frame: pd.DataFrame, drop: pd.Series | np.ndarray) -> pd.DataFrame:
     of rows) when nothing is dropped."""
     drop = np.asarray(drop, dtype=bool)
     return frame[~drop] if drop.any() else frame
+
+
+def live_rows(ctx: Context, name: str, frame: pd.DataFrame) -> np.ndarray:
+    """Boolean array over the rows of ``frame`` (the working ``tables[name]``): rows that no rule
+    has removed yet."""
+    removed = ctx.removed.get(name)
+    return np.ones(len(frame), dtype=bool) if removed is None else ~removed
+
+
+def _remove_rows(ctx: Context, name: str, drop: np.ndarray) -> np.ndarray:
+    """Mark the rows where ``drop`` is true as removed from ``tables[name]`` (taken out later
+    by :func:`compact`); returns the rows newly removed (those not removed before)."""
+    drop = np.asarray(drop, dtype=bool)
+    before = ctx.removed.get(name)
+    newly = drop if before is None else drop & ~before
+    if newly.any():
+        ctx.removed[name] = newly if before is None else before | newly
+    return newly
+
+
+def compact(tables: Tables, ctx: Context) -> Tables:
+    """The tables with the rows marked in ``ctx.removed`` taken out (one copy per table that has
+    removed rows; the others are passed through); ``ctx.removed`` is emptied."""
+    out = dict(tables)
+    for name, removed in list(ctx.removed.items()):
+        if name in out:
+            out[name] = _without(out[name], removed)
+        del ctx.removed[name]
+    return out
+
+
+def _marked_entry(rule: str, table: str, frame: pd.DataFrame, rows_in: int, *,
+                  removed: np.ndarray | None = None, changed: np.ndarray | None = None,
+                  keys: pd.Series | None = None, after: pd.DataFrame | None = None,
+                  note: str = "") -> QualityEntry:
+    """A log entry for a rule that marks rows of ``frame`` instead of copying it: ``removed``
+    the rows it removed and ``changed`` the remaining rows it changed (boolean arrays over the
+    rows of ``frame``); ``rows_in`` the rows not removed before. Examples as :func:`_entry`
+    gives them: keys of removed rows, else of changed rows (in row order, their values in
+    ``after``, the frame the rule returns with the same rows, if it changed keys)."""
+    key_col = _key(table) or ("order_id" if "order_id" in frame else frame.columns[0])
+    n_removed = int(np.count_nonzero(removed)) if removed is not None else 0
+    if keys is None:
+        if n_removed:
+            keys = frame[key_col].iloc[np.flatnonzero(removed)[:20]]
+        elif changed is not None and changed.any():
+            keys = (frame if after is None else after)[key_col].iloc[
+                np.flatnonzero(changed)[:20]]
+        else:
+            keys = pd.Series([], dtype="string")
+    return QualityEntry(rule, table, rows_in, rows_in - n_removed,
+                        int(np.count_nonzero(changed)) if changed is not None else 0,
+                        examples_of(keys), note)
 
 
 def _removed_labels(before: pd.Index, after: pd.Index) -> pd.Index:
@@ -167,23 +231,28 @@ def trim_ids(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntry]]:
             if diff.any():  # only columns with something to fix are replaced
                 fixed[col] = stripped
                 changed |= diff
-        new = frame.assign(**fixed) if fixed else frame
-        changed = pd.Series(changed, index=frame.index)
-        out[name] = new
-        log.append(_entry("trim_ids", name, frame, new, changed=changed,
-                          note="whitespace around ids removed"))
+        live = live_rows(ctx, name, frame)
+        out[name] = new = frame.assign(**fixed) if fixed else frame
+        log.append(_marked_entry("trim_ids", name, frame, int(live.sum()),
+                                 changed=changed & live, after=new,
+                                 note="whitespace around ids removed"))
     return out, log
 
 
 def exact_duplicates(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntry]]:
     """Remove rows that repeat an earlier row in every column."""
-    out, log = dict(tables), []
+    log = []
     for name, frame in tables.items():
-        new = _without(frame, duplicated_rows(frame))
-        out[name] = new
-        log.append(_entry("exact_duplicates", name, frame, new,
-                          note="rows exported twice, second copy removed"))
-    return out, log
+        live = live_rows(ctx, name, frame)
+        if live.all():
+            dup = duplicated_rows(frame)
+        else:
+            dup = np.zeros(len(frame), dtype=bool)
+            dup[np.flatnonzero(live)] = duplicated_rows(frame[live])
+        log.append(_marked_entry("exact_duplicates", name, frame, int(live.sum()),
+                                 removed=_remove_rows(ctx, name, dup),
+                                 note="rows exported twice, second copy removed"))
+    return tables, log
 
 
 def date_formats(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntry]]:
@@ -194,26 +263,32 @@ def date_formats(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntr
         if table not in tables:
             continue
         frame = tables[table]
-        other = codes.reindex(frame.index).fillna(-1).gt(0)
+        live = live_rows(ctx, table, frame)
+        other = codes.reindex(frame.index).fillna(-1).gt(0).to_numpy(dtype=bool) & live
         if other.any():
-            log.append(_entry("date_formats", table, frame, frame, changed=other,
-                              note=f"{column}: values in another date format, read as dates"))
+            log.append(_marked_entry("date_formats", table, frame, int(live.sum()), changed=other,
+                                     note=f"{column}: values in another date format, "
+                                          "read as dates"))
     return tables, log
 
 
 def key_duplicates(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntry]]:
     """Keep the first row of each key; later rows with the same key are removed."""
-    out, log = dict(tables), []
+    log = []
     for name, frame in tables.items():
         key = _key(name) or ("order_id" if name == "orders" else None)
         if key is None or key not in frame:
             continue
-        dup = frame[key].notna() & frame.duplicated(subset=[key], keep="first")
-        new = _without(frame, dup)
-        out[name] = new
-        log.append(_entry("key_duplicates", name, frame, new,
-                          note=f"rows repeating an earlier {key} with other values removed"))
-    return out, log
+        live = live_rows(ctx, name, frame)
+        keys = frame[[key]] if live.all() else frame.loc[live, [key]]  # one column copied
+        dup = np.zeros(len(frame), dtype=bool)
+        dup[np.flatnonzero(live)] = (keys[key].notna()
+                                     & keys.duplicated(keep="first")).to_numpy(dtype=bool)
+        log.append(_marked_entry("key_duplicates", name, frame, int(live.sum()),
+                                 removed=_remove_rows(ctx, name, dup),
+                                 note=f"rows repeating an earlier {key} with other values "
+                                      "removed"))
+    return tables, log
 
 
 _EVENT_TIME = {
@@ -235,48 +310,64 @@ def after_snapshot(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEn
     """
     out, log = dict(tables), []
     end = ctx.snapshot_end
+    late_orders = None
     for name, column in _EVENT_TIME.items():
         if name not in tables or column not in tables[name]:
             continue
         frame = tables[name]
-        late = frame[column].ge(end).fillna(False).astype(bool)
-        new = _without(frame, late)
-        changed = None
+        live = live_rows(ctx, name, frame)
+        rows_in = int(live.sum())
+        late = _remove_rows(ctx, name, frame[column].ge(end).fillna(False).to_numpy(dtype=bool))
+        live &= ~late
+        if name == "orders":
+            late_orders = late
+        new, changed = frame, None
         for later in _LATER_TIMES.get(name, ()):
             if later in new:
-                hide = new[later].ge(end).fillna(False).astype(bool)
+                hide = new[later].ge(end).fillna(False).to_numpy(dtype=bool) & live
                 if hide.any():
                     new = new.copy()
                     new.loc[hide, later] = pd.NaT
                 changed = hide if changed is None else changed | hide
         out[name] = new
-        log.append(_entry("after_snapshot", name, frame, new, changed=changed,
-                          note=f"{column} after {ctx.snapshot_date.date()}"))
+        log.append(_marked_entry("after_snapshot", name, frame, rows_in, removed=late,
+                                 changed=changed,
+                                 note=f"{column} after {ctx.snapshot_date.date()}"))
     if "order_items" in tables and "orders" in tables:
-        gone = tables["orders"].index.difference(out["orders"].index)
-        gone_ids = tables["orders"].loc[gone, "order_id"] if "order_id" in tables["orders"] else []
+        orders = tables["orders"]
+        if "order_id" not in orders:
+            gone_ids = []
+        elif late_orders is None:
+            gone_ids = orders["order_id"].iloc[:0]
+        else:
+            gone_ids = orders.loc[late_orders, "order_id"]
         items = tables["order_items"]
-        new = items[~isin(items["order_id"], gone_ids)]
-        out["order_items"] = new
-        log.append(_entry("after_snapshot", "order_items", items, new,
-                          note="lines of orders after the snapshot"))
+        live = live_rows(ctx, "order_items", items)
+        drop = isin(items["order_id"], gone_ids).to_numpy(dtype=bool)
+        log.append(_marked_entry("after_snapshot", "order_items", items, int(live.sum()),
+                                 removed=_remove_rows(ctx, "order_items", drop),
+                                 note="lines of orders after the snapshot"))
     return out, log
 
 
 def guest_orders(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntry]]:
     """Count orders without a customer id (kept; customer-level analyses leave them out)."""
     orders = tables["orders"]
-    guest = orders["customer_id"].isna()
-    return tables, [_entry("guest_orders", "orders", orders, orders, changed=guest,
-                           keys=orders.loc[guest, "order_id"] if "order_id" in orders else None,
-                           note="orders without customer id: kept for demand, not per customer")]
+    live = live_rows(ctx, "orders", orders)
+    guest = orders["customer_id"].isna().to_numpy(dtype=bool) & live
+    return tables, [_marked_entry(
+        "guest_orders", "orders", orders, int(live.sum()), changed=guest,
+        keys=orders.loc[guest, "order_id"] if "order_id" in orders else None,
+        note="orders without customer id: kept for demand, not per customer")]
 
 
-def _item_filter(tables: Tables, rule: str, drop: pd.Series, note: str
+def _item_filter(tables: Tables, ctx: Context, rule: str, drop: pd.Series, note: str
                  ) -> tuple[Tables, list[QualityEntry]]:
     items = tables["order_items"]
-    new = _without(items, drop)
-    return {**tables, "order_items": new}, [_entry(rule, "order_items", items, new, note=note)]
+    rows_in = int(live_rows(ctx, "order_items", items).sum())
+    removed = _remove_rows(ctx, "order_items", drop.to_numpy(dtype=bool))
+    return tables, [_marked_entry(rule, "order_items", items, rows_in, removed=removed,
+                                  note=note)]
 
 
 def non_product_lines(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntry]]:
@@ -285,7 +376,7 @@ def non_product_lines(tables: Tables, ctx: Context) -> tuple[Tables, list[Qualit
         return tables, []
     codes = {c.upper() for c in ctx.options.non_product_codes}
     drop = tables["order_items"]["product_id"].str.upper().isin(codes).fillna(False)
-    return _item_filter(tables, "non_product_lines", drop.astype(bool),
+    return _item_filter(tables, ctx, "non_product_lines", drop.astype(bool),
                         "postage, fees and adjustments are not product demand")
 
 
@@ -295,7 +386,7 @@ def invalid_prices(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEn
         return tables, []
     price = tables["order_items"]["unit_price"]
     drop = price.isna() | price.le(0)
-    return _item_filter(tables, "invalid_prices", drop.astype(bool),
+    return _item_filter(tables, ctx, "invalid_prices", drop.astype(bool),
                         "unit price zero, negative or missing")
 
 
@@ -303,11 +394,13 @@ def orphan_items(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntr
     """Remove order lines whose order (or, with a products table, product) does not exist."""
     if "order_items" not in tables or "order_id" not in tables["orders"]:
         return tables, []
-    items = tables["order_items"]
-    drop = ~isin(items["order_id"], tables["orders"]["order_id"])
+    items, orders = tables["order_items"], tables["orders"]
+    drop = ~isin(items["order_id"], orders.loc[live_rows(ctx, "orders", orders), "order_id"])
     if "products" in tables:
-        drop |= ~isin(items["product_id"], tables["products"]["product_id"])
-    return _item_filter(tables, "orphan_items", drop.fillna(True).astype(bool),
+        products = tables["products"]
+        known = products.loc[live_rows(ctx, "products", products), "product_id"]
+        drop |= ~isin(items["product_id"], known)
+    return _item_filter(tables, ctx, "orphan_items", drop.fillna(True).astype(bool),
                         "order or product not in the data")
 
 
@@ -329,32 +422,41 @@ def net_returns(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntry
     without its original goes, with its lines, to the flagged table ``unmatched_returns`` (and
     ``unmatched_return_items``): it is never silently dropped. Without an ``order_id`` column
     there is nothing to match, and the rule does nothing.
+
+    The rows earlier rules removed (``ctx.removed``) are left out here: the orders and order
+    lines that remain are copied once, into the compacted tables this rule returns.
     """
     orders = tables["orders"]
     if "order_id" not in orders:
         return tables, []
-    is_ret = _is_return(orders)
+    live = live_rows(ctx, "orders", orders)
+    orders_in = int(live.sum())
+    is_ret = _is_return(orders) & live
     # the id each return refers to; only the (few) returns are looked up: hashing their
     # originals and scanning the orders avoids a hash set of every order id
     original = pd.Series(pd.NA, index=orders.index, dtype=orders["order_id"].dtype)
     original[is_ret] = orders.loc[is_ret, "order_id"].str.slice(1)
-    exists = ~is_ret & isin(orders["order_id"], original[is_ret])
+    exists = ~is_ret & live & isin(orders["order_id"], original[is_ret])
     matched = is_ret & isin(original, orders.loc[exists, "order_id"])
     unmatched = is_ret & ~matched
     ctx.flagged["unmatched_returns"] = orders[unmatched]
-    kept = orders[~is_ret]
+    kept_rows = (~is_ret & live).to_numpy(dtype=bool)
+    kept = orders[kept_rows]
+    ctx.removed.pop("orders", None)
     ret_ids = orders.loc[matched, "order_id"]
     target = original[matched]
     log = []
     if "order_items" in tables:
         items = tables["order_items"]
-        item_ret = isin(items["order_id"], ret_ids).to_numpy()
-        item_unmatched = isin(items["order_id"], orders.loc[unmatched, "order_id"]).to_numpy()
+        live_items = live_rows(ctx, "order_items", items)
+        item_ret = isin(items["order_id"], ret_ids).to_numpy() & live_items
+        item_unmatched = (isin(items["order_id"], orders.loc[unmatched, "order_id"]).to_numpy()
+                          & live_items)
         ctx.flagged["unmatched_return_items"] = items[item_unmatched]
         returned = items[item_ret]
         returned_qty = returned.groupby([returned["order_id"].str.slice(1),
                                          returned["product_id"]], observed=True)["quantity"].sum()
-        base = ~(item_ret | item_unmatched)
+        base = ~(item_ret | item_unmatched) & live_items
         # only lines of orders that have a return change: work on that (small) subset
         affected = base & isin(items["order_id"], target).to_numpy()
         sub = items.loc[affected, ["order_id", "product_id"]]
@@ -366,11 +468,12 @@ def net_returns(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntry
         new_items = items[keep]  # a new frame: replacing one column copies nothing else
         if len(at):
             new_items["quantity"] = quantity[keep]
+        ctx.removed.pop("order_items", None)
         touched = np.zeros(len(items), dtype=bool)
         touched[at] = np.asarray(key.isin(returned_qty.index))
-        log.append(_entry("net_returns", "order_items", items, new_items,
-                          changed=pd.Series(touched[keep], index=new_items.index),
-                          note="returned quantities netted against the original lines"))
+        log.append(_marked_entry("net_returns", "order_items", items, int(live_items.sum()),
+                                 removed=live_items & ~keep, changed=touched & keep,
+                                 note="returned quantities netted against the original lines"))
         tables = {**tables, "order_items": new_items}
         remaining = pd.Series(np.where(keep[at], quantity[at], 0.0)).groupby(
             sub["order_id"].to_numpy()).sum()
@@ -385,10 +488,14 @@ def net_returns(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntry
                                                                    dtype="string")
         status = status.mask(hit & left.le(0), "cancelled").mask(hit & left.gt(0), "returned")
         kept["status"] = status.astype("string")
-    log.insert(0, _entry("net_returns", "orders", orders, kept, changed=hit,
-                         keys=orders.loc[unmatched | matched, "order_id"],
-                         note=f"{int(matched.sum())} returns netted against their orders, "
-                              f"{int(unmatched.sum())} without an original flagged"))
+    changed = np.zeros(len(orders), dtype=bool)
+    changed[np.flatnonzero(kept_rows)] = hit.to_numpy(dtype=bool)
+    log.insert(0, _marked_entry("net_returns", "orders", orders, orders_in,
+                                removed=is_ret.to_numpy(dtype=bool), changed=changed,
+                                keys=orders.loc[unmatched | matched, "order_id"],
+                                note=f"{int(matched.sum())} returns netted against their "
+                                     f"orders, {int(unmatched.sum())} without an original "
+                                     "flagged"))
     return {**tables, "orders": kept}, log
 
 
@@ -400,6 +507,7 @@ def recompute_amounts(tables: Tables, ctx: Context) -> tuple[Tables, list[Qualit
     were all removed (e.g. fully cancelled) has amount 0. Orders that never had lines keep
     their amount.
     """
+    tables = compact(tables, ctx)
     if "order_items" not in tables or "order_id" not in tables["orders"]:
         return tables, []
     orders, items = tables["orders"], tables["order_items"]
@@ -419,12 +527,13 @@ def recompute_amounts(tables: Tables, ctx: Context) -> tuple[Tables, list[Qualit
 
 def spellings(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntry]]:
     """Give each categorical text value one spelling (see :mod:`crm_analysis.cleaning.spelling`)."""
+    tables = compact(tables, ctx)
     out, log = dict(tables), []
     for name, columns in VOCABULARY_COLUMNS.items():
         if name not in tables:
             continue
         frame = tables[name]
-        new = frame.copy()
+        new = frame.copy(deep=False)  # copy-on-write: only the replaced columns are new
         changed = pd.Series(False, index=frame.index)
         for col in (c for c in columns if c in frame):
             aliases = COUNTRY_ALIASES if col == "country" else None
@@ -443,11 +552,12 @@ def spellings(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntry]]
 
 def impossible_ages(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntry]]:
     """Set ages (and birth dates) outside the plausible range to missing; the customer stays."""
+    tables = compact(tables, ctx)
     if "customers" not in tables:
         return tables, []
     frame = tables["customers"]
     low, high = ctx.options.age_range
-    new = frame.copy()
+    new = frame.copy(deep=False)  # copy-on-write: only the columns set below are copied
     bad = pd.Series(False, index=frame.index)
     if "age" in frame:
         wrong = (frame["age"].lt(low) | frame["age"].gt(high)).fillna(False).astype(bool)
@@ -469,6 +579,7 @@ def orphan_keys(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntry
     Orders of customers missing from the customers table are kept (the orders table is the
     record of purchases) and counted.
     """
+    tables = compact(tables, ctx)
     out, log = dict(tables), []
     if "customers" in tables:
         known = tables["customers"]["customer_id"]
