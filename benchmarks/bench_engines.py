@@ -4,7 +4,10 @@ Data: a synthetic Parquet file of ``--rows`` transactions (default 10,000,000; ~
 with string ids, microsecond timestamps over three years, amounts), built with numpy/pyarrow.
 
 Cases, each in its own subprocess (peak memory = the largest sum of RSS over the process tree,
-JVM included, sampled every 50 ms), seconds = median of ``--repeats`` (default 3) runs inside it:
+JVM included, sampled every 50 ms), seconds = median of ``--repeats`` (default 3) runs inside it,
+and CPU seconds (user + system of the process tree, JVM included) = their median: on a shared
+machine wall times swing with the other work, CPU seconds much less, so a ratio that the CPU
+seconds do not show is contention:
 
 - ``pyarrow read`` — ``pyarrow.parquet.read_table`` of the file: the I/O floor;
 - ``duckdb hand-written SQL`` — a direct RFM query on ``read_parquet``: the baseline;
@@ -17,14 +20,19 @@ JVM included, sampled every 50 ms), seconds = median of ``--repeats`` (default 3
 - ``rfm_summary engine=spark`` — from the file path, ``local[2]`` (session start not timed).
 
 Targets (issue 8, 2 cores): duckdb engine within 1.3x of the hand-written SQL and under 2 GB
-(stated for 30M rows); pandas engine under 4 GB for 10M rows. Reported, never asserted.
-Writes ``benchmarks/results/engines.json``.
-Usage: ``python benchmarks/bench_engines.py [--rows N] [--repeats N] [--keep DIR]``.
+*together* (stated for 30M rows); pandas engine under 4 GB for 10M rows. The joint target is
+judged on the ``memory_limit`` row (the unlimited hand-written SQL itself needs ~3 GB at 30M):
+met when its peak is under 2 GB and its time within 1.3x of *both* hand-written runs of the
+same run, the unlimited and the equally limited one (``target_met`` in the JSON). Reported,
+never asserted. Writes ``benchmarks/results/engines.json`` (only when every case ran).
+Usage: ``python benchmarks/bench_engines.py [--rows N] [--repeats N] [--keep DIR]
+[--cases duckdb_limited,...]`` (``--cases`` always adds the hand-written baselines it needs).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -127,12 +135,23 @@ def run_case(case: str, path: str, repeats: int) -> dict:
             return rfm_summary(path, engine="spark", observation_end=OBSERVATION_END)
     else:
         raise ValueError(case)
-    times = []
+    import psutil
+
+    def cpu() -> float:
+        total = 0.0
+        for proc in [psutil.Process(), *psutil.Process().children(recursive=True)]:
+            with contextlib.suppress(psutil.Error):
+                total += sum(proc.cpu_times()[:2])
+        return total
+
+    times, cpus = [], []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        c0, t0 = cpu(), time.perf_counter()
         out = fn()
         times.append(time.perf_counter() - t0)
-    return {"seconds": statistics.median(times), "all": times, "result_rows": len(out)}
+        cpus.append(cpu() - c0)
+    return {"seconds": statistics.median(times), "all": times,
+            "cpu_seconds": statistics.median(cpus), "result_rows": len(out)}
 
 
 def measure(case: str, path: str, repeats: int) -> dict:
@@ -177,6 +196,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--keep", help="directory for the data file (kept between runs)")
+    parser.add_argument("--cases", help="comma-separated subset of: "
+                        + ", ".join(key for key, _, _ in CASES) + " (default: all)")
     parser.add_argument("--case", help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -196,26 +217,41 @@ def main(argv: list[str]) -> int:
         build_file(path, args.rows)
         print(f"built {path} ({path.stat().st_size / 1e6:.0f} MB) in "
               f"{time.perf_counter() - t0:.1f} s", flush=True)
+    chosen = {key for key, _, _ in CASES}
+    if args.cases:
+        chosen = {c.strip() for c in args.cases.split(",") if c.strip()}
+        if unknown := sorted(chosen - {key for key, _, _ in CASES}):
+            parser.error(f"unknown case(s) {', '.join(unknown)}")
+        chosen |= {"hand_sql"} | ({"hand_sql_limited"} if "duckdb_limited" in chosen else set())
+    cases = [case for case in CASES if case[0] in chosen]
     results = {}
-    for key, label, _ in CASES:
+    for key, label, _ in cases:
         results[key] = measure(key, str(path), args.repeats)
         print(f"{label:<44} {results[key]['seconds']:8.2f} s {results[key]['peak_gb']:6.2f} GB"
-              f"  ({results[key]['result_rows']} rows)", flush=True)
+              f"  cpu {results[key]['cpu_seconds']:6.2f} s  ({results[key]['result_rows']} rows,"
+              f" runs {', '.join(f'{t:.2f}' for t in results[key]['all'])})", flush=True)
     base = results["hand_sql"]["seconds"]
     rows = [{"case": f"{label}, {args.rows:,} rows", "seconds": round(results[key]["seconds"], 3),
              "peak_gb": round(results[key]["peak_gb"], 3),
+             "cpu_seconds": round(results[key]["cpu_seconds"], 3),
              "ratio": round(results[key]["seconds"] / base, 3),
              "baseline": "duckdb hand-written SQL", "target": target}
-            for key, label, target in CASES]
-    limited = results["duckdb_limited"]["seconds"] / results["hand_sql_limited"]["seconds"]
-    row = rows[[key for key, _, _ in CASES].index("duckdb_limited")]
-    row["ratio_to_equally_limited_hand_sql"] = round(limited, 3)
-    print(f"duckdb engine with memory_limit {MEMORY_LIMIT}: {row['ratio']:.2f}x the "
-          f"unlimited hand-written SQL, {limited:.2f}x the equally limited one, peak "
-          f"{row['peak_gb']:.2f} GB", flush=True)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "engines.json").write_text(json.dumps({"benchmark": "engines", "rows": rows},
-                                                     indent=2))
+            for key, label, target in cases]
+    if "duckdb_limited" in results:
+        limited = results["duckdb_limited"]["seconds"] / results["hand_sql_limited"]["seconds"]
+        row = rows[[key for key, _, _ in cases].index("duckdb_limited")]
+        row["ratio_to_equally_limited_hand_sql"] = round(limited, 3)
+        row["target_met"] = bool(row["peak_gb"] < 2 and max(row["ratio"], limited) <= 1.3)
+        print(f"duckdb engine with memory_limit {MEMORY_LIMIT}: {row['ratio']:.2f}x the "
+              f"unlimited hand-written SQL, {limited:.2f}x the equally limited one, peak "
+              f"{row['peak_gb']:.2f} GB: target (<= 1.3x both, < 2 GB) "
+              f"{'met' if row['target_met'] else 'NOT met'}", flush=True)
+    if len(cases) == len(CASES):
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / "engines.json").write_text(json.dumps({"benchmark": "engines", "rows": rows},
+                                                         indent=2))
+    else:
+        print("a subset of the cases: benchmarks/results/engines.json not written", flush=True)
     if tmp is not None:
         tmp.cleanup()
     return 0

@@ -157,15 +157,21 @@ def rfm_sql(
     d = DIALECTS[dialect]
     cust = ident(customer_col, d)
     amt = f"CAST({ident(monetary_col, d)} AS {d.double})" if monetary_col else "0"
-    period = period_sql(datetime_col, d, time_unit)
+    # A 32-bit period (days or hours since 1970 fit far beyond pandas' year 2262) keeps the
+    # per-customer states narrow (MIN, MAX, MIN_BY on it; COUNT, not an integer SUM, for the
+    # holdout counts). With a BIGINT period (what a date difference or FLOOR gives) the second
+    # aggregation is wider, and under a DuckDB memory limit that tips it into spilling: 30M
+    # rows at memory_limit 1.5GB spilled 2.4 GB instead of 0.55 GB and took 1.5x the time
+    # (unlimited runs: no difference).
+    period = f"CAST({period_sql(datetime_col, d, time_unit)} AS INT)"
     holdout = not (calibration_end is None or observation_end is None
                    or calibration_end == observation_end)
     keep = before_sql(datetime_col, d, time_unit, observation_end)
     if holdout:
         cal = int(calibration_end)  # type: ignore[arg-type]
         counts = (f"MAX(CASE WHEN p <= {cal} THEN p END) AS last_p,\n"
-                  f"       SUM(CASE WHEN p <= {cal} THEN 1 ELSE 0 END) AS n_cal,\n"
-                  f"       SUM(CASE WHEN p > {cal} THEN 1 ELSE 0 END) AS n_hold")
+                  f"       COUNT(CASE WHEN p <= {cal} THEN 1 END) AS n_cal,\n"
+                  f"       COUNT(CASE WHEN p > {cal} THEN 1 END) AS n_hold")
         spend = (f",\n       SUM(CASE WHEN p <= {cal} THEN amt ELSE 0 END) AS cal_spend,\n"
                  "       MIN_BY(amt, p) AS first_spend,\n"
                  f"       SUM(CASE WHEN p > {cal} THEN amt ELSE 0 END) AS hold_spend")
