@@ -190,17 +190,47 @@ def shop():
     return generate(SyntheticConfig(n_customers=800, seed=3, dirty=False)).clean
 
 
-def test_churn_inputs_and_features_agree_across_engines(request, shop) -> None:
+def _parquet_files(folder, tables: dict[str, pd.DataFrame]) -> dict[str, str]:
+    paths = {}
+    for name, table in tables.items():
+        paths[name] = str(folder / f"{name}.parquet")
+        pq.write_table(pa.Table.from_pandas(table, preserve_index=False), paths[name],
+                       coerce_timestamps="us")
+    return paths
+
+
+def test_churn_inputs_and_features_agree_across_engines(request, shop, tmp_path) -> None:
+    """Order lines and products as frames or as Parquet files (what ``io.scan_table`` hands
+    the SQL engines in notebooks 05 and 06): the same features as pandas."""
     from crm_analysis import churn
 
     tables = {k: shop[k] for k in ("order_items", "products")}
+    files = _parquet_files(tmp_path, tables)
     cutoff = shop["orders"]["order_date"].max() - pd.Timedelta(days=120)
     ref_inputs = churn.prepare_inputs(shop["orders"], tables, engine="pandas")
     ref = churn.churn_features(ref_inputs, cutoff, horizon_days=90)
     assert ref["distinct_categories"].max() > 1
     request.getfixturevalue("spark")
     for engine in ("duckdb", "spark"):
-        inputs = churn.prepare_inputs(shop["orders"], tables, engine=engine)
-        assert "product_count" in inputs.items  # pairs counted per customer and first day
-        got = churn.churn_features(inputs, cutoff, horizon_days=90)
-        pd.testing.assert_frame_equal(got, ref, check_exact=False, rtol=1e-9, obj=engine)
+        for kind, source in (("frames", tables), ("files", files)):
+            inputs = churn.prepare_inputs(shop["orders"], source, engine=engine)
+            assert "product_count" in inputs.items  # pairs counted per customer and first day
+            got = churn.churn_features(inputs, cutoff, horizon_days=90)
+            pd.testing.assert_frame_equal(got, ref, check_exact=False, rtol=1e-9,
+                                          obj=f"{engine} from {kind}")
+
+
+def test_churn_inputs_from_files_without_categories(shop, tmp_path) -> None:
+    """A products file without a category column: breadth counts products only, as on pandas."""
+    from crm_analysis import churn
+
+    tables = {"order_items": shop["order_items"],
+              "products": shop["products"].drop(columns="category")}
+    ref = churn.prepare_inputs(shop["orders"], tables, engine="pandas")
+    got = churn.prepare_inputs(shop["orders"], _parquet_files(tmp_path, tables), engine="duckdb")
+    assert "category_code" not in got.items and "category_code" not in ref.items
+    assert got.notes == ref.notes
+    cutoff = shop["orders"]["order_date"].max() - pd.Timedelta(days=120)
+    pd.testing.assert_frame_equal(churn.churn_features(got, cutoff, horizon_days=90),
+                                  churn.churn_features(ref, cutoff, horizon_days=90),
+                                  check_exact=False, rtol=1e-9)

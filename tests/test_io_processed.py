@@ -51,3 +51,21 @@ def test_read_missing_table_names_present_ones(tmp_path: Path) -> None:
 def test_table_names_must_be_plain(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="plain name"):
         write_table(_frame(), "../x", tmp_path)
+
+
+def test_processed_tables_reads_what_is_present_and_scans_on_sql_engines(
+        tmp_path: Path, monkeypatch) -> None:
+    from crm_analysis.io import processed_tables
+
+    folder = tmp_path / "processed"
+    write_table(_frame(), "customers", folder)
+    write_table(_frame(), "order_items", folder)
+    names = ["orders", "order_items", "customers"]
+    monkeypatch.setenv("CRM_ENGINE", "duckdb")
+    got = processed_tables(names, folder, scan={"order_items"})
+    assert list(got) == ["order_items", "customers"]  # orders is absent: left out
+    assert got["order_items"] == str(folder / "order_items.parquet")
+    assert isinstance(got["customers"], pd.DataFrame)
+    monkeypatch.setenv("CRM_ENGINE", "pandas")
+    got = processed_tables(names, folder, scan={"order_items"})
+    assert all(isinstance(t, pd.DataFrame) for t in got.values())

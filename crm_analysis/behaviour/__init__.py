@@ -5,7 +5,8 @@ Public API
 - ``prepare(tables, as_of) -> BehaviourData`` and ``analyse(data, ...) -> BehaviourResults``
 - cohorts: ``cohort_table``, ``triangle``, ``retention_at``, ``second_purchase_curve``,
   ``interpurchase_times``, ``interpurchase_quantiles``
-- channels: ``channel_mix``, ``weekly_profile``, ``discount_use``, ``return_rates``
+- channels: ``channel_mix``, ``weekly_profile``, ``return_rates``; discounts: ``discount_use``
+  (the order-line scan, on any engine)
 - service: ``ticket_volume``, ``response_times``, ``response_summary``, ``satisfaction_counts``,
   ``top_ticket_customers``, ``effect_panel``, ``complaint_effect``, ``implied_dropout_effect``
 - campaigns: ``campaign_funnel``, ``ab_tests``, ``window_spend``
@@ -15,7 +16,7 @@ Public API
 
 from crm_analysis.behaviour import charts
 from crm_analysis.behaviour.campaigns import ab_tests, campaign_funnel, window_spend
-from crm_analysis.behaviour.channels import channel_mix, discount_use, return_rates, weekly_profile
+from crm_analysis.behaviour.channels import channel_mix, return_rates, weekly_profile
 from crm_analysis.behaviour.cohorts import (
     cohort_table,
     interpurchase_quantiles,
@@ -24,6 +25,7 @@ from crm_analysis.behaviour.cohorts import (
     second_purchase_curve,
     triangle,
 )
+from crm_analysis.behaviour.discounts import discount_use
 from crm_analysis.behaviour.groups import (
     CustomerGroups,
     customer_features,

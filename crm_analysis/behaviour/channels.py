@@ -1,14 +1,13 @@
-"""Order channels over time, the weekly rhythm, discount use and return rates by customer group."""
+"""Order channels over time, the weekly rhythm and return rates by customer group."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from crm_analysis.keys import positions
 from crm_analysis.stats import wilson_ci
 
-__all__ = ["channel_mix", "discount_use", "return_rates", "weekly_profile"]
+__all__ = ["channel_mix", "return_rates", "weekly_profile"]
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -51,53 +50,6 @@ def weekly_profile(orders: pd.DataFrame) -> pd.DataFrame:
     share = counts / max(counts.sum(), 1)
     return pd.DataFrame(share, index=pd.Index(DAYS, name="day"),
                         columns=pd.Index(range(24), name="hour"))
-
-
-def discount_use(orders: pd.DataFrame, order_items: pd.DataFrame, *,
-                 freq: str = "M") -> pd.DataFrame:
-    """Share of orders with a discounted line and the average discount, per period.
-
-    Parameters
-    ----------
-    orders : DataFrame
-        ``order_id``, ``order_date`` (the orders to consider).
-    order_items : DataFrame
-        ``order_id``, ``quantity``, ``unit_price``, ``discount`` (fraction 0..1).
-    freq : str
-        Pandas period alias.
-
-    Returns
-    -------
-    DataFrame
-        ``period``, ``orders``, ``discounted_orders``, ``share_discounted`` (0..1),
-        ``discount_value_share`` (discount given / list value of the lines, 0..1).
-    """
-    orders = orders.drop_duplicates("order_id") if not orders["order_id"].is_unique else orders
-    # each line's order position (Arrow lookup; no Python string objects), then per-order sums
-    pos = positions(order_items["order_id"], orders["order_id"])
-    keep = pos >= 0
-    pos = pos[keep]
-    disc = (order_items["discount"].fillna(0.0).to_numpy(float)[keep]
-            if "discount" in order_items else np.zeros(len(pos)))
-    value = (order_items["quantity"].to_numpy(float)[keep]
-             * order_items["unit_price"].to_numpy(float)[keep])
-    n = len(orders)
-    frame = pd.DataFrame({
-        "order_id": np.arange(n),
-        "period": orders["order_date"].dt.to_period(freq).dt.to_timestamp().to_numpy(),
-        "discounted": np.bincount(pos, weights=(disc > 0).astype(float), minlength=n) > 0,
-        "list_value": np.bincount(pos, weights=np.nan_to_num(value), minlength=n),
-        "discount_value": np.bincount(pos, weights=np.nan_to_num(value * disc), minlength=n),
-    })
-    out = frame.groupby("period").agg(orders=("order_id", "size"),
-                                      discounted_orders=("discounted", "sum"),
-                                      list_value=("list_value", "sum"),
-                                      discount_value=("discount_value", "sum")).reset_index()
-    out["discounted_orders"] = out["discounted_orders"].astype(int)
-    out["share_discounted"] = out["discounted_orders"] / out["orders"]
-    out["discount_value_share"] = out["discount_value"] / out["list_value"].where(
-        out["list_value"] > 0)
-    return out.drop(columns=["list_value", "discount_value"])
 
 
 def return_rates(orders: pd.DataFrame, groups: pd.Series | None = None, *,

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from crm_analysis.features.engines import source_has_rows
 
 __all__ = ["SECTIONS", "TABLES", "BehaviourData", "prepare", "to_day_end"]
 
@@ -48,7 +51,8 @@ class BehaviourData:
     all_orders : DataFrame
         Every order up to the snapshot, guest orders included (channel and timing profiles).
     tables : dict
-        The optional tables present, cut at the snapshot.
+        The optional tables present, cut at the snapshot; ``order_items`` may be a Parquet/CSV
+        path that the engine scans (see :func:`crm_analysis.behaviour.discount_use`).
     skipped : dict
         Section title -> reason it is skipped.
     """
@@ -57,21 +61,23 @@ class BehaviourData:
     orders: pd.DataFrame
     purchases: pd.DataFrame
     all_orders: pd.DataFrame
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    tables: dict[str, Any] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
 
     def has(self, name: str) -> bool:
         """Whether optional table ``name`` is present with at least one row."""
-        return name in self.tables and len(self.tables[name]) > 0
+        return name in self.tables and source_has_rows(self.tables[name])
 
 
-def prepare(tables: Mapping[str, pd.DataFrame], as_of: object = None) -> BehaviourData:
+def prepare(tables: Mapping[str, Any], as_of: object = None) -> BehaviourData:
     """Cut the tables at the snapshot and note the sections that cannot run.
 
     Parameters
     ----------
     tables : mapping of str to DataFrame
-        Processed tables by name; ``orders`` is required.
+        Processed tables by name; ``orders`` is required. ``order_items`` may instead be a
+        Parquet/CSV path for the DuckDB or Spark engine (:func:`crm_analysis.io.scan_table`).
+        Tables without rows count as absent.
     as_of : date-like, optional
         Snapshot day; default the last order day.
 
@@ -99,10 +105,10 @@ def prepare(tables: Mapping[str, pd.DataFrame], as_of: object = None) -> Behavio
         purchases = known
     cut = {"service_tickets": "opened_at", "campaign_contacts": "sent_at",
            "campaigns": "start_date"}
-    present: dict[str, pd.DataFrame] = {}
+    present: dict[str, Any] = {}
     for name in TABLES[1:]:
         frame = tables.get(name)
-        if frame is None or not len(frame):
+        if not source_has_rows(frame):
             continue
         col = cut.get(name)
         present[name] = frame[frame[col] <= end] if col else frame
@@ -113,7 +119,7 @@ def prepare(tables: Mapping[str, pd.DataFrame], as_of: object = None) -> Behavio
             if table == "orders":
                 ok = column in orders.columns and orders[column].notna().any()
             else:
-                ok = table in present and len(present[table]) > 0
+                ok = table in present and source_has_rows(present[table])
             if not ok:
                 what = (f"the {column} column of orders" if table == "orders"
                         else f"the {table} table")

@@ -8,6 +8,7 @@ import pandas as pd
 
 from crm_analysis import stats
 from crm_analysis.behaviour import campaigns, channels, cohorts, groups, service
+from crm_analysis.behaviour.discounts import discount_use
 from crm_analysis.behaviour.prepare import BehaviourData
 
 __all__ = ["MEASURES", "BehaviourResults", "analyse", "correlation_matrix", "key_findings",
@@ -93,7 +94,7 @@ def analyse(data: BehaviourData, *, window_days: int = 90, n_bootstrap: int = 10
         res.channel_mix = channels.channel_mix(data.all_orders)
     res.weekly = channels.weekly_profile(data.all_orders)
     if data.has("order_items") and "order_id" in data.orders:
-        res.discounts = channels.discount_use(data.orders, t["order_items"])
+        res.discounts = discount_use(data.orders, t["order_items"])
     if "Return rates" not in data.skipped:
         names = grp.labels.map(profile.set_index("group")["name"])
         res.returns = channels.return_rates(data.orders, names)

@@ -32,6 +32,7 @@ from crm_analysis.features.engines import (
     period_sql,
     resolve_engine,
     run_tables_query,
+    source_columns,
 )
 from crm_analysis.keys import positions
 
@@ -236,8 +237,7 @@ def _items_on_engine(log: PurchaseLog, orders: object, items: object, products: 
     """:func:`_items` on a SQL engine: the first-seen pairs counted per customer and day."""
     tables = {"orders": Table(orders, ["order_id", "customer_id", "order_date"], "order_date"),
               "items": Table(items, ["order_id", "product_id"])}
-    with_category = products is not None and (
-        not isinstance(products, pd.DataFrame) or "category" in products.columns)
+    with_category = "category" in source_columns(products)
     if with_category:
         tables["products"] = Table(products, ["product_id", "category"])
     raw = run_tables_query(tables, engine,
@@ -323,7 +323,10 @@ def prepare_inputs(
     tables : mapping, optional
         Optional cleaned tables by name: ``order_items``, ``products``, ``customers``,
         ``service_tickets``, ``campaign_contacts``; absent or ``None`` tables switch their
-        feature group off (``ChurnInputs.notes`` says which and why).
+        feature group off (``ChurnInputs.notes`` says which and why). On the DuckDB and Spark
+        engines ``order_items`` and ``products`` may also be Parquet/CSV paths (e.g. from
+        :func:`crm_analysis.io.scan_table`): the engine scans them and the order lines never
+        enter pandas.
     engine, engine_options
         Where the two transaction-level scans run, the purchase log and the first-seen
         (customer, product/category) pairs of the order lines: default ``$CRM_ENGINE`` or
@@ -333,7 +336,8 @@ def prepare_inputs(
     -------
     ChurnInputs
     """
-    tables = {k: v for k, v in (tables or {}).items() if v is not None and len(v)}
+    tables = {k: v for k, v in (tables or {}).items()
+              if v is not None and (not isinstance(v, pd.DataFrame) or len(v))}
     engine = resolve_engine(engine)
     log = purchase_log(orders, engine=engine, engine_options=engine_options)
     notes: dict[str, str] = {}

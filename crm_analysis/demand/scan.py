@@ -23,7 +23,6 @@ price x (1 - discount); orders without lines count with their amount under :data
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,10 +36,10 @@ from crm_analysis.demand.needs import category_shares, shares_table
 from crm_analysis.features.engines import (
     DIALECTS,
     Table,
-    duckdb_connect,
     ident,
     resolve_engine,
     run_tables_query,
+    source_columns,
 )
 
 __all__ = ["DemandScan", "lines_sql"]
@@ -50,25 +49,6 @@ ITEM_COLUMNS = ["order_id", "product_id", "quantity", "unit_price"]
 _ROW_KEY = {"duckdb": "row_number() OVER ()", "spark": "monotonically_increasing_id()"}
 """A distinct BIGINT per row. Not stable across evaluations (Spark inlines a CTE at each
 reference): the per-day query reads the lines once; pairs join on the order id itself."""
-
-
-def _columns(source: object) -> list[str]:
-    """Column names of a DataFrame, a Spark DataFrame or Parquet/CSV files (schema only)."""
-    if source is None:
-        return []
-    if hasattr(source, "columns") and not isinstance(source, str | os.PathLike):
-        return [str(c) for c in source.columns]
-    from crm_analysis.features.engines import _as_path
-
-    path, fmt = _as_path(source)  # type: ignore[arg-type]
-    quoted = path.replace("'", "''")
-    reader = (f"read_parquet('{quoted}', union_by_name = true)" if fmt == "parquet"
-              else f"read_csv('{quoted}', header = true, union_by_name = true)")
-    con = duckdb_connect()
-    try:
-        return [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()]
-    finally:
-        con.close()
 
 
 def _text(value: str) -> str:
@@ -191,7 +171,7 @@ class DemandScan:
     @property
     def has_categories(self) -> bool:
         """Whether the products table (with order items) has a ``category`` column."""
-        return self.products is not None and "category" in _columns(self.products)
+        return self.products is not None and "category" in source_columns(self.products)
 
     # -- the pandas engine: the line table, built once ----------------------------------------
     @property
@@ -223,7 +203,7 @@ class DemandScan:
             source = getattr(self, name)
             if source is None:
                 continue
-            columns[name] = _columns(source)
+            columns[name] = source_columns(source)
             optional = {"orders": ["order_id", "status"], "order_items": ["discount"],
                         "products": ["category"]}[name]
             read = needed + [col for col in optional if col in columns[name]]
@@ -246,7 +226,7 @@ class DemandScan:
 
     @property
     def _counts_orders(self) -> str:
-        return "COUNT(DISTINCT oid)" if "order_id" in _columns(self.orders) else "COUNT(*)"
+        return "COUNT(DISTINCT oid)" if "order_id" in source_columns(self.orders) else "COUNT(*)"
 
     # -- the views --------------------------------------------------------------------------------
     def daily(self) -> DailyDemand:

@@ -35,7 +35,8 @@ import pandas as pd
 
 __all__ = ["DIALECTS", "ENGINES", "Dialect", "MissingColumnsError", "Table", "before_sql",
            "ident", "period_sql", "resolve_engine", "rfm_sql", "run_query", "run_summary",
-           "run_tables_query"]
+           "run_tables_query", "source_columns",
+           "source_has_rows"]
 
 ENGINES = ("pandas", "duckdb", "spark")
 
@@ -219,6 +220,59 @@ def _as_path(transactions: str | os.PathLike) -> tuple[str, str]:
     return path, _file_format(path)
 
 
+def source_columns(source: object) -> list[str]:
+    """Column names of an engine input, reading only the schema of files.
+
+    Parameters
+    ----------
+    source : DataFrame, Spark DataFrame, path or glob of Parquet/CSV files, or None
+        ``None`` has no columns.
+
+    Returns
+    -------
+    list of str
+    """
+    if source is None:
+        return []
+    if hasattr(source, "columns") and not isinstance(source, str | os.PathLike):
+        return [str(c) for c in source.columns]
+    path, fmt = _as_path(source)  # type: ignore[arg-type]
+    con = duckdb_connect()
+    try:
+        return [r[0] for r in
+                con.execute(f"DESCRIBE SELECT * FROM {_duckdb_reader(path, fmt)}").fetchall()]
+    finally:
+        con.close()
+
+
+def source_has_rows(source: object) -> bool:
+    """Whether an engine input holds at least one row (files: DuckDB reads at most one row).
+
+    Parameters
+    ----------
+    source : DataFrame, Spark DataFrame, path or glob of Parquet/CSV files, or None
+    """
+    if source is None:
+        return False
+    if isinstance(source, pd.DataFrame):
+        return len(source) > 0
+    if _is_spark_frame(source):
+        return bool(source.limit(1).count())
+    path, fmt = _as_path(source)  # type: ignore[arg-type]
+    con = duckdb_connect()
+    try:
+        return bool(con.execute(f"SELECT 1 FROM {_duckdb_reader(path, fmt)} LIMIT 1").fetchall())
+    finally:
+        con.close()
+
+
+def _duckdb_reader(path: str, fmt: str) -> str:
+    """DuckDB table function reading the files ``path`` (a glob is fine) of format ``fmt``."""
+    quoted = path.replace("'", "''")
+    return (f"read_parquet('{quoted}', union_by_name = true)" if fmt == "parquet"
+            else f"read_csv('{quoted}', header = true, union_by_name = true)")
+
+
 def _is_spark_frame(obj: object) -> bool:
     return type(obj).__module__.startswith("pyspark.") and hasattr(obj, "createOrReplaceTempView")
 
@@ -310,11 +364,7 @@ def _run_duckdb(tables: dict[str, Table], make_sql: Any, options: dict[str, Any]
                 con.register(f"crm_{name}", _plain_frame(src, table.datetime_col))
                 views[name] = f"crm_{name}"
             elif isinstance(src, str | os.PathLike):
-                path, fmt = _as_path(src)
-                quoted = path.replace("'", "''")
-                views[name] = (f"read_parquet('{quoted}', union_by_name = true)"
-                               if fmt == "parquet"
-                               else f"read_csv('{quoted}', header = true, union_by_name = true)")
+                views[name] = _duckdb_reader(*_as_path(src))
                 columns = [r[0] for r in
                            con.execute(f"DESCRIBE SELECT * FROM {views[name]}").fetchall()]
                 _check_columns(columns, table.needed)

@@ -5,7 +5,8 @@ Public API
 - ``load_raw(source, mapping=None, *, tables=None) -> RawData``
 - ``validate_raw(raw) -> list[Finding]``
 - ``write_table(df, name, directory) -> Path`` and ``read_table(name, directory) -> DataFrame``;
-  ``scan_table(name, directory)``: the Parquet path on the DuckDB/Spark engines, else the frame
+  ``scan_table(name, directory)``: the Parquet path on the DuckDB/Spark engines, else the frame;
+  ``processed_tables(names, directory, scan=...)``: those of ``names`` present, read or scanned
 - ``write_json(data, name, directory)`` and ``read_json(name, directory)`` (run metadata)
 - ``load_mapping(mapping) -> Mapping``, ``shipped_mappings()``
 - ``DataContractError`` (a ``ValueError``), with ``.problems``
@@ -15,6 +16,7 @@ from crm_analysis.io.errors import DataContractError, Problem
 from crm_analysis.io.load import RawData, load_raw
 from crm_analysis.io.mapping import Mapping, TableMapping, load_mapping, shipped_mappings
 from crm_analysis.io.processed import (
+    processed_tables,
     read_json,
     read_table,
     scan_table,
@@ -35,6 +37,7 @@ __all__ = [
     "TableMapping",
     "load_mapping",
     "load_raw",
+    "processed_tables",
     "read_json",
     "read_table",
     "scan_table",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -107,6 +108,33 @@ def scan_table(name: str, directory: str | os.PathLike[str],
     if not path.is_file():
         read_table(name, directory)  # raises, naming the tables present
     return str(path)
+
+
+def processed_tables(names: Iterable[str], directory: str | os.PathLike[str], *,
+                     scan: Collection[str] = ()) -> dict[str, pd.DataFrame | str]:
+    """The tables among ``names`` that exist in ``directory``, read or handed to the engine.
+
+    What a notebook does first: its optional tables are whichever cleaning wrote. Tables in
+    ``scan`` are the ones the notebook only passes to functions behind the engine seam; they
+    come from :func:`scan_table` (the Parquet path on DuckDB/Spark, a frame on pandas), the
+    rest from :func:`read_table`.
+
+    Parameters
+    ----------
+    names : iterable of str
+        Table names, in the order wanted.
+    directory : str or path
+        The processed folder.
+    scan : collection of str
+        Names to hand to the engine as files on the SQL engines.
+
+    Returns
+    -------
+    dict
+        Name -> DataFrame (or path), only for the tables present.
+    """
+    return {name: (scan_table if name in scan else read_table)(name, directory)
+            for name in names if table_path(name, directory).is_file()}
 
 
 def write_json(data: dict, name: str, directory: str | os.PathLike[str]) -> Path:
