@@ -4,6 +4,8 @@ One run, same data: when ``ingest`` or ``reports`` is selected, ONE synthetic ra
 (``--customers``, default 1,000,000: ~8M orders, ~20M order lines) is generated once and written
 as CSV and as Parquet into ``--data DIR`` / ``$CRM_BENCH_DATA`` (kept, and reused by later runs)
 or else a temporary folder (removed at the end); both benchmarks get it with ``--data``.
+``engines`` builds its own Parquet logs (10M and 30M transactions), kept in ``DIR/engines``
+when ``--data`` is given.
 Building it is timed and reported apart (``results/dataset.json``), never inside a case.
 ``synthetic`` generates its own data (that is its subject), into a scratch folder; the other
 benchmarks build their own inputs.
@@ -59,8 +61,10 @@ def _format_row(bench: str, row: dict) -> str:
 
 
 def _script_args(name: str, data: Path | None, info: dict | None, scratch: Path,
-                 customers: int) -> list[str]:
-    """Command-line arguments of one benchmark script in this run."""
+                 customers: int, keep: Path | None) -> list[str]:
+    """Command-line arguments of one benchmark script in this run (``keep``: ``--data``)."""
+    if name == "engines" and keep is not None:
+        return ["--keep", str(keep.resolve() / "engines")]
     if name == "ingest" and data is not None:
         return ["--data", str(data)]
     if name == "reports" and data is not None and info is not None:
@@ -106,7 +110,7 @@ def main(argv: list[str]) -> int:
 
     failed, elapsed = [], {}
     for script, name in zip(scripts, names, strict=True):
-        extra = _script_args(name, data, info, scratch, args.customers)
+        extra = _script_args(name, data, info, scratch, args.customers, args.data)
         print(f"== {script.name} {' '.join(extra)}".rstrip(), flush=True)
         t0 = time.perf_counter()
         if subprocess.run([sys.executable, str(script), *extra], cwd=HERE.parent).returncode:
