@@ -4,11 +4,10 @@ One run, same data: when ``ingest`` or ``reports`` is selected, ONE synthetic ra
 (``--customers``, default 1,000,000: ~8M orders, ~20M order lines) is generated once and written
 as CSV and as Parquet into ``--data DIR`` / ``$CRM_BENCH_DATA`` (kept, and reused by later runs)
 or else a temporary folder (removed at the end); both benchmarks get it with ``--data``.
-``engines`` builds its own Parquet logs (10M and 30M transactions), kept in ``DIR/engines``
-when ``--data`` is given.
 Building it is timed and reported apart (``results/dataset.json``), never inside a case.
 ``synthetic`` generates its own data (that is its subject), into a scratch folder; the other
-benchmarks build their own inputs.
+benchmarks build their own inputs (``engines``: Parquet logs of 10M and 30M transactions, kept
+in ``DIR/engines`` when ``--data`` is given).
 
 Each benchmark script is run in its own process, measures its subject and a baseline in the same
 run, and writes ``benchmarks/results/<name>.json`` shaped as::
