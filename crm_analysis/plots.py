@@ -1,20 +1,85 @@
 """One seaborn theme and the chart functions the notebooks use; each returns its Figure.
 
 Every chart has a title and labelled axes, so it reads without the code; the report's HTML
-export gives each figure alt text from the section heading above it.
+export gives each figure alt text from the section heading above it. Chart functions are wrapped
+in :func:`chart`, which shortens tick labels and legend entries from the data (a 500-character
+category name would otherwise shrink the whole figure to a sliver on the page).
 """
 
 from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import ParamSpec
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import Formatter, FuncFormatter
 
 PALETTE = "crest"
 FIGSIZE = (8.0, 4.0)
+LABEL_CHARS = 40
+"""Longest tick label or legend entry drawn in full; longer ones end in an ellipsis."""
+
+_P = ParamSpec("_P")
+
+
+def short_label(text: object, width: int = LABEL_CHARS) -> str:
+    """``text`` (as a string) cut to ``width`` characters, the last one an ellipsis when it was
+    longer."""
+    text = str(text)
+    return text if len(text) <= width else text[: width - 1].rstrip() + "\u2026"
+
+
+class _ShortLabels(Formatter):
+    """Delegates to the axis's own formatter, then shortens what it returns."""
+
+    def __init__(self, inner: Formatter, width: int) -> None:
+        self.inner, self.width = inner, width
+
+    def __call__(self, x, pos=None) -> str:
+        return short_label(self.inner(x, pos), self.width)
+
+    def format_ticks(self, values) -> list[str]:
+        return [short_label(t, self.width) for t in self.inner.format_ticks(values)]
+
+    def set_locs(self, locs) -> None:
+        self.inner.set_locs(locs)
+
+    def get_offset(self) -> str:
+        return self.inner.get_offset()
+
+    def set_axis(self, axis) -> None:
+        super().set_axis(axis)
+        self.inner.set_axis(axis)
+
+
+def shorten_labels(fig: Figure, width: int = LABEL_CHARS) -> Figure:
+    """Shorten the tick labels and legend entries of every axes of ``fig`` to ``width``
+    characters (titles and axis labels are ours and kept)."""
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            formatter = axis.get_major_formatter()
+            if not isinstance(formatter, _ShortLabels):
+                axis.set_major_formatter(_ShortLabels(formatter, width))
+    legends = [*fig.legends, *(ax.get_legend() for ax in fig.axes)]
+    for legend in filter(None, legends):
+        for text in legend.get_texts():
+            text.set_text(short_label(text.get_text(), width))
+    return fig
+
+
+def chart(function: Callable[_P, Figure]) -> Callable[_P, Figure]:
+    """Decorator of the chart functions: the Figure they return gets :func:`shorten_labels`."""
+
+    @functools.wraps(function)
+    def draw(*args: _P.args, **kwargs: _P.kwargs) -> Figure:
+        return shorten_labels(function(*args, **kwargs))
+
+    return draw
 
 
 def set_theme() -> None:
@@ -29,6 +94,7 @@ def thousands(ax_axis) -> None:
     ax_axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
 
 
+@chart
 def horizontal_bars(frame: pd.DataFrame, *, value: str, label: str, title: str,
                     xlabel: str, hue: str | None = None) -> Figure:
     """Horizontal bars of ``value`` per ``label`` (largest at the top)."""
@@ -86,6 +152,7 @@ def binned_before_after(before: pd.Series, after: pd.Series, *, log_scale: bool 
     return pd.concat(frames, ignore_index=True), edges
 
 
+@chart
 def distribution_before_after(before: pd.Series, after: pd.Series, *, title: str, xlabel: str,
                               log_scale: bool = False) -> Figure:
     """Histograms of one measure before and after a step (e.g. cleaning), on shared bins.
@@ -105,6 +172,7 @@ def distribution_before_after(before: pd.Series, after: pd.Series, *, title: str
     return fig
 
 
+@chart
 def time_series(frame: pd.DataFrame, *, x: str, y: str, title: str, ylabel: str,
                 hue: str | None = None) -> Figure:
     """Lines over time (e.g. orders per month before and after cleaning)."""
@@ -124,6 +192,7 @@ def share(value: float) -> str:
 
 
 # -- customer value (notebook 03) ------------------------------------------------------------
+@chart
 def lorenz(curve: pd.DataFrame, *, gini: float | None = None,
            title: str = "Lorenz curve of revenue across customers") -> Figure:
     """Lorenz curve (``customer_share``, ``revenue_share`` from ``value.lorenz_curve``).
@@ -143,6 +212,7 @@ def lorenz(curve: pd.DataFrame, *, gini: float | None = None,
     return fig
 
 
+@chart
 def segment_bars(summary: pd.DataFrame, *, title: str = "RFM segments: customers and revenue"
                  ) -> Figure:
     """Share of customers and share of revenue per segment (``value.segment_summary``)."""
@@ -158,6 +228,7 @@ def segment_bars(summary: pd.DataFrame, *, title: str = "RFM segments: customers
     return fig
 
 
+@chart
 def predicted_vs_actual(frame: pd.DataFrame, *, x: str, columns: list[str], title: str,
                         xlabel: str, ylabel: str, bars: bool = False) -> Figure:
     """Actual and model values side by side over categories (holdout and histogram checks).
@@ -184,6 +255,7 @@ def predicted_vs_actual(frame: pd.DataFrame, *, x: str, columns: list[str], titl
     return fig
 
 
+@chart
 def tracking_plot(frame: pd.DataFrame, *, calibration_end: object, cumulative: bool = False,
                   title: str | None = None) -> Figure:
     """Weekly (or cumulative) repeat purchases, actual vs expected (``value.tracking``).
@@ -207,6 +279,7 @@ def tracking_plot(frame: pd.DataFrame, *, calibration_end: object, cumulative: b
     return fig
 
 
+@chart
 def clv_histogram(clv: pd.Series, *, title: str = "Customer lifetime value, next 12 months",
                   xlabel: str = "CLV (present value, currency)", clip_quantile: float = 0.99
                   ) -> Figure:

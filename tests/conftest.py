@@ -218,3 +218,34 @@ def spark():
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
+
+
+# ------------------------------------------------------------------ hostile text (issue 20)
+@dataclass(frozen=True)
+class HostileReport:
+    """A whole report run on :mod:`hostile_data`'s export: what went in and what came out."""
+
+    tables: dict
+    result: object
+    processed: Path
+
+
+@pytest.fixture(scope="session")
+def hostile_report(tmp_path_factory) -> HostileReport:
+    """Every notebook, through the runner, on an export whose text columns are all hostile.
+
+    Shared by the escaping checks (tests/test_hostile_text.py) and the browser checks
+    (tests/test_reports_browser.py), so the suite pays for one run.
+    """
+    from hostile_data import write_hostile_export
+
+    from crm_analysis.config import PROJECT_ROOT
+    from crm_analysis.reports import run_reports
+
+    root = tmp_path_factory.mktemp("hostile")
+    tables = write_hostile_export(root / "data" / "raw")
+    result = run_reports(notebooks_dir=PROJECT_ROOT / "notebooks", data_dir=root / "data",
+                         reports_dir=root / "reports", run_id="hostile", timeout=600)
+    failed = {nb.name: nb.error for nb in result.notebooks if nb.status != "ok"}
+    assert result.exit_code == 0 and not failed, failed
+    return HostileReport(tables, result, root / "data" / "processed")

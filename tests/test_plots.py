@@ -73,3 +73,26 @@ def test_binned_before_after_counts_every_value_once():
     empty, none = plots.binned_before_after(pd.Series([np.nan, -1.0]), pd.Series([], dtype=float),
                                             log_scale=True)
     assert empty.empty and none is None
+
+
+def test_charts_shorten_long_labels_from_the_data():
+    """A 500-character category name is cut in ticks and legends, never the data or the title."""
+    import matplotlib
+
+    from crm_analysis.plots import LABEL_CHARS
+
+    long = "L" + "o" * 498 + "ng"
+    frame = pd.DataFrame({"label": [long, "short"], "rows": [3, 5],
+                          "effect": [long + " effect", "other"]})
+    fig = plots.horizontal_bars(frame, value="rows", label="label", hue="effect",
+                                title="A title that is ours", xlabel="rows")
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    ticks = [t.get_text() for t in ax.get_yticklabels()]
+    assert ticks == [long[: LABEL_CHARS - 1] + "\u2026", "short"]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert max(map(len, legend)) == LABEL_CHARS and "other" in legend
+    assert ax.get_title() == "A title that is ours" and frame["label"].iloc[0] == long
+    drawn = fig.get_tightbbox(fig.canvas.get_renderer())  # what the saved PNG spans, inches
+    assert drawn.width < 2 * plots.FIGSIZE[0], drawn.width
+    matplotlib.pyplot.close(fig)

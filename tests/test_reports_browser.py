@@ -1,8 +1,10 @@
 """The stakeholder pages in a real browser: headless Chromium with the network blocked.
 
 Each page of a report run is opened, screenshotted, and checked for what a reader sees: every
-figure decoded and drawn, a heading, no code, nothing fetched from the network. Needs Debian's
-``chromium`` and ``chromium-driver`` (``.ci/run`` installs them when missing).
+figure decoded and drawn, a heading, no code, nothing fetched from the network. The run is the
+hostile-text one (tests/hostile_data.py): no page may open a dialog or log a script error or a
+blocked script, and the data's text must read as written. Needs Debian's ``chromium`` and
+``chromium-driver`` (``.ci/run`` installs them when missing).
 """
 
 from __future__ import annotations
@@ -12,10 +14,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hostile_data import HOSTILE
 
-from crm_analysis.config import PROJECT_ROOT
-from crm_analysis.reports import run_reports
-from crm_analysis.synthetic import SyntheticConfig, generate, write_dataset
+from crm_analysis.reports.html import page as report_page
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -50,6 +51,7 @@ def browser():
     os.environ.setdefault("SE_OFFLINE", "true")  # never let Selenium Manager download anything
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--window-size=1280,2000",
@@ -62,20 +64,37 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("data")
-    write_dataset(generate(SyntheticConfig(n_customers=1_500, seed=8)), root / "raw")
-    result = run_reports(notebooks_dir=PROJECT_ROOT / "notebooks", data_dir=root,
-                         reports_dir=tmp_path_factory.mktemp("reports"), run_id="browser")
-    assert result.exit_code == 0
-    return result.run_dir
+def run_dir(hostile_report) -> Path:
+    return hostile_report.result.run_dir
+
+
+def _dialog(driver) -> str | None:
+    """The text of an open alert/confirm/prompt (dismissed), or None."""
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    try:
+        alert = WebDriverWait(driver, 0.3).until(expected_conditions.alert_is_present())
+    except TimeoutException:
+        return None
+    text = alert.text
+    alert.dismiss()
+    return text
+
+
+def _errors(driver) -> list[str]:
+    """Console errors since the last call: script errors and Content-Security-Policy refusals."""
+    return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
 
 
 def test_every_page_renders_its_figures_offline(browser, run_dir, tmp_path):
     pages = sorted(run_dir.glob("*.html"))
     assert any(p.name == "index.html" for p in pages) and len(pages) >= 2
+    _errors(browser)
     for page in pages:
         browser.get(page.as_uri())
+        assert _dialog(browser) is None, f"{page.name} opened a dialog"
         state = browser.execute_script(PAGE_STATE)
         shot = tmp_path / f"{page.stem}.png"
         assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
@@ -83,7 +102,38 @@ def test_every_page_renders_its_figures_offline(browser, run_dir, tmp_path):
         assert state["code"] == 0, f"{page.name} shows code"
         assert state["external"] == [], f"{page.name} fetched {state['external']}"
         assert "import " not in state["text"] and "Traceback" not in state["text"], page.name
+        assert _errors(browser) == [], f"{page.name} logged errors"
         if page.name != "index.html":
             assert state["images"] >= 1, f"{page.name} has no figure"
             assert state["drawn"] == state["images"], f"{page.name}: a figure did not render"
             assert state["alts"] == state["images"], f"{page.name}: a figure lacks alt text"
+
+
+def test_hostile_text_reads_as_written(browser, run_dir, hostile_report):
+    """Every hostile string is somewhere on the pages, exactly as the data has it."""
+    texts = []
+    for page in sorted(run_dir.glob("*.html")):
+        browser.get(page.as_uri())
+        texts.append(browser.execute_script("return document.body.innerText"))
+    text = "\n".join(texts)
+    missing = [h for h in HOSTILE if h not in text]
+    assert not missing, missing
+    assert "&lt;" not in text.replace("&lt;P0", "") and "&#" not in text  # escaped once only
+    assert "=CU" in text  # hostile customer ids, shown as plain text
+
+
+def test_the_policy_blocks_a_missed_escape(browser, tmp_path):
+    """Defence in depth: markup that slipped through would still not run. Without the policy the
+    same page does open a dialog, so the check above can see one."""
+    body = ('<script>alert("script")</script><img src="x" onerror="alert(\'img\')">'
+            '<p id="probe">probe</p>')
+    safe = tmp_path / "safe.html"
+    safe.write_text(report_page("probe", body), encoding="utf-8")
+    unsafe = tmp_path / "unsafe.html"
+    unsafe.write_text(f"<!DOCTYPE html><html><body>{body}</body></html>", encoding="utf-8")
+    _errors(browser)
+    browser.get(safe.as_uri())
+    assert _dialog(browser) is None
+    assert any("Content Security Policy" in e for e in _errors(browser))
+    browser.get(unsafe.as_uri())
+    assert _dialog(browser) is not None

@@ -12,13 +12,14 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
-from crm_analysis.plots import FIGSIZE, PALETTE, thousands
+from crm_analysis.plots import FIGSIZE, PALETTE, chart, thousands
 
 __all__ = ["ab_forest", "cohort_heatmap", "correlation_heatmap", "effect_forest", "funnel",
            "gap_histogram", "group_profile", "second_purchase", "share_lines",
            "silhouette_curve", "weekly_heatmap"]
 
 
+@chart
 def cohort_heatmap(matrix: pd.DataFrame, *, title: str, fmt: str = ".0%",
                    cbar_label: str = "") -> Figure:
     """Cohort triangle (rows cohorts, columns months since acquisition)."""
@@ -32,6 +33,7 @@ def cohort_heatmap(matrix: pd.DataFrame, *, title: str, fmt: str = ".0%",
     return fig
 
 
+@chart
 def second_purchase(curve: pd.DataFrame) -> Figure:
     """Share of customers with a second purchase within t days (Kaplan-Meier)."""
     fig, ax = plt.subplots(figsize=FIGSIZE)
@@ -42,6 +44,7 @@ def second_purchase(curve: pd.DataFrame) -> Figure:
     return fig
 
 
+@chart
 def gap_histogram(gaps: pd.DataFrame, quantiles: pd.DataFrame) -> Figure:
     """Histogram of days between purchases (log scale) with the 80th and 90th percentiles."""
     fig, ax = plt.subplots(figsize=FIGSIZE)
@@ -57,6 +60,7 @@ def gap_histogram(gaps: pd.DataFrame, quantiles: pd.DataFrame) -> Figure:
     return fig
 
 
+@chart
 def share_lines(frame: pd.DataFrame, *, x: str, y: str, hue: str, title: str,
                 ylabel: str, percent: bool = True) -> Figure:
     """Lines per category over time (e.g. channel shares, ticket volumes)."""
@@ -72,6 +76,7 @@ def share_lines(frame: pd.DataFrame, *, x: str, y: str, hue: str, title: str,
     return fig
 
 
+@chart
 def weekly_heatmap(profile: pd.DataFrame) -> Figure:
     """Share of orders by weekday and hour."""
     fig, ax = plt.subplots(figsize=(11, 3.5))
@@ -81,6 +86,7 @@ def weekly_heatmap(profile: pd.DataFrame) -> Figure:
     return fig
 
 
+@chart
 def funnel(funnel_long: pd.DataFrame) -> Figure:
     """Funnel rates per campaign with Wilson intervals."""
     data = funnel_long[funnel_long["stage"] != "sent"].copy()
@@ -106,6 +112,7 @@ def funnel(funnel_long: pd.DataFrame) -> Figure:
     return fig
 
 
+@chart
 def ab_forest(ab: pd.DataFrame, *, value: str = "uplift", label: str = "name",
               title: str = "Conversion uplift, treatment minus control (95% intervals)",
               xlabel: str = "difference in conversion", percent: bool = True) -> Figure:
@@ -124,6 +131,7 @@ def ab_forest(ab: pd.DataFrame, *, value: str = "uplift", label: str = "name",
     return fig
 
 
+@chart
 def effect_forest(table: pd.DataFrame) -> Figure:
     """Adjusted relative change in later purchasing per service exposure."""
     labels = table["exposure"].str.replace("_", " ")
@@ -132,6 +140,7 @@ def effect_forest(table: pd.DataFrame) -> Figure:
                      xlabel="relative change in purchase days that follow")
 
 
+@chart
 def silhouette_curve(sil: pd.DataFrame, k: int) -> Figure:
     """Mean silhouette per k with the chosen k marked."""
     fig, ax = plt.subplots(figsize=FIGSIZE)
@@ -143,6 +152,7 @@ def silhouette_curve(sil: pd.DataFrame, k: int) -> Figure:
     return fig
 
 
+@chart
 def group_profile(profile: pd.DataFrame) -> Figure:
     """Median orders, spend and days since the last order per named group."""
     cols = {"orders": "median orders", "total_spend": "median total spend",
@@ -158,6 +168,7 @@ def group_profile(profile: pd.DataFrame) -> Figure:
     return fig
 
 
+@chart
 def correlation_heatmap(matrix: pd.DataFrame, *, title: str) -> Figure:
     """Correlation matrix, -1..1, annotated."""
     fig, ax = plt.subplots(figsize=(7, 5.5))

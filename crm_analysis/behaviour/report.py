@@ -10,6 +10,7 @@ from crm_analysis import stats
 from crm_analysis.behaviour import campaigns, channels, cohorts, groups, service
 from crm_analysis.behaviour.discounts import discount_use
 from crm_analysis.behaviour.prepare import BehaviourData
+from crm_analysis.markup import Markup, md
 
 __all__ = ["MEASURES", "BehaviourResults", "analyse", "correlation_matrix", "key_findings",
            "skipped_notes"]
@@ -130,46 +131,50 @@ def correlation_matrix(corr: pd.DataFrame, method: str = "spearman") -> pd.DataF
     return m
 
 
-def skipped_notes(data: BehaviourData) -> list[str]:
-    """One sentence per skipped section."""
-    return [f"**{section}** {reason}." for section, reason in data.skipped.items()]
+def skipped_notes(data: BehaviourData) -> list[Markup]:
+    """One sentence per skipped section (Markdown)."""
+    return [md("**{section}** {reason}.", section=section, reason=reason)
+            for section, reason in data.skipped.items()]
 
 
-def key_findings(res: BehaviourResults) -> list[str]:
-    """Sentences for the top of the report, written from the numbers."""
+def key_findings(res: BehaviourResults) -> list[Markup]:
+    """Sentences for the top of the report, written from the numbers (Markdown)."""
     q = res.gap_quantiles.set_index("quantile")["days"]
     month3 = cohorts.retention_at(res.cohorts, 3)
     repeat90 = res.second_purchase.set_index("days")["share_repeated"].get(90, float("nan"))
     out = [
-        f"As of **{res.data.as_of:%d %B %Y}**: {len(res.features):,} customers with "
-        f"{len(res.data.purchases):,} purchases.",
-        f"{repeat90:.0%} of customers buy a second time within 90 days of their first purchase; "
-        f"{month3:.1%} of a cohort is active in its third month after acquisition.",
-        f"Half of the gaps between purchases are shorter than {q.get(0.5, float('nan')):,.0f} "
-        f"days, 80% shorter than {q.get(0.8, float('nan')):,.0f} and 90% shorter than "
-        f"{q.get(0.9, float('nan')):,.0f} days: a customer silent for longer than that is "
-        "unusual (the churn report uses this for its horizon).",
+        md("As of **{day:%d %B %Y}**: {customers:,} customers with {purchases:,} purchases.",
+           day=res.data.as_of, customers=len(res.features), purchases=len(res.data.purchases)),
+        md("{repeat90:.0%} of customers buy a second time within 90 days of their first "
+           "purchase; {month3:.1%} of a cohort is active in its third month after acquisition.",
+           repeat90=repeat90, month3=month3),
+        md("Half of the gaps between purchases are shorter than {p50:,.0f} days, 80% shorter "
+           "than {p80:,.0f} and 90% shorter than {p90:,.0f} days: a customer silent for longer "
+           "than that is unusual (the churn report uses this for its horizon).",
+           p50=q.get(0.5, float("nan")), p80=q.get(0.8, float("nan")),
+           p90=q.get(0.9, float("nan"))),
     ]
     top = res.profile.sort_values("revenue_share", ascending=False).iloc[0]
-    out.append(f"{res.groups.k} customer groups (chosen by silhouette; stability across seeds "
-               f"ARI {res.groups.stability_ari:.2f}); the largest revenue share, "
-               f"{top['revenue_share']:.0%}, comes from **{top['name']}** "
-               f"({top['share']:.0%} of customers).")
+    out.append(md("{k} customer groups (chosen by silhouette; stability across seeds ARI "
+                  "{ari:.2f}); the largest revenue share, {top[revenue_share]:.0%}, comes from "
+                  "**{name}** ({top[share]:.0%} of customers).", k=res.groups.k,
+                  ari=res.groups.stability_ari, top=top, name=top["name"]))
     if res.effect is not None:
         r = res.effect.row("complaint")
-        out.append(
-            f"Purchases followed by a complaint are followed by "
-            f"{abs(r['relative_change']):.0%} {'fewer' if r['relative_change'] < 0 else 'more'} "
-            f"purchase days in the next {res.effect.window_days} days than comparable ones "
-            f"(95% CI {r['relative_change_lo']:+.0%} to {r['relative_change_hi']:+.0%}); "
-            f"{r['bought_again_exposed']:.0%} against {r['bought_again_unexposed']:.0%} buy "
-            "again.")
+        out.append(md(
+            "Purchases followed by a complaint are followed by {change:.0%} {direction} purchase "
+            "days in the next {days} days than comparable ones (95% CI "
+            "{r[relative_change_lo]:+.0%} to {r[relative_change_hi]:+.0%}); "
+            "{r[bought_again_exposed]:.0%} against {r[bought_again_unexposed]:.0%} buy again.",
+            change=abs(r["relative_change"]),
+            direction="fewer" if r["relative_change"] < 0 else "more",
+            days=res.effect.window_days, r=r))
     if res.ab is not None and len(res.ab):
         pooled = res.ab.iloc[-1]
-        out.append(
-            f"Campaigns raise conversion by {pooled['uplift']:+.1%} points over control "
-            f"(95% CI {pooled['uplift_lo']:+.1%} to {pooled['uplift_hi']:+.1%}, pooled over "
-            f"{len(res.ab) - 1} campaigns); cost per incremental conversion "
-            f"{pooled['cost_per_incremental_conversion']:,.2f}.")
-    out.extend(f"Skipped: {n}" for n in skipped_notes(res.data))
+        out.append(md(
+            "Campaigns raise conversion by {p[uplift]:+.1%} points over control (95% CI "
+            "{p[uplift_lo]:+.1%} to {p[uplift_hi]:+.1%}, pooled over {n} campaigns); cost per "
+            "incremental conversion {p[cost_per_incremental_conversion]:,.2f}.", p=pooled,
+            n=len(res.ab) - 1))
+    out.extend(md("Skipped: {note}", note=n) for n in skipped_notes(res.data))
     return out

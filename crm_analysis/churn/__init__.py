@@ -10,7 +10,8 @@ setting). See docs/churn.md.
   ``OutOfTimeCalibrated``; ``make_models``;
 - ``backtest``: rolling-origin ``backtest``, metrics with bootstrap intervals, ``choose_model``;
 - ``explain``: ``feature_importance``, ``partial_dependence_table``, per-customer reasons;
-- ``scoring``: ``score_customers`` at the snapshot, ``tier_summary``, ``crm_export``;
+- ``scoring``: ``score_customers`` at the snapshot, ``tier_summary``, ``call_list`` (for people),
+  ``crm_export`` (for import jobs);
 - ``oracle``: the synthetic data's best reachable AUC;
 - ``report``: findings in words; ``charts``: the report's figures.
 """
@@ -60,9 +61,11 @@ from crm_analysis.churn.models import (
 from crm_analysis.churn.oracle import oracle_auc, oracle_probability
 from crm_analysis.churn.report import absent_tables_text, key_findings, metric_value
 from crm_analysis.churn.scoring import (
+    CALL_LIST_COLUMNS,
     CRM_COLUMNS,
     RISK_TIERS,
     ScoreResult,
+    call_list,
     crm_export,
     risk_tiers,
     score_customers,
@@ -70,14 +73,14 @@ from crm_analysis.churn.scoring import (
 )
 
 __all__ = [
-    "ACTIVE_DAYS", "BASELINES", "CANDIDATES", "CRM_COLUMNS", "FEATURES", "METRICS",
-    "MODEL_LABELS", "RISK_TIERS", "BacktestResult", "ChurnInputs", "FeatureSet", "Horizon",
-    "ModelChoice", "OutOfTimeCalibrated", "PurchaseLog", "ScoreResult", "absent_tables_text",
-    "average_precision", "backtest", "brier_score", "build_panel", "calibration_curve",
-    "choose_model", "churn_features", "churn_labels", "crm_export", "cutoff_dates",
-    "derive_horizon", "evaluate", "feature_groups", "feature_importance", "feature_info",
-    "key_findings", "make_models", "metric_value", "oracle_auc", "oracle_probability",
-    "partial_dependence_table", "prepare_inputs", "purchase_log", "reason_texts",
-    "risk_contributions", "risk_tiers", "roc_auc", "score_customers", "tier_summary",
-    "top_decile_lift",
+    "ACTIVE_DAYS", "BASELINES", "CALL_LIST_COLUMNS", "CANDIDATES", "CRM_COLUMNS", "FEATURES",
+    "METRICS", "MODEL_LABELS", "RISK_TIERS", "BacktestResult", "ChurnInputs", "FeatureSet",
+    "Horizon", "ModelChoice", "OutOfTimeCalibrated", "PurchaseLog", "ScoreResult",
+    "absent_tables_text", "average_precision", "backtest", "brier_score", "build_panel",
+    "calibration_curve", "call_list", "choose_model", "churn_features", "churn_labels",
+    "crm_export", "cutoff_dates", "derive_horizon", "evaluate", "feature_groups",
+    "feature_importance", "feature_info", "key_findings", "make_models", "metric_value",
+    "oracle_auc", "oracle_probability", "partial_dependence_table", "prepare_inputs",
+    "purchase_log", "reason_texts", "risk_contributions", "risk_tiers", "roc_auc",
+    "score_customers", "tier_summary", "top_decile_lift",
 ]

@@ -12,12 +12,13 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
 from crm_analysis.churn.models import MODEL_LABELS
-from crm_analysis.plots import FIGSIZE, thousands
+from crm_analysis.plots import FIGSIZE, chart, thousands
 
 __all__ = ["auc_over_time", "calibration_plot", "importance_bars", "partial_dependence_plot",
            "tier_bars"]
 
 
+@chart
 def calibration_plot(curve: pd.DataFrame, models: list[str] | None = None) -> Figure:
     """Observed churn rate against predicted probability per band, with 95% intervals."""
     fig, ax = plt.subplots(figsize=(6.0, 5.0))
@@ -37,6 +38,7 @@ def calibration_plot(curve: pd.DataFrame, models: list[str] | None = None) -> Fi
     return fig
 
 
+@chart
 def auc_over_time(by_cutoff: pd.DataFrame) -> Figure:
     """ROC-AUC of each model at each test date of the backtest."""
     frame = by_cutoff[by_cutoff["metric"] == "roc_auc"].assign(
@@ -50,6 +52,7 @@ def auc_over_time(by_cutoff: pd.DataFrame) -> Figure:
     return fig
 
 
+@chart
 def importance_bars(importance: pd.DataFrame, *, top: int = 12) -> Figure:
     """Permutation importance (drop in ROC-AUC) of the ``top`` features."""
     frame = importance.head(top)
@@ -62,6 +65,7 @@ def importance_bars(importance: pd.DataFrame, *, top: int = 12) -> Figure:
     return fig
 
 
+@chart
 def partial_dependence_plot(pdp: pd.DataFrame) -> Figure:
     """Average predicted churn probability against each feature's value (one panel each)."""
     labels = list(dict.fromkeys(pdp["label"]))
@@ -78,6 +82,7 @@ def partial_dependence_plot(pdp: pd.DataFrame) -> Figure:
     return fig
 
 
+@chart
 def tier_bars(summary: pd.DataFrame) -> Figure:
     """Customers and value at risk per risk tier."""
     frame = summary.reset_index()

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from crm_analysis.churn.events import PurchaseLog, day_number
+from crm_analysis.markup import Markup, md
 
 __all__ = ["ACTIVE_DAYS", "Horizon", "active_customers", "churn_labels", "cutoff_dates",
            "derive_horizon", "repeat_gaps"]
@@ -50,7 +51,7 @@ class Horizon:
         Whether ``days`` was derived from the data (False: given as a parameter).
     capped : bool
         Whether the derived value was shortened to fit the backtest into the history.
-    reasoning : str
+    reasoning : Markup
         The choice in words (Markdown).
     """
 
@@ -58,7 +59,7 @@ class Horizon:
     quantile_days: float
     derived: bool
     capped: bool
-    reasoning: str
+    reasoning: Markup
 
 
 def derive_horizon(
@@ -97,7 +98,7 @@ def derive_horizon(
         if days < 1:
             raise ValueError(f"churn_horizon_days must be >= 1, got {horizon_days}")
         return Horizon(days, float("nan"), False, False,
-                       f"The churn horizon is set to **{days} days** (a parameter).")
+                       md("The churn horizon is set to **{days} days** (a parameter).", days=days))
     gaps = repeat_gaps(log, snapshot)
     if len(gaps) < 20:
         raise ValueError(f"only {len(gaps)} repeat purchases before the snapshot: too few to "
@@ -105,15 +106,16 @@ def derive_horizon(
     q = float(np.quantile(gaps, quantile))
     days = max(7, round(q / 7.0) * 7)
     capped = days > fit_max
-    text = (f"{quantile:.0%} of the {len(gaps):,} gaps between two purchases of the same customer "
-            f"are shorter than {q:,.0f} days; rounded to whole weeks the churn horizon is "
-            f"**{days} days**. A customer who makes no purchase within {days} days of a date has "
-            f"stayed away longer than {quantile:.0%} of the gaps returning customers ever show, "
-            "so we call her churned.")
+    text = md("{quantile:.0%} of the {gaps:,} gaps between two purchases of the same customer are "
+              "shorter than {q:,.0f} days; rounded to whole weeks the churn horizon is **{days} "
+              "days**. A customer who makes no purchase within {days} days of a date has stayed "
+              "away longer than {quantile:.0%} of the gaps returning customers ever show, so we "
+              "call her churned.", quantile=quantile, gaps=len(gaps), q=q, days=days)
     if capped:
         new = max(7, fit_max // 7 * 7)
-        text += (f" The history ({history:,} days) is too short for {n_cutoffs} backtest cutoffs "
-                 f"{days} days apart, so the horizon is shortened to **{new} days**.")
+        text = md("{text} The history ({history:,} days) is too short for {n} backtest cutoffs "
+                  "{days} days apart, so the horizon is shortened to **{new} days**.", text=text,
+                  history=history, n=n_cutoffs, days=days, new=new)
         days = new
     if days < 7 or fit_max < 7:
         raise ValueError(f"{history} days of history are too short for {n_cutoffs} cutoffs")

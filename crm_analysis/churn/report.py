@@ -12,6 +12,7 @@ import pandas as pd
 
 from crm_analysis.churn.backtest import BacktestResult, ModelChoice
 from crm_analysis.churn.labels import Horizon
+from crm_analysis.markup import Markup, bullets, md
 
 __all__ = ["absent_tables_text", "key_findings", "metric_value"]
 
@@ -23,11 +24,11 @@ def metric_value(result: BacktestResult, model: str, metric: str) -> float:
     return float(hit["estimate"].iloc[0]) if len(hit) else float("nan")
 
 
-def absent_tables_text(notes: Mapping[str, str]) -> str:
+def absent_tables_text(notes: Mapping[str, str]) -> Markup:
     """What was skipped for lack of a table, as Markdown (or a sentence saying nothing was)."""
     if not notes:
-        return "All optional tables were present; every feature group is used."
-    return "Skipped for lack of data:\n" + "\n".join(f"- {v}" for v in notes.values())
+        return md("All optional tables were present; every feature group is used.")
+    return md("Skipped for lack of data:\n{items}", items=bullets(notes.values()))
 
 
 def key_findings(
@@ -39,7 +40,7 @@ def key_findings(
     snapshot: object,
     top_n: int,
     oracle_auc: float | None = None,
-) -> list[str]:
+) -> list[Markup]:
     """Sentences for the top of the report.
 
     Parameters
@@ -57,48 +58,53 @@ def key_findings(
 
     Returns
     -------
-    list of str (Markdown)
+    list of Markup (Markdown sentences)
     """
     h = horizon.days
     n = len(scores)
     high = scores["risk_tier"] == "high"
     expected = scores["churn_probability"].sum()
-    out = [f"Of **{n:,} active customers** (bought in the last year) on "
-           f"{pd.Timestamp(snapshot):%d %B %Y}, we expect about **{expected:,.0f}** "
-           f"({expected / max(n, 1):.0%}) to make no purchase in the next {h} days; "
-           f"**{int(high.sum()):,}** are at high risk (probability 70% or more)."]
+    out = [md("Of **{n:,} active customers** (bought in the last year) on {day:%d %B %Y}, we "
+              "expect about **{expected:,.0f}** ({share:.0%}) to make no purchase in the next "
+              "{h} days; **{high:,}** are at high risk (probability 70% or more).", n=n,
+              day=pd.Timestamp(snapshot), expected=expected, share=expected / max(n, 1), h=h,
+              high=int(high.sum()))]
     var = scores["value_at_risk"]
     if var.notna().any():
         top = scores.head(top_n)
-        out.append(
-            f"**Call first: the {min(top_n, n)} customers at the top of the list** below. "
-            f"Together they hold {top['value_at_risk'].sum():,.0f} of expected future revenue at "
-            f"risk ({top['value_at_risk'].sum() / var.sum():.0%} of the {var.sum():,.0f} at "
-            f"risk across all active customers); high-risk customers alone hold "
-            f"{var[high].sum():,.0f}.")
+        out.append(md(
+            "**Call first: the {shown} customers at the top of the list** below. Together they "
+            "hold {top_risk:,.0f} of expected future revenue at risk ({top_share:.0%} of the "
+            "{total:,.0f} at risk across all active customers); high-risk customers alone hold "
+            "{high_risk:,.0f}.", shown=min(top_n, n), top_risk=top["value_at_risk"].sum(),
+            top_share=top["value_at_risk"].sum() / var.sum(), total=var.sum(),
+            high_risk=var[high].sum()))
     else:
-        out.append("No customer lifetime values were available (notebook 03 output missing), "
-                   "so the list is ranked by churn probability alone.")
+        out.append(md("No customer lifetime values were available (notebook 03 output missing), "
+                      "so the list is ranked by churn probability alone."))
     auc = metric_value(result, choice.name, "roc_auc")
     lift = metric_value(result, choice.name, "top_decile_lift")
     rec = metric_value(result, "recency", "roc_auc")
     bg = metric_value(result, "bgnbd", "roc_auc")
     base_rate = float(result.predictions["churned"].mean())
-    out.append(
-        f"How good is it? Tested on the customers of {result.test_cutoff:%d %B %Y} (trained only "
-        f"on earlier dates), the chosen model ({choice.label}) ranks a random churner above a "
-        f"random stayer {auc:.0%} of the time (ROC-AUC {auc:.3f}; recency alone {rec:.3f}"
-        + (f", BG/NBD {bg:.3f}" if np.isfinite(bg) else "")
-        + f"). Its top 10% hold {lift:.1f} times the average churn rate "
-          f"({min(lift * base_rate, 1):.0%} against {base_rate:.0%}).")
+    out.append(md(
+        "How good is it? Tested on the customers of {test:%d %B %Y} (trained only on earlier "
+        "dates), the chosen model ({label}) ranks a random churner above a random stayer "
+        "{auc:.0%} of the time (ROC-AUC {auc:.3f}; recency alone {rec:.3f}{bg}). Its top 10% "
+        "hold {lift:.1f} times the average churn rate ({top_rate:.0%} against {base:.0%}).",
+        test=result.test_cutoff, label=choice.label, auc=auc, rec=rec,
+        bg=md(", BG/NBD {bg:.3f}", bg=bg) if np.isfinite(bg) else Markup(""), lift=lift,
+        top_rate=min(lift * base_rate, 1), base=base_rate))
     if oracle_auc is not None and np.isfinite(oracle_auc):
-        out.append(
-            f"On this synthetic data a model that knew each customer's hidden state (still "
-            f"active or not, true purchase rate) would reach ROC-AUC {oracle_auc:.3f}; the gap "
-            f"of {oracle_auc - auc:.3f} is what cannot be seen in the purchase history.")
+        out.append(md(
+            "On this synthetic data a model that knew each customer's hidden state (still active "
+            "or not, true purchase rate) would reach ROC-AUC {oracle:.3f}; the gap of {gap:.3f} "
+            "is what cannot be seen in the purchase history.", oracle=oracle_auc,
+            gap=oracle_auc - auc))
     reasons = scores["reason_1"][high & (scores["reason_1"] != "")]
     if len(reasons):
         first = reasons.str.replace(r"[0-9.,%]+", "N", regex=True).value_counts()
-        out.append(f"The most common first reason among high-risk customers: "
-                   f"\"{first.index[0]}\" ({first.iloc[0] / len(reasons):.0%} of them).")
+        out.append(md("The most common first reason among high-risk customers: \"{reason}\" "
+                      "({share:.0%} of them).", reason=first.index[0],
+                      share=first.iloc[0] / len(reasons)))
     return out

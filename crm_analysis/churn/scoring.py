@@ -20,8 +20,8 @@ from crm_analysis.churn.explain import reason_texts, risk_contributions
 from crm_analysis.churn.features import FeatureSet
 from crm_analysis.churn.models import OutOfTimeCalibrated
 
-__all__ = ["CRM_COLUMNS", "RISK_TIERS", "ScoreResult", "crm_export", "risk_tiers",
-           "score_customers", "tier_summary"]
+__all__ = ["CALL_LIST_COLUMNS", "CRM_COLUMNS", "RISK_TIERS", "ScoreResult", "call_list",
+           "crm_export", "risk_tiers", "score_customers", "tier_summary"]
 
 RISK_TIERS: tuple[str, ...] = ("high", "medium", "low")
 TIER_THRESHOLDS: tuple[float, float] = (0.4, 0.7)
@@ -151,6 +151,31 @@ def tier_summary(scores: pd.DataFrame) -> pd.DataFrame:
     out["value_at_risk_share"] = out["value_at_risk"] / total if total > 0 else np.nan
     return out[["customers", "share", "mean_probability", "clv", "value_at_risk",
                 "value_at_risk_share"]].rename_axis("risk_tier")
+
+
+CALL_LIST_COLUMNS: dict[str, str] = {
+    "rank": "call order, 1 = call first (largest value at risk)",
+    "customer": "customer id (look the name up in the CRM)",
+    "churn probability": "P(no purchase in the horizon), 0-1",
+    "risk tier": "high, medium or low",
+    "CLV": "customer lifetime value from notebook 03, currency (empty if unknown)",
+    "value at risk": "churn probability x CLV, currency (empty if CLV unknown)",
+    "why at risk": "the strongest reasons, in words",
+}
+"""The call list for people (page table and ``churn_call_list.csv``): column -> meaning."""
+
+
+def call_list(scores: pd.DataFrame) -> pd.DataFrame:
+    """The scores as a call list for people: :data:`CALL_LIST_COLUMNS`, call order kept."""
+    return pd.DataFrame({
+        "rank": scores["call_rank"].to_numpy(),
+        "customer": scores["customer_id"].astype("string").to_numpy(),
+        "churn probability": scores["churn_probability"].round(4).to_numpy(),
+        "risk tier": scores["risk_tier"].astype("string").to_numpy(),
+        "CLV": scores["clv"].round(2).to_numpy(),
+        "value at risk": scores["value_at_risk"].round(2).to_numpy(),
+        "why at risk": scores["top_reasons"].astype("string").to_numpy(),
+    })
 
 
 def crm_export(scores: pd.DataFrame, *, scored_on: object, horizon_days: int) -> pd.DataFrame:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from crm_analysis.cleaning.pipeline import CleaningResult
+from crm_analysis.markup import Markup, join, md
 from crm_analysis.schema import TABLES
 
 ENABLES = {
@@ -81,8 +82,8 @@ def monthly_orders(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def key_findings(raw: Mapping[str, pd.DataFrame], result: CleaningResult) -> list[str]:
-    """Sentences for the top of the report, written from the numbers."""
+def key_findings(raw: Mapping[str, pd.DataFrame], result: CleaningResult) -> list[Markup]:
+    """Sentences for the top of the report, written from the numbers (Markdown)."""
     log = result.log.set_index(["rule", "table"])
     orders_in = len(raw["orders"])
     orders_out = len(result.tables["orders"])
@@ -90,31 +91,32 @@ def key_findings(raw: Mapping[str, pd.DataFrame], result: CleaningResult) -> lis
     def count(rule: str, table: str, column: str) -> int:
         return int(log[column].get((rule, table), 0))
 
-    out = [
-        f"The data is analysed as of **{result.snapshot_date:%d %B %Y}**; "
-        f"{orders_out:,} of {orders_in:,} order rows remain after cleaning "
-        f"({(orders_in - orders_out) / max(orders_in, 1):.1%} removed or merged).",
-    ]
+    out = [md("The data is analysed as of **{day:%d %B %Y}**; {out:,} of {into:,} order rows "
+              "remain after cleaning ({removed:.1%} removed or merged).",
+              day=result.snapshot_date, out=orders_out, into=orders_in,
+              removed=(orders_in - orders_out) / max(orders_in, 1))]
     missing = [name for name in TABLES if name not in raw]
     if missing:
-        out.append(f"Tables not supplied: {', '.join(missing)}; the analyses they enable are "
-                   "skipped in later reports.")
+        out.append(md("Tables not supplied: {names}; the analyses they enable are skipped in "
+                      "later reports.", names=join(missing)))
     dup = count("exact_duplicates", "orders", "rows_removed")
     if dup:
-        out.append(f"{dup:,} order rows were exported twice and counted once.")
+        out.append(md("{n:,} order rows were exported twice and counted once.", n=dup))
     guests = count("guest_orders", "orders", "rows_changed")
     if guests:
-        out.append(f"{guests:,} orders ({guests / max(orders_out, 1):.1%}) have no customer id: "
-                   "they count for demand, not for customer value or churn.")
+        out.append(md("{n:,} orders ({share:.1%}) have no customer id: they count for demand, "
+                      "not for customer value or churn.", n=guests,
+                      share=guests / max(orders_out, 1)))
     unmatched = len(result.flagged.get("unmatched_returns", ()))
     netted = count("net_returns", "orders", "rows_changed")
     if netted or unmatched:
-        out.append(f"{netted:,} orders had returns or cancellations netted against them; "
-                   f"{unmatched:,} returns without their original order are set aside for review.")
+        out.append(md("{netted:,} orders had returns or cancellations netted against them; "
+                      "{unmatched:,} returns without their original order are set aside for "
+                      "review.", netted=netted, unmatched=unmatched))
     late = count("after_snapshot", "orders", "rows_removed")
     if late:
-        out.append(f"{late:,} orders dated after the snapshot were left out.")
+        out.append(md("{n:,} orders dated after the snapshot were left out.", n=late))
     fixed = sum(count("spellings", t, "rows_changed") for t in ("customers", "products"))
     if fixed:
-        out.append(f"{fixed:,} category or country spellings were unified.")
+        out.append(md("{n:,} category or country spellings were unified.", n=fixed))
     return out

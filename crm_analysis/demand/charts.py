@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from crm_analysis.demand.seasonality import Decomposition
-from crm_analysis.plots import FIGSIZE, thousands
+from crm_analysis.plots import FIGSIZE, chart, thousands
 
 WIDE = (10.0, 4.5)
 
@@ -24,6 +24,7 @@ def _legend_right(ax) -> None:
     ax.legend(title="", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
 
 
+@chart
 def demand_over_time(table: pd.DataFrame, *, value: str = "revenue", by: str | None = None,
                      title: str, ylabel: str) -> Figure:
     """Lines of ``value`` per complete period, one per group (from ``aggregate``)."""
@@ -38,6 +39,7 @@ def demand_over_time(table: pd.DataFrame, *, value: str = "revenue", by: str | N
     return fig
 
 
+@chart
 def stacked_area(table: pd.DataFrame, *, value: str = "revenue", by: str | None = None,
                  title: str, ylabel: str) -> Figure:
     """Stacked areas of ``value`` per complete period by group: the total and its mix at once."""
@@ -58,6 +60,7 @@ def stacked_area(table: pd.DataFrame, *, value: str = "revenue", by: str | None 
     return fig
 
 
+@chart
 def change_bars(frame: pd.DataFrame, *, value: str, label: str, title: str,
                 xlabel: str) -> Figure:
     """Horizontal bars of a relative change (0.1 = +10 %), green up and red down."""
@@ -71,6 +74,7 @@ def change_bars(frame: pd.DataFrame, *, value: str, label: str, title: str,
     return fig
 
 
+@chart
 def movers_chart(movers: pd.DataFrame, *, title: str, xlabel: str) -> Figure:
     """Horizontal bars of the change of each top mover (label: product and category)."""
     m = movers.copy()
@@ -85,6 +89,7 @@ def movers_chart(movers: pd.DataFrame, *, title: str, xlabel: str) -> Figure:
     return fig
 
 
+@chart
 def profile_bars(frame: pd.DataFrame, *, label: str, value: str, title: str,
                  xlabel: str = "", ylabel: str = "against average") -> Figure:
     """Vertical bars of a seasonal effect in percent (0.1 = +10 %), in the frame's order."""
@@ -97,6 +102,7 @@ def profile_bars(frame: pd.DataFrame, *, label: str, value: str, title: str,
     return fig
 
 
+@chart
 def decomposition_chart(dec: Decomposition, *, title: str,
                         ylabel: str = "revenue per week") -> Figure:
     """Observed with trend, season and remainder (percent when the decomposition is on logs)."""
@@ -123,6 +129,7 @@ def decomposition_chart(dec: Decomposition, *, title: str,
     return fig
 
 
+@chart
 def forecast_chart(history: pd.DataFrame, forecast: pd.DataFrame, *, title: str,
                    ylabel: str = "revenue per week", weeks_shown: int = 78,
                    ncols: int = 3) -> Figure:
@@ -168,6 +175,7 @@ def forecast_chart(history: pd.DataFrame, forecast: pd.DataFrame, *, title: str,
     return fig
 
 
+@chart
 def mase_chart(table: pd.DataFrame, *, title: str) -> Figure:
     """Grouped bars of the backtest MASE of the forecast and of seasonal naive per series."""
     long = table.melt(id_vars="series", value_vars=["MASE forecast", "MASE seasonal naive"],
@@ -182,6 +190,7 @@ def mase_chart(table: pd.DataFrame, *, title: str) -> Figure:
     return fig
 
 
+@chart
 def share_heatmap(shares: pd.DataFrame, index: pd.DataFrame, *, title: str,
                   ylabel: str) -> Figure:
     """Category shares per group as a heatmap: text = share, colour = index against all.
@@ -205,6 +214,7 @@ def share_heatmap(shares: pd.DataFrame, index: pd.DataFrame, *, title: str,
     return fig
 
 
+@chart
 def ticket_rates_chart(rates: pd.DataFrame, *, title: str) -> Figure:
     """Lines of tickets per 1,000 orders per month, one per ticket type."""
     fig, ax = plt.subplots(figsize=WIDE)

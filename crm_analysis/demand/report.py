@@ -7,6 +7,7 @@ import pandas as pd
 
 from crm_analysis.demand.analysis import ALL_ORDERS, TOTAL, DemandAnalysis
 from crm_analysis.demand.seasonality import strength_words
+from crm_analysis.markup import Markup, md
 
 
 def _pct(value: float, signed: bool = True) -> str:
@@ -25,73 +26,85 @@ def forecast_total(result: DemandAnalysis) -> pd.DataFrame:
     return result.forecast[result.forecast["series"] == series].reset_index(drop=True)
 
 
-def key_findings(result: DemandAnalysis) -> list[str]:
-    """Sentences for the top of the report, written from the numbers (currency = source's)."""
+def key_findings(result: DemandAnalysis) -> list[Markup]:
+    """Sentences for the top of the report, written from the numbers (Markdown; currency =
+    source's)."""
     daily, out = result.daily, []
     units = daily.units
-    cats = f" in {len(result.categories)} categories" if result.by else ""
-    out.append(
-        f"From {daily.first_day:%d %b %Y} to {result.snapshot:%d %b %Y} there were "
-        f"**{daily.orders:,} orders** worth "
-        f"**{_money(daily.revenue)}**"
-        + (f" ({units:,.0f} units{cats})" if units is not None else "") + ".")
+    detail = ""
+    if units is not None:
+        detail = md(" ({units:,.0f} units{cats})", units=units, cats=md(
+            " in {n} categories", n=len(result.categories)) if result.by else Markup(""))
+    out.append(md("From {first:%d %b %Y} to {last:%d %b %Y} there were **{orders:,} orders** "
+                  "worth **{revenue}**{detail}.", first=daily.first_day, last=result.snapshot,
+                  orders=daily.orders, revenue=Markup(_money(daily.revenue)), detail=detail))
     g = result.growth
     total = g[g["group"] == (TOTAL if result.by else ALL_ORDERS)].dropna(subset=["value"])
     if len(total):
         last = total.iloc[-1]
-        out.append(f"Revenue in {last['period']:%B %Y} was {_money(last['value'])}: "
-                   f"{_pct(last['vs_year_ago'])} on the same month a year before and "
-                   f"{_pct(last['vs_previous'])} on the month before.")
+        out.append(md("Revenue in {month:%B %Y} was {value}: {year} on the same month a year "
+                      "before and {previous} on the month before.", month=last["period"],
+                      value=Markup(_money(last["value"])), year=Markup(_pct(last["vs_year_ago"])),
+                      previous=Markup(_pct(last["vs_previous"]))))
     if result.by:
         latest = g[(g["period"] == g["period"].max()) & (g["group"] != TOTAL)]
         latest = latest.dropna(subset=["vs_year_ago"])
         if len(latest):
             best = latest.loc[latest["vs_year_ago"].idxmax()]
             worst = latest.loc[latest["vs_year_ago"].idxmin()]
-            out.append(f"Fastest growing category on a year before: **{best['group']}** "
-                       f"({_pct(best['vs_year_ago'])}); slowest: {worst['group']} "
-                       f"({_pct(worst['vs_year_ago'])}).")
+            out.append(md("Fastest growing category on a year before: **{best}** ({best_change}); "
+                          "slowest: {worst} ({worst_change}).", best=best["group"],
+                          best_change=Markup(_pct(best["vs_year_ago"])), worst=worst["group"],
+                          worst_change=Markup(_pct(worst["vs_year_ago"]))))
     dec = result.decomposition
     if dec is not None:
         prof = dec.yearly_profile()
         hi, lo = prof.loc[prof["effect"].idxmax()], prof.loc[prof["effect"].idxmin()]
-        out.append(f"The trend is {strength_words(dec.trend_strength)} "
-                   f"({dec.trend_strength:.2f}) and the yearly season "
-                   f"{strength_words(dec.seasonal_strength)} ({dec.seasonal_strength:.2f}, "
-                   f"0 = none, 1 = all): revenue runs {_pct(hi['effect'])} against trend in "
-                   f"{hi['month']} and {_pct(lo['effect'])} in {lo['month']}.")
+        out.append(md("The trend is {trend_words} ({trend:.2f}) and the yearly season "
+                      "{season_words} ({season:.2f}, 0 = none, 1 = all): revenue runs {hi} "
+                      "against trend in {hi_month} and {lo} in {lo_month}.",
+                      trend_words=strength_words(dec.trend_strength), trend=dec.trend_strength,
+                      season_words=strength_words(dec.seasonal_strength),
+                      season=dec.seasonal_strength, hi=Markup(_pct(hi["effect"])),
+                      hi_month=hi["month"], lo=Markup(_pct(lo["effect"])), lo_month=lo["month"]))
     wd = result.weekday.dropna(subset=["index"])
     if len(wd):
         top, low = wd.loc[wd["index"].idxmax()], wd.loc[wd["index"].idxmin()]
-        out.append(f"Busiest weekday: {top['weekday']} ({_pct(top['index'] - 1)} on an average "
-                   f"day); quietest: {low['weekday']} ({_pct(low['index'] - 1)}).")
+        out.append(md("Busiest weekday: {top} ({top_change} on an average day); quietest: {low} "
+                      "({low_change}).", top=top["weekday"],
+                      top_change=Markup(_pct(top["index"] - 1)), low=low["weekday"],
+                      low_change=Markup(_pct(low["index"] - 1))))
     fc = forecast_total(result)
     if len(fc):
-        out.append(f"Forecast for the next {len(fc)} weeks: **{_money(fc['forecast'].sum())}** "
-                   f"in revenue, between {_money(fc['forecast'].min())} and "
-                   f"{_money(fc['forecast'].max())} a week.")
+        out.append(md("Forecast for the next {weeks} weeks: **{total}** in revenue, between "
+                      "{low} and {high} a week.", weeks=len(fc),
+                      total=Markup(_money(fc["forecast"].sum())),
+                      low=Markup(_money(fc["forecast"].min())),
+                      high=Markup(_money(fc["forecast"].max()))))
     bt = result.backtest
     if bt is not None:
         o = bt.overall
         gain = 1 - o["mae"] / o["baseline_mae"] if o["baseline_mae"] > 0 else float("nan")
         verdict = "beats" if o["mase"] < o["baseline_mase"] else "does not beat"
-        out.append(f"Checked on {o['origins']} past cut-offs, the forecast {verdict} the "
-                   f"seasonal naive rule (same week last year): MASE {o['mase']:.2f} against "
-                   f"{o['baseline_mase']:.2f}, errors {_pct(gain, signed=False)} smaller; its "
-                   f"80 % ranges held {_pct(o['coverage_80'], False)} of the weeks and its "
-                   f"95 % ranges {_pct(o['coverage_95'], False)}.")
+        out.append(md("Checked on {o[origins]} past cut-offs, the forecast {verdict} the "
+                      "seasonal naive rule (same week last year): MASE {o[mase]:.2f} against "
+                      "{o[baseline_mase]:.2f}, errors {gain} smaller; its 80 % ranges held "
+                      "{c80} of the weeks and its 95 % ranges {c95}.", o=o, verdict=verdict,
+                      gain=Markup(_pct(gain, signed=False)),
+                      c80=Markup(_pct(o["coverage_80"], False)),
+                      c95=Markup(_pct(o["coverage_95"], False))))
     if result.pairs is not None and len(result.pairs):
         p = result.pairs.iloc[0]
-        out.append(f"Products bought together most above chance: {p['item_a']} and "
-                   f"{p['item_b']}, in {p['together']:,} orders, {p['lift']:.1f} times as "
-                   f"often as chance predicts.")
+        out.append(md("Products bought together most above chance: {a} and {b}, in {n:,} "
+                      "orders, {lift:.1f} times as often as chance predicts.", a=p["item_a"],
+                      b=p["item_b"], n=p["together"], lift=p["lift"]))
     if result.ticket_topics is not None and len(result.ticket_topics):
         complaints = result.ticket_topics[result.ticket_topics["type"] == "complaint"]
         if len(complaints):
             c = complaints.iloc[0]
-            out.append(f"The most common complaint is **{c['topic']}** "
-                       f"({_pct(c['share_of_type'], False)} of complaints).")
-    return out + [f"*Skipped:* {note}" for note in result.skipped]
+            out.append(md("The most common complaint is **{topic}** ({share} of complaints).",
+                          topic=c["topic"], share=Markup(_pct(c["share_of_type"], False))))
+    return out + [md("*Skipped:* {note}", note=note) for note in result.skipped]
 
 
 def growth_table(result: DemandAnalysis) -> pd.DataFrame:

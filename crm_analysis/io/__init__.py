@@ -8,11 +8,14 @@ Public API
   ``scan_table(name, directory)``: the Parquet path on the DuckDB/Spark engines, else the frame;
   ``processed_tables(names, directory, scan=...)``: those of ``names`` present, read or scanned
 - ``write_json(data, name, directory)`` and ``read_json(name, directory)`` (run metadata)
+- ``write_people_csv(frame, path)`` (formula-safe lists for spreadsheets) and
+  ``write_import_csv(frame, path)`` (exact values for import jobs); ``spreadsheet_safe(frame)``
 - ``load_mapping(mapping) -> Mapping``, ``shipped_mappings()``
 - ``DataContractError`` (a ``ValueError``), with ``.problems``
 """
 
 from crm_analysis.io.errors import DataContractError, Problem
+from crm_analysis.io.lists import spreadsheet_safe, write_import_csv, write_people_csv
 from crm_analysis.io.load import RawData, load_raw
 from crm_analysis.io.mapping import Mapping, TableMapping, load_mapping, shipped_mappings
 from crm_analysis.io.processed import (
@@ -42,7 +45,10 @@ __all__ = [
     "read_table",
     "scan_table",
     "shipped_mappings",
+    "spreadsheet_safe",
     "validate_raw",
+    "write_import_csv",
     "write_json",
+    "write_people_csv",
     "write_table",
 ]

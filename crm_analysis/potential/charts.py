@@ -10,7 +10,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
-from crm_analysis.plots import FIGSIZE, thousands
+from crm_analysis.plots import FIGSIZE, chart, thousands
 
 __all__ = ["decile_calibration", "model_comparison", "positioning_grid", "potential_tiers",
            "profit_curves", "qini"]
@@ -19,6 +19,7 @@ _METRIC_LABELS = {"spearman": "rank correlation (Spearman)", "gini": "normalised
                   "top_decile_capture": "revenue share of the top 10%"}
 
 
+@chart
 def model_comparison(metrics: pd.DataFrame) -> Figure:
     """Bars of Spearman, normalised Gini and top-decile capture per model (higher is better)."""
     long = (metrics[["model", *_METRIC_LABELS]]
@@ -34,6 +35,7 @@ def model_comparison(metrics: pd.DataFrame) -> Figure:
     return fig
 
 
+@chart
 def decile_calibration(calibration: pd.DataFrame, names: Mapping[str, str]) -> Figure:
     """Per model: mean actual spend (bars) and mean prediction (line) by predicted decile."""
     models = list(names)
@@ -54,6 +56,7 @@ def decile_calibration(calibration: pd.DataFrame, names: Mapping[str, str]) -> F
     return fig
 
 
+@chart
 def potential_tiers(summary: pd.DataFrame) -> Figure:
     """Customers and upside (currency) per potential tier, side by side."""
     fig, axes = plt.subplots(1, 2, figsize=(FIGSIZE[0] + 2, 3.2))
@@ -72,6 +75,7 @@ def potential_tiers(summary: pd.DataFrame) -> Figure:
     return fig
 
 
+@chart
 def positioning_grid(grid: pd.DataFrame) -> Figure:
     """Customers and predicted revenue per cell of the value x potential x risk grid."""
     label = ("value " + grid["value_level"] + " | potential " + grid["potential_level"]
@@ -93,6 +97,7 @@ def positioning_grid(grid: pd.DataFrame) -> Figure:
     return fig
 
 
+@chart
 def qini(curve: pd.DataFrame) -> Figure:
     """Qini curve against random targeting (held-out contacts)."""
     fig, ax = plt.subplots(figsize=FIGSIZE)
@@ -107,6 +112,7 @@ def qini(curve: pd.DataFrame) -> Figure:
     return fig
 
 
+@chart
 def profit_curves(curves: Mapping[str, pd.DataFrame], chosen: int | None = None) -> Figure:
     """Cumulative expected profit against the number contacted, one line per ranking."""
     fig, ax = plt.subplots(figsize=FIGSIZE)

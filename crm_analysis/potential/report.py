@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from crm_analysis.features import channel_shares
+from crm_analysis.markup import Markup, escape, join, md
 from crm_analysis.potential.future_value import HoldoutComparison, ScoredValue
 from crm_analysis.potential.headroom import behaviour_group, potential_scores
 from crm_analysis.potential.positioning import position
@@ -153,18 +154,20 @@ def score_uplift(analysis: UpliftAnalysis, features_now: pd.DataFrame, orders: p
 
 
 def skipped_notes(tables: dict[str, pd.DataFrame | None], extra: list[str] | None = None
-                  ) -> list[str]:
-    """Sentences naming what was skipped for lack of a table."""
+                  ) -> list[Markup]:
+    """Sentences naming what was skipped for lack of a table (Markdown; ``extra`` notes are
+    plain text and escaped)."""
     notes = []
     if tables.get("campaign_contacts") is None:
-        notes.append("**Uplift and targeting** need randomised campaign contacts "
-                     "(campaign_contacts with treatment and control groups): there are none, so "
-                     "both sections are skipped and the target list follows the positioning "
-                     "grid without expected profit.")
+        notes.append(md("**Uplift and targeting** need randomised campaign contacts "
+                        "(campaign_contacts with treatment and control groups): there are "
+                        "none, so both sections are skipped and the target list follows the "
+                        "positioning grid without expected profit."))
     if tables.get("customers") is None:
-        notes.append("**Customer profile** (age, region, acquisition channel, opt-in) is missing: "
-                     "the models use purchase history only, and opt-outs cannot be excluded.")
-    return notes + list(extra or [])
+        notes.append(md("**Customer profile** (age, region, acquisition channel, opt-in) is "
+                        "missing: the models use purchase history only, and opt-outs cannot be "
+                        "excluded."))
+    return notes + [escape(note) for note in extra or []]
 
 
 def key_findings(
@@ -177,55 +180,61 @@ def key_findings(
     uplift: UpliftAnalysis | None = None,
     strategies: pd.DataFrame | None = None,
     truth_spearman: float | None = None,
-) -> list[str]:
+) -> list[Markup]:
     """Sentences for the top of the report, written from the numbers.
 
     Returns
     -------
-    list of str
+    list of Markup
         Markdown sentences.
     """
     m = comparison.metrics
     best = m.loc[comparison.chosen]
     out = [
-        f"**{len(frame):,} customers** are expected to spend "
-        f"**{frame['predicted_value'].sum():,.0f}** in the next {horizon_days} days "
-        f"(model: {best['model']}), against "
-        f"{frame['current_value'].sum():,.0f} in the last {horizon_days}.",
-        f"On the last {horizon_days} days, held out, {best['model']} ranked customers best "
-        f"(normalised Gini {best['gini']:.2f}, Spearman {best['spearman']:.2f}): the 10% it "
-        f"ranked highest brought {best['top_decile_capture']:.0%} of the revenue that followed.",
+        md("**{n:,} customers** are expected to spend **{predicted:,.0f}** in the next {h} days "
+           "(model: {model}), against {current:,.0f} in the last {h}.", n=len(frame),
+           predicted=frame["predicted_value"].sum(), h=horizon_days, model=best["model"],
+           current=frame["current_value"].sum()),
+        md("On the last {h} days, held out, {model} ranked customers best (normalised Gini "
+           "{best[gini]:.2f}, Spearman {best[spearman]:.2f}): the 10% it ranked highest brought "
+           "{best[top_decile_capture]:.0%} of the revenue that followed.", h=horizon_days,
+           model=best["model"], best=best),
     ]
     if truth_spearman is not None and np.isfinite(truth_spearman):
-        out.append(f"Against the generator's true expected spend the predictions rank customers "
-                   f"with a Spearman correlation of {truth_spearman:.2f}.")
+        out.append(md("Against the generator's true expected spend the predictions rank "
+                      "customers with a Spearman correlation of {rho:.2f}.", rho=truth_spearman))
     high = frame[frame["potential_tier"] == "high potential"]
-    out.append(f"{len(high):,} high-potential customers could add {high['upside'].sum():,.0f} "
-               f"per {horizon_days} days (the larger of predicted growth and the gap to the "
-               "upper quartile of look-alike customers).")
+    out.append(md("{n:,} high-potential customers could add {upside:,.0f} per {h} days (the "
+                  "larger of predicted growth and the gap to the upper quartile of look-alike "
+                  "customers).", n=len(high), upside=high["upside"].sum(), h=horizon_days))
     by_action = grid.groupby("action", sort=False)[["customers", "predicted_value",
                                                     "value_at_risk"]].sum()
     if "retain" in by_action.index and by_action.loc["retain", "customers"] > 0:
         r = by_action.loc["retain"]
-        out.append(f"**Retain**: {int(r['customers']):,} high-value customers at high churn risk "
-                   f"hold {r['value_at_risk']:,.0f} of current revenue at risk ({risk_source}).")
+        out.append(md("**Retain**: {n:,} high-value customers at high churn risk hold "
+                      "{risk:,.0f} of current revenue at risk ({source}).",
+                      n=int(r["customers"]), risk=r["value_at_risk"], source=risk_source))
     if "grow" in by_action.index:
         g = by_action.loc["grow"]
-        out.append(f"**Grow**: {int(g['customers']):,} customers with high potential and low risk "
-                   f"are expected to spend {g['predicted_value']:,.0f}.")
+        out.append(md("**Grow**: {n:,} customers with high potential and low risk are expected "
+                      "to spend {value:,.0f}.", n=int(g["customers"]),
+                      value=g["predicted_value"]))
     if uplift is not None and uplift.evaluation is not None:
         top = uplift.evaluation.top.set_index("top_share")
-        out.append(f"Campaign uplift (randomised contacts, held out): the 10% of contacts the "
-                   f"model ranks highest converted {top.loc[0.1, 'observed_uplift']:+.1%} more "
-                   f"when contacted, against {top.loc[1.0, 'observed_uplift']:+.1%} on average.")
+        out.append(md("Campaign uplift (randomised contacts, held out): the 10% of contacts the "
+                      "model ranks highest converted {top:+.1%} more when contacted, against "
+                      "{all:+.1%} on average.", top=top.loc[0.1, "observed_uplift"],
+                      all=top.loc[1.0, "observed_uplift"]))
     elif uplift is not None:
-        out.append("No uplift model: the campaign contacts failed the randomisation check ("
-                   + "; ".join(uplift.check.reasons) + ").")
+        out.append(md("No uplift model: the campaign contacts failed the randomisation check "
+                      "({reasons}).", reasons=join(uplift.check.reasons, "; ")))
     if strategies is not None and len(strategies):
         s = strategies.set_index("strategy")
         first = s.index[0]
-        others = ", ".join(f"{v:,.0f} by {k}" for k, v in s["expected_profit"].iloc[1:].items())
-        out.append(f"Contacting the {int(s.loc[first, 'contacted']):,} customers with positive "
-                   f"expected profit earns an expected {s.loc[first, 'expected_profit']:,.0f} "
-                   f"(the same number chosen by naive rankings: {others}).")
+        others = join((md("{v:,.0f} by {k}", v=v, k=k)
+                       for k, v in s["expected_profit"].iloc[1:].items()))
+        out.append(md("Contacting the {n:,} customers with positive expected profit earns an "
+                      "expected {profit:,.0f} (the same number chosen by naive rankings: "
+                      "{others}).", n=int(s.loc[first, "contacted"]),
+                      profit=s.loc[first, "expected_profit"], others=others))
     return out

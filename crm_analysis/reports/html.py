@@ -43,7 +43,8 @@ a { color: #0b5cad; } a.anchor-link { display: none; }
 img, svg { max-width: 100%; height: auto; }
 table { border-collapse: collapse; margin: .8em 0; font-size: .92rem;
   font-variant-numeric: tabular-nums; }
-th, td { border: 1px solid #d0d7de; padding: .3em .6em; text-align: right; }
+th, td { border: 1px solid #d0d7de; padding: .3em .6em; text-align: right; max-width: 32rem;
+  overflow-wrap: anywhere; }
 th { background: #f0f2f5; } tbody tr:nth-child(even) { background: #fafbfc; }
 pre { white-space: pre-wrap; background: #f6f8fa; padding: .6em .8em; border-radius: 4px;
   font-size: .88rem; overflow-x: auto; }
@@ -240,10 +241,24 @@ def strip_external_resources(page: str) -> str:
     return _EXTERNAL_SRC.sub(r' data-removed-\1=""', page)
 
 
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:; "
+    "base-uri 'none'; form-action 'none'"
+)
+"""What a report page may load or run: its own inline styles and embedded images, nothing else.
+
+The pages need no script. Text from the data is escaped before it reaches a page
+(:mod:`crm_analysis.markup`); should an escape ever be missed, the browser still refuses to run
+a script, an event handler or a ``javascript:`` link, and fetches nothing from anywhere."""
+
+
 def page(title: str, body: str, *, nav: str = "", footer: str = "", css: str = "") -> str:
-    """A complete HTML document with the inline base stylesheet."""
+    """A complete HTML document with the inline base stylesheet and the
+    :data:`CONTENT_SECURITY_POLICY` (first in the head, so it covers the whole page)."""
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta http-equiv="Content-Security-Policy" '
+        f'content="{CONTENT_SECURITY_POLICY}">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{html.escape(title)}</title>\n<style>{BASE_CSS}{css}</style>\n</head>\n<body>\n"
         f"{nav}<main>\n{body}\n</main>\n{footer}</body>\n</html>\n"

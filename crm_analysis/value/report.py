@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from crm_analysis.markup import Markup, join, md
 from crm_analysis.value._fitting import ConvergenceError
 from crm_analysis.value.beta_geo import BetaGeo
 from crm_analysis.value.checks import HoldoutError
@@ -244,7 +245,7 @@ def key_findings(
     holdout: HoldoutError | None,
     holdout_weeks: int,
     horizon_days: int,
-) -> list[str]:
+) -> list[Markup]:
     """Sentences for the top of the report, written from the numbers.
 
     Parameters
@@ -266,47 +267,51 @@ def key_findings(
 
     Returns
     -------
-    list of str
+    list of Markup
         Markdown sentences.
     """
     n = len(value)
-    out = [f"**{n:,} customers** bought at least once up to the snapshot."]
+    out = [md("**{n:,} customers** bought at least once up to the snapshot.", n=n)]
     shares = concentration.set_index("top")["revenue_share"]
     if "top 10%" in shares and np.isfinite(shares["top 10%"]):
-        parts = [f"the top {t[4:]} of customers bring {shares[t]:.0%}" for t in shares.index]
-        out.append(f"Revenue is concentrated: {', '.join(parts)} of revenue "
-                   f"(Gini {gini_value:.2f}).")
+        parts = join(md("the top {top} of customers bring {share:.0%}", top=t[4:],
+                         share=shares[t]) for t in shares.index)
+        out.append(md("Revenue is concentrated: {parts} of revenue (Gini {gini:.2f}).",
+                      parts=parts, gini=gini_value))
     seg = segments.set_index("segment")
     champions = seg.loc["Champions"]
     at_risk = seg.loc[["At Risk", "Can't Lose"]]
-    out.append(
-        f"Champions are {champions['customer_share']:.0%} of customers and earned "
-        f"{champions['revenue_share']:.0%} of revenue; At Risk and Can't Lose customers (once "
-        f"frequent or big spenders who have not bought for a while) are "
-        f"{at_risk['customers'].sum():,} customers with {at_risk['revenue_share'].sum():.0%} of "
-        "revenue: the first list for win-back.")
+    out.append(md(
+        "Champions are {champions[customer_share]:.0%} of customers and earned "
+        "{champions[revenue_share]:.0%} of revenue; At Risk and Can't Lose customers (once "
+        "frequent or big spenders who have not bought for a while) are {n_at_risk:,} customers "
+        "with {share_at_risk:.0%} of revenue: the first list for win-back.",
+        champions=champions, n_at_risk=at_risk["customers"].sum(),
+        share_at_risk=at_risk["revenue_share"].sum()))
     if holdout is not None and np.isfinite(holdout.total_error):
         quality = ("close" if abs(holdout.total_error) < 0.05 else
                    "fair" if abs(holdout.total_error) < 0.15 else "poor")
         direction = "over" if holdout.total_error > 0 else "under"
-        out.append(
-            f"On the last {holdout_weeks} weeks, held out from fitting, the BG/NBD model "
-            f"predicted {holdout.predicted_total:,.0f} repeat purchase days against "
-            f"{holdout.actual_total:,.0f} actual ({abs(holdout.total_error):.1%} {direction}; "
-            f"{quality} in total; per customer the mean absolute error is "
-            f"{holdout.mae:.2f} purchases).")
+        out.append(md(
+            "On the last {weeks} weeks, held out from fitting, the BG/NBD model predicted "
+            "{h.predicted_total:,.0f} repeat purchase days against {h.actual_total:,.0f} actual "
+            "({error:.1%} {direction}; {quality} in total; per customer the mean absolute error "
+            "is {h.mae:.2f} purchases).", weeks=holdout_weeks, h=holdout,
+            error=abs(holdout.total_error), direction=direction, quality=quality))
     clv = value["clv"]
     total = float(clv.sum())
     top10 = float(clv[value["value_tier"] == "top 10%"].sum())
-    out.append(
-        f"Over the next {horizon_days} days customers are expected to make "
-        f"{value['expected_purchases'].sum():,.0f} purchases worth {total:,.0f} in present value "
-        f"(median CLV {clv.median():,.2f}); the top 10% by CLV hold "
-        f"{top10 / total if total > 0 else float('nan'):.0%} of it.")
+    out.append(md(
+        "Over the next {days} days customers are expected to make {purchases:,.0f} purchases "
+        "worth {total:,.0f} in present value (median CLV {median:,.2f}); the top 10% by CLV hold "
+        "{top_share:.0%} of it.", days=horizon_days,
+        purchases=value["expected_purchases"].sum(), total=total, median=clv.median(),
+        top_share=top10 / total if total > 0 else float("nan")))
     return out
 
 
-def fit_transaction_models(summary: pd.DataFrame, *, seed: int = 0) -> tuple[dict, list[str]]:
+def fit_transaction_models(summary: pd.DataFrame, *, seed: int = 0
+                           ) -> tuple[dict, list[Markup]]:
     """BG/NBD (always) and Pareto/NBD (when it converges) fitted to one summary.
 
     BG/NBD carries the report; Pareto/NBD is its comparison. A Pareto/NBD fit that does not
@@ -314,12 +319,13 @@ def fit_transaction_models(summary: pd.DataFrame, *, seed: int = 0) -> tuple[dic
 
     Returns
     -------
-    (models, notes) : dict of name -> fitted model, list of str
+    (models, notes) : dict of name -> fitted model, list of Markdown sentences
     """
     models: dict = {"BG/NBD": BetaGeo(random_state=seed).fit(summary)}
-    notes: list[str] = []
+    notes: list[Markup] = []
     try:
         models["Pareto/NBD"] = ParetoNBD(random_state=seed).fit(summary)
     except ConvergenceError as exc:
-        notes.append(f"The Pareto/NBD comparison is left out: its fit did not converge ({exc}).")
+        notes.append(md("The Pareto/NBD comparison is left out: its fit did not converge "
+                        "({reason}).", reason=exc))
     return models, notes

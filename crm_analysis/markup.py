@@ -1,0 +1,195 @@
+"""Text from the data on a report page: shown as written, never read as markup.
+
+Product and category names, campaign names, regions, channels, ticket topics and ids come from
+systems that customers, suppliers and colleagues type into. Whatever of theirs reaches a page goes
+through this module, the one place where data meets Markdown and HTML:
+
+* :func:`escape` turns a data value into Markdown that shows it literally (and is inert HTML);
+* :func:`md` fills a sentence written by us with data values, escaping each text value;
+* :class:`Markup` is the type of text that is safe to show: only :func:`escape`, :func:`md` and
+  :func:`bullets` make it, and :func:`show` escapes anything else it is given;
+* :func:`styled` is the pandas Styler of a frame whose text cells and labels are HTML-escaped;
+* :func:`show` displays Markdown in a notebook (the only way the notebooks write sentences).
+
+Numbers and dates formatted into a sentence cannot carry markup and are left as formatted; every
+other value is escaped. Keep data out of Markdown code spans (backticks): entities are shown
+literally there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import numbers
+import re
+import string
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from pandas.io.formats.style import Styler
+
+_MARKDOWN_SYNTAX = frozenset("\\`*_{}[]()#+-.!|~$<>&\"':=^")
+"""Characters that Markdown (CommonMark with nbconvert's plugins: tables, strikethrough, math,
+autolinks, definition lists) or HTML may read as syntax; written as numeric character references
+they are shown as the characters themselves."""
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+"""Line breaks, tabs and other control characters: a data value stays on its line."""
+
+_BIDI = re.compile(r"[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+"""Direction marks and overrides (e.g. U+202E): kept, but isolated so they cannot reorder the
+sentence around the value."""
+
+
+class Markup(str):
+    """Markdown that is safe to show: written by us, with every data value escaped.
+
+    Concatenating a Markup with a plain string gives a plain string again, which :func:`show`
+    and :func:`bullets` escape: forgetting :func:`md` makes a sentence look odd, never unsafe.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"Markup({str.__repr__(self)})"
+
+
+def escape(value: object) -> Markup:
+    """A data value as Markdown (and HTML) that shows it exactly as written.
+
+    Characters that Markdown or HTML could read as syntax become numeric character references,
+    control characters (line breaks, tabs) become spaces, and a value with direction overrides is
+    wrapped in ``<bdi>`` so it cannot reorder the text around it. A :class:`Markup` is returned
+    unchanged.
+
+    Examples
+    --------
+    >>> print(escape("Kids <3 & *toys*"))
+    Kids &#60;3 &#38; &#42;toys&#42;
+    """
+    if isinstance(value, Markup):
+        return value
+    text = _CONTROL.sub(" ", str(value))
+    text = "".join(f"&#{ord(c)};" if c in _MARKDOWN_SYNTAX else c for c in text)
+    if _BIDI.search(text):
+        text = f"<bdi>{text}</bdi>"
+    return Markup(text)
+
+
+_PLAIN_TYPES = (Markup, numbers.Number, dt.date, dt.time, dt.timedelta, pd.Period,
+                pd.Timedelta, np.datetime64, np.timedelta64)
+"""Values whose formatted text cannot carry markup (numbers, dates) or already is safe."""
+
+
+class _EscapingFormatter(string.Formatter):
+    def format_field(self, value: Any, format_spec: str) -> str:
+        text = format(value, format_spec)
+        if isinstance(value, _PLAIN_TYPES) and value is not pd.NA:
+            return text
+        return escape(text)
+
+
+_FORMATTER = _EscapingFormatter()
+
+
+def md(template: str, /, *args: Any, **values: Any) -> Markup:
+    """Fill a Markdown sentence written by us with data values, each escaped.
+
+    Parameters
+    ----------
+    template : str
+        Markdown with ``str.format`` fields (``{name}``, ``{share:.0%}``, ``{row[label]}``);
+        written by us, never taken from the data. Literal braces are doubled.
+    *args, **values
+        The values. Numbers and dates are formatted as the field says; text, and anything else
+        that is not a :class:`Markup`, is escaped after formatting.
+
+    Examples
+    --------
+    >>> print(md("Top category: **{name}** ({share:.0%})", name="<b>Toys</b>", share=0.25))
+    Top category: **&#60;b&#62;Toys&#60;/b&#62;** (25%)
+    """
+    return Markup(_FORMATTER.vformat(template, args, values))
+
+
+def join(parts: Iterable[object], separator: str = ", ") -> Markup:
+    """Values joined into one Markup (each escaped unless it already is Markup).
+
+    ``separator`` is written by us (it is not escaped).
+    """
+    return Markup(separator.join(escape(p) for p in parts))
+
+
+def bullets(lines: Iterable[object]) -> Markup:
+    """A Markdown bullet list, one line per item (an item that is not Markup is escaped)."""
+    return Markup("\n".join(f"- {escape(line)}" for line in lines))
+
+
+def show(text: str, /, *, handle: Any = None, display_id: bool = False,
+         **values: Any) -> Any:
+    """Display Markdown in the notebook: a :class:`Markup` as it is, else a template for :func:`md`.
+
+    Parameters
+    ----------
+    text : str
+        A :class:`Markup` (from :func:`md`, :func:`bullets`, a ``key_findings`` function), or
+        a template written by us that :func:`md` fills with ``values``.
+    handle : IPython DisplayHandle, optional
+        Replace what this handle shows (e.g. the key findings placeholder at the top of a report)
+        instead of displaying below the current cell.
+    display_id : bool
+        Return a handle to replace this output later.
+
+    Returns
+    -------
+    IPython DisplayHandle or None
+    """
+    from IPython.display import Markdown, display
+
+    shown = text if isinstance(text, Markup) and not values else md(text, **values)
+    if handle is not None:
+        handle.update(Markdown(shown))
+        return handle
+    return display(Markdown(shown), display_id=True if display_id else None)
+
+
+def _escape_html_values(values: pd.Series | pd.Index) -> pd.Series | pd.Index:
+    """HTML-escape the text elements of a column or index; other elements are kept."""
+    dtype = values.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        dtype = dtype.categories.dtype
+    if not (getattr(dtype, "kind", "") == "O" or pd.api.types.is_string_dtype(dtype)):
+        return values
+    return values.map(lambda v: html.escape(v) if isinstance(v, str) else v)
+
+
+def _escape_labels(index: pd.Index) -> pd.Index:
+    names = [html.escape(n) if isinstance(n, str) else n for n in index.names]
+    if isinstance(index, pd.MultiIndex):
+        levels = [_escape_html_values(level) for level in index.levels]
+        return index.set_levels(levels).set_names(names)
+    return pd.Index(_escape_html_values(index), name=names[0])
+
+
+def styled(frame: pd.DataFrame | pd.Series) -> Styler:
+    """The pandas Styler of ``frame`` with every text cell, label and index name HTML-escaped.
+
+    The escaping is done on a display copy of the frame, so the Styler's own ``format`` (number
+    formats, ``na_rep``), ``hide`` and ``set_properties`` chain on as usual and cannot undo it.
+    Column labels written by us that contain ``& < > " '`` change with the escaping; refer to such
+    columns by position.
+    """
+    shown = frame.to_frame() if isinstance(frame, pd.Series) else frame.copy(deep=False)
+    for position in range(shown.shape[1]):
+        column = shown.iloc[:, position]
+        escaped = _escape_html_values(column)
+        if escaped is not column:
+            shown.isetitem(position, escaped)
+    shown.index = _escape_labels(shown.index)
+    shown.columns = _escape_labels(shown.columns)
+    return shown.style
+
