@@ -103,13 +103,13 @@ def test_empty_file_and_header_only(tmp_path: Path) -> None:
     assert "header but no data rows" in str(_load_error(tmp_path))
 
 
-def test_empty_optional_table_is_an_error_too(tmp_path: Path) -> None:
+def test_empty_optional_table_counts_as_not_supplied(tmp_path: Path) -> None:
+    """A CRM export with no campaign contacts yet is valid: the table is simply absent."""
     (tmp_path / "orders.csv").write_text(GOOD)
     with gzip.open(tmp_path / "customers.csv.gz", "wt") as handle:
         handle.write("customer_id,age\n")
-    assert "customers.csv.gz: customers: the file has a header but no data" in str(
-        _load_error(tmp_path)
-    )
+    raw = load_raw(tmp_path)
+    assert "customers" not in raw and raw.empty_tables == ["customers"]
 
 
 def test_wrong_encoding_names_encoding_and_suggests_mapping(tmp_path: Path) -> None:

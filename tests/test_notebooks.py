@@ -31,9 +31,10 @@ def test_committed_notebook_is_stripped_and_parameterised(path: Path):
     tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1, "exactly one cell tagged 'parameters'"
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
-    requires = nb.metadata.get("crm_analysis", {}).get("requires", [])
+    meta = nb.metadata.get("crm_analysis", {})
     names = {p.stem for p in NOTEBOOKS}
-    assert set(requires) <= names, f"unknown requirements {set(requires) - names}"
+    for key in ("requires", "uses"):
+        assert set(meta.get(key, [])) <= names, f"unknown {key} {set(meta[key]) - names}"
     long_cells = [c.id for c in code if len(c.source.splitlines()) > 15]
     assert not long_cells, f"cells longer than 15 lines belong in the package: {long_cells}"
     names = papermill.inspect_notebook(str(path))

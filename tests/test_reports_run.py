@@ -112,7 +112,32 @@ def test_failure_skips_dependents_only_and_exits_1(main_run):
         "05_slow": "ok",
     }
     assert "ValueError: the input table is broken" in result["03_fails"].error["message"]
-    assert "03_fails failed" in result["04_after_fail"].error["message"]
+    assert "from 03_fails, which failed" in result["04_after_fail"].error["message"]
+
+
+def test_a_notebook_runs_on_when_one_it_only_uses_fails(tmp_path):
+    """Issue 14: dependants run on what exists; only a missing input stops a notebook."""
+    import nbformat
+
+    def notebook(name: str, code: str, **meta) -> None:
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(f"# {name}"),
+                                             nbformat.v4.new_code_cell(code)])
+        nb.metadata["crm_analysis"] = meta
+        nbformat.write(nb, tmp_path / "nbs" / f"{name}.ipynb")
+
+    (tmp_path / "nbs").mkdir()
+    notebook("01_clean", "x = 1")
+    notebook("02_model", "raise ValueError('no fit')", requires=["01_clean"])
+    notebook("03_uses", "y = 2", requires=["01_clean"], uses=["02_model"])
+    notebook("04_needs", "z = 3", requires=["01_clean"], needs=["orders.parquet"])
+    result = run_reports(tmp_path / "nbs", make_data_root(tmp_path / "data"),
+                         tmp_path / "reports", run_id="uses")
+    assert [nb.name for nb in result.notebooks] == ["01_clean", "02_model", "03_uses",
+                                                    "04_needs"]
+    assert result.statuses == {"01_clean": "ok", "02_model": "failed", "03_uses": "ok",
+                               "04_needs": "skipped"}
+    message = result["04_needs"].error["message"]
+    assert "orders.parquet" in message and "missing" in message
 
 
 def test_parameters_keep_types_and_reach_only_declaring_notebooks(main_run):

@@ -42,11 +42,12 @@ RULE_TITLES = {
 def inventory(raw: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """One row per contract table: present or not, rows, columns, what it enables."""
     rows = []
+    empty = set(getattr(raw, "empty_tables", []))
     for name in TABLES:
         present = name in raw
         rows.append({
             "table": name,
-            "present": "yes" if present else "no",
+            "present": "yes" if present else "empty" if name in empty else "no",
             "rows": len(raw[name]) if present else 0,
             "columns": len(raw[name].columns) if present else 0,
             "enables": ENABLES.get(name, ""),
@@ -99,6 +100,10 @@ def key_findings(raw: Mapping[str, pd.DataFrame], result: CleaningResult) -> lis
     if missing:
         out.append(md("Tables not supplied: {names}; the analyses they enable are skipped in "
                       "later reports.", names=join(missing)))
+    empty = getattr(raw, "empty_tables", [])
+    if empty:
+        out.append(md("{names} came with column names but no rows, and count as not supplied.",
+                      names=join(empty)))
     dup = count("exact_duplicates", "orders", "rows_removed")
     if dup:
         out.append(md("{n:,} order rows were exported twice and counted once.", n=dup))

@@ -88,6 +88,10 @@ class DataContractError(ValueError):
         return self.message
 
 
+class EmptyTableError(DataContractError):
+    """A table with columns but no rows: an error for orders, "not supplied" for the others."""
+
+
 @dataclass
 class RowLocator:
     """Translates DataFrame positions into the row numbers a user sees in the source."""

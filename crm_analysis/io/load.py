@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from crm_analysis.io.errors import DataContractError, Problem, RowLocator
+from crm_analysis.io.errors import DataContractError, EmptyTableError, Problem, RowLocator
 from crm_analysis.io.mapping import (
     TRANSFORM_INPUTS,
     TRANSFORM_REQUIRED,
@@ -69,6 +69,8 @@ class RawData(AbcMapping[str, pd.DataFrame]):
     date_format_codes : dict
         Per ``"table.column"`` of text timestamps, a row-aligned ``int8`` Series: the position
         in the declared formats of the one that parsed the value (-1 where missing).
+    empty_tables : list of str
+        Optional tables whose file or query had columns but no rows: treated as not supplied.
     """
 
     frames: dict[str, pd.DataFrame]
@@ -78,6 +80,7 @@ class RawData(AbcMapping[str, pd.DataFrame]):
     derived: dict[str, list[str]] = field(default_factory=dict)
     date_formats_used: dict[str, dict[str, int]] = field(default_factory=dict)
     date_format_codes: dict[str, pd.Series] = field(default_factory=dict, repr=False)
+    empty_tables: list[str] = field(default_factory=list)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         if name not in self.frames:
@@ -243,10 +246,13 @@ def _contract_order(frame: pd.DataFrame, table: str) -> pd.DataFrame:
     return frame[[c for c in TABLES[table].columns if c in frame.columns]]
 
 
-def _read_all(source: Any, mapping: Mapping, names: list[str]) -> tuple[dict[str, RawTable], str]:
-    """Read every named table that exists; a missing required table is an error."""
+def _read_all(source: Any, mapping: Mapping, names: list[str]
+              ) -> tuple[dict[str, RawTable], str, list[str]]:
+    """Read every named table that exists; a missing or empty required table is an error, an
+    empty optional one is left out (its name returned as the third item)."""
     required = {"orders", "invoice_lines"}
     found: dict[str, RawTable] = {}
+    empty: list[str] = []
     problems: list[Problem] = []
     if is_sql_source(source):
         reader = SqlReader(resolve_url(str(source)))
@@ -259,6 +265,11 @@ def _read_all(source: Any, mapping: Mapping, names: list[str]) -> tuple[dict[str
                     continue
                 try:
                     found[name] = reader.read(name, spec)
+                except EmptyTableError as exc:
+                    if name in required:
+                        problems.extend(exc.problems)
+                    else:
+                        empty.append(name)
                 except DataContractError as exc:
                     problems.extend(exc.problems)
         finally:
@@ -281,12 +292,17 @@ def _read_all(source: Any, mapping: Mapping, names: list[str]) -> tuple[dict[str
                         problems.append(missing_file_problem(folder, name, spec))
                     continue
                 found[name] = read_file(file, name, mapping)
+            except EmptyTableError as exc:
+                if name in required:
+                    problems.extend(exc.problems)
+                else:
+                    empty.append(name)
             except DataContractError as exc:
                 problems.extend(exc.problems)
         label = str(path)
     if problems:
         raise DataContractError(problems)
-    return found, label
+    return found, label, empty
 
 
 def load_raw(
@@ -334,7 +350,7 @@ def load_raw(
         names = mapping.input_tables()
     else:
         names = [n for n in TABLES if wanted is None or n in wanted]
-    found, label = _read_all(source, mapping, names)
+    found, label, empty = _read_all(source, mapping, names)
 
     problems: list[Problem] = []
     frames: dict[str, pd.DataFrame] = {}
@@ -384,7 +400,8 @@ def load_raw(
         counts = codes[codes >= 0].value_counts()
         formats_used[key] = {formats[int(i)]: int(n) for i, n in counts.sort_index().items()}
     release_memory()
-    return RawData(frames, source_label, mapping, extra, derived, formats_used, format_codes)
+    return RawData(frames, source_label, mapping, extra, derived, formats_used, format_codes,
+                   empty)
 
 
 def _final_check(frames: dict[str, pd.DataFrame], label: str) -> None:

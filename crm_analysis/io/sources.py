@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from crm_analysis.io.errors import DataContractError, Problem, RowLocator
+from crm_analysis.io.errors import DataContractError, EmptyTableError, Problem, RowLocator
 from crm_analysis.io.mapping import Mapping, TableMapping
 
 PASSWORD_ENV = "CRM_DB_PASSWORD"
@@ -151,7 +151,7 @@ def read_file(path: Path, table: str, mapping: Mapping) -> RawTable:
             [Problem(str(path), table, None, f"cannot be read: {exc}")]
         ) from exc
     if frame.empty:
-        raise DataContractError(
+        raise EmptyTableError(
             [
                 Problem(
                     str(path),
@@ -240,7 +240,7 @@ class SqlReader:
         return bool(spec.query) or (spec.table or table) in self.table_names(spec.schema)
 
     def read(self, table: str, spec: TableMapping) -> RawTable:
-        """Read a table or run a query; an empty result is an error."""
+        """Read a table or run a query; an empty result raises :class:`EmptyTableError`."""
         where = self.where(table, spec)
         locator = RowLocator(where, table, header_rows=0, label="result row")
         try:
@@ -254,7 +254,7 @@ class SqlReader:
                 [Problem(where, table, None, f"cannot be read: {_first_line(exc)}")]
             ) from exc
         if frame.empty:
-            raise DataContractError(
+            raise EmptyTableError(
                 [
                     Problem(
                         where,

@@ -58,7 +58,9 @@ def _metrics_list(metrics: Mapping[str, Mapping[str, Any]]) -> str:
         return ""
     items = "".join(
         f'<li>{html.escape(str(m.get("label") or name))}: <span class="metric-value">'
-        f"{html.escape(format_metric(m.get('value'), m.get('fmt')))}</span></li>"
+        f"{html.escape(format_metric(m.get('value'), m.get('fmt')))}</span>"
+        + (f" <small>({html.escape(str(m['reason']))})</small>" if m.get("reason") else "")
+        + "</li>"
         for name, m in metrics.items()
     )
     return f'<ul class="metrics">{items}</ul>'

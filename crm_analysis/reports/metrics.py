@@ -67,7 +67,8 @@ def format_metric(value: MetricValue, fmt: str | None = None) -> str:
 
 
 def metric_payload(
-    name: str, value: Any, *, label: str | None = None, fmt: str | None = None
+    name: str, value: Any, *, label: str | None = None, fmt: str | None = None,
+    reason: str | None = None,
 ) -> dict[str, Any]:
     """Validate a metric and return its JSON payload (what :func:`record_metric` displays)."""
     if not isinstance(name, str) or not name.strip():
@@ -78,11 +79,15 @@ def metric_payload(
             raise TypeError("fmt must be a format() specification string")
         if plain is not None and not isinstance(plain, str):
             format(plain, fmt)  # fail here, in the notebook, not later in the index
-    return {"name": name, "value": plain, "label": label or name, "fmt": fmt}
+    payload = {"name": name, "value": plain, "label": label or name, "fmt": fmt}
+    if plain is None:
+        payload["reason"] = str(reason) if reason else "not computed"
+    return payload
 
 
 def record_metric(
-    name: str, value: Any, *, label: str | None = None, fmt: str | None = None
+    name: str, value: Any, *, label: str | None = None, fmt: str | None = None,
+    reason: str | None = None,
 ) -> None:
     """Record a headline number of a notebook for the run's index and ``run.json``.
 
@@ -96,13 +101,18 @@ def record_metric(
         Words for people, e.g. ``"Churn model AUC"`` (default: ``name``).
     fmt : str, optional
         ``format()`` specification used in the index, e.g. ``".3f"`` or ``",.0f"``.
+    reason : str, optional
+        Why the value is absent (``None``, NaN): a section the data could not support records
+        its metric this way, so ``run.json`` says what is missing and why.
 
     Examples
     --------
     >>> record_metric("customers", 1234, label="Customers", fmt=",d")  # doctest: +SKIP
     """
-    payload = metric_payload(name, value, label=label, fmt=fmt)
+    payload = metric_payload(name, value, label=label, fmt=fmt, reason=reason)
     text = f"metric {payload['label']}: {format_metric(payload['value'], fmt)}"
+    if "reason" in payload:
+        text += f" ({payload['reason']})"
     try:
         from IPython import get_ipython
         from IPython.display import display
@@ -154,4 +164,6 @@ def read_metrics(nb: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
                 "label": payload.get("label") or name,
                 "fmt": payload.get("fmt"),
             }
+            if payload.get("reason"):
+                metrics[name]["reason"] = payload["reason"]
     return metrics

@@ -1,11 +1,15 @@
 """Find the report notebooks of a folder and put them in dependency order.
 
-A notebook declares the notebooks it needs in its metadata::
+A notebook declares in its metadata the notebooks it cannot run without (``requires``), the
+processed files those write that it reads (``needs``), and the notebooks whose outputs it uses
+when they exist (``uses``: it runs after them, and runs on without them when they fail)::
 
-    "metadata": {"crm_analysis": {"requires": ["01_data_cleaning"]}}
+    "metadata": {"crm_analysis": {"requires": ["01_data_cleaning"],
+                                  "needs": ["orders.parquet", "cleaning.json"],
+                                  "uses": ["03_customer_value"]}}
 
-Names are file names without ``.ipynb``. The order is topological, ties broken by name, so
-``01_...`` runs before ``02_...`` when neither needs the other.
+Names are file names without ``.ipynb``. The order is topological over ``requires`` and ``uses``,
+ties broken by name, so ``01_...`` runs before ``02_...`` when neither needs the other.
 """
 
 from __future__ import annotations
@@ -22,11 +26,19 @@ from crm_analysis.reports.errors import ReportConfigError
 
 @dataclass(frozen=True)
 class NotebookSpec:
-    """One notebook of the folder: its name, path and the notebooks it requires."""
+    """One notebook of the folder: its name, path, the notebooks it requires and uses, and the
+    processed files it needs."""
 
     name: str
     path: Path
     requires: tuple[str, ...] = field(default=())
+    needs: tuple[str, ...] = field(default=())
+    uses: tuple[str, ...] = field(default=())
+
+    @property
+    def after(self) -> tuple[str, ...]:
+        """Every notebook this one runs after when both are in a run."""
+        return (*self.requires, *self.uses)
 
 
 def _suggest(name: str, choices: Iterable[str]) -> str:
@@ -34,20 +46,28 @@ def _suggest(name: str, choices: Iterable[str]) -> str:
     return f" Did you mean '{close[0]}'?" if close else ""
 
 
-def read_requires(path: Path) -> tuple[str, ...]:
-    """The ``metadata.crm_analysis.requires`` list of a notebook file (empty if absent)."""
+def _names(path: Path, meta: dict, key: str) -> tuple[str, ...]:
+    values = meta.get(key, [])
+    if isinstance(values, str):
+        values = [values]
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise ReportConfigError(f"{path.name}: metadata crm_analysis.{key} must be a list of names")
+    return tuple(values)
+
+
+def read_spec(path: Path) -> NotebookSpec:
+    """A notebook file's :class:`NotebookSpec` from its ``metadata.crm_analysis``."""
     try:
         nb = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ReportConfigError(f"cannot read notebook {path}: {exc}") from exc
-    requires = nb.get("metadata", {}).get("crm_analysis", {}).get("requires", [])
-    if isinstance(requires, str):
-        requires = [requires]
-    if not isinstance(requires, list) or not all(isinstance(r, str) for r in requires):
-        raise ReportConfigError(
-            f"{path.name}: metadata crm_analysis.requires must be a list of notebook names"
-        )
-    return tuple(r.removesuffix(".ipynb") for r in requires)
+    meta = nb.get("metadata", {}).get("crm_analysis", {})
+
+    def notebooks(key: str) -> tuple[str, ...]:
+        return tuple(n.removesuffix(".ipynb") for n in _names(path, meta, key))
+
+    return NotebookSpec(path.stem, path.resolve(), notebooks("requires"),
+                        _names(path, meta, "needs"), notebooks("uses"))
 
 
 def discover_notebooks(notebooks_dir: Path) -> dict[str, NotebookSpec]:
@@ -62,19 +82,20 @@ def discover_notebooks(notebooks_dir: Path) -> dict[str, NotebookSpec]:
     if not notebooks_dir.is_dir():
         raise ReportConfigError(f"notebook folder {notebooks_dir} does not exist")
     specs = {
-        p.stem: NotebookSpec(p.stem, p.resolve(), read_requires(p))
+        p.stem: read_spec(p)
         for p in sorted(notebooks_dir.glob("*.ipynb"))
         if not p.name.startswith(".")
     }
     if not specs:
         raise ReportConfigError(f"no notebooks (*.ipynb) in {notebooks_dir}")
     for spec in specs.values():
-        for req in spec.requires:
-            if req not in specs:
-                raise ReportConfigError(
-                    f"{spec.name} requires '{req}', which is not a notebook in "
-                    f"{notebooks_dir}.{_suggest(req, specs)}"
-                )
+        for verb, names in (("requires", spec.requires), ("uses", spec.uses)):
+            for req in names:
+                if req not in specs:
+                    raise ReportConfigError(
+                        f"{spec.name} {verb} '{req}', which is not a notebook in "
+                        f"{notebooks_dir}.{_suggest(req, specs)}"
+                    )
     return specs
 
 
@@ -116,7 +137,7 @@ def order_notebooks(
     Returns
     -------
     ordered : list of NotebookSpec
-        Topological order, ties broken by name.
+        Topological order over ``requires`` and ``uses``, ties broken by name.
     outside : dict
         ``{name: [required names not in the selection]}`` for notebooks that have such needs.
 
@@ -132,7 +153,7 @@ def order_notebooks(
         for n in names
         if any(r not in chosen for r in specs[n].requires)
     }
-    waiting = {n: {r for r in specs[n].requires if r in chosen} for n in names}
+    waiting = {n: {r for r in specs[n].after if r in chosen} for n in names}
     ready = [n for n, reqs in waiting.items() if not reqs]
     heapq.heapify(ready)
     ordered: list[NotebookSpec] = []
@@ -148,6 +169,6 @@ def order_notebooks(
         stuck = sorted(n for n, reqs in waiting.items() if reqs)
         raise ReportConfigError(
             "dependency cycle among notebooks: "
-            + ", ".join(f"{n} requires {sorted(waiting[n])}" for n in stuck)
+            + ", ".join(f"{n} runs after {sorted(waiting[n])}" for n in stuck)
         )
     return ordered, outside

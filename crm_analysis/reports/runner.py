@@ -452,6 +452,23 @@ def run_reports(
     return result
 
 
+def _missing_inputs(spec: NotebookSpec, results: Mapping[str, NotebookResult],
+                    processed: Path) -> str | None:
+    """Why ``spec`` cannot run, in words, or None: a required notebook of this run did not
+    finish, or a processed file it needs is not there. Notebooks it only ``uses`` never stop it."""
+    blocked = [r for r in spec.requires if r in results and results[r].status != "ok"]
+    needs = ", ".join(spec.needs) or "its outputs"
+    if blocked:
+        return (f"it needs {needs} from " + ", ".join(f"{r}, which {results[r].status}"
+                                                     for r in blocked))
+    missing = [f for f in spec.needs if not (processed / f).is_file()]
+    if missing:
+        return (f"it needs {', '.join(missing)} in {processed}, which "
+                f"{'is' if len(missing) == 1 else 'are'} missing: run "
+                f"{', '.join(spec.requires) or 'the notebook that writes it'} first")
+    return None
+
+
 def _run(
     log: RunLog,
     tmp: Path,
@@ -496,9 +513,8 @@ def _run(
     total = len(ordered)
     for i, spec in enumerate(ordered, 1):
         prefix = f"[{i}/{total}] {spec.name}"
-        blocked = [r for r in spec.requires if r in results and results[r].status != "ok"]
-        if blocked:
-            why = ", ".join(f"{r} {results[r].status}" for r in blocked)
+        why = _missing_inputs(spec, results, root / "processed")
+        if why:
             results[spec.name] = NotebookResult(
                 name=spec.name,
                 status="skipped",

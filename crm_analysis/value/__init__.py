@@ -8,11 +8,29 @@ standard errors, :class:`ConvergenceError`) is in ``_fitting``. See docs/value_m
   ``segment_summary``;
 - ``concentration``: ``revenue_concentration`` (top 1/10/20%), ``lorenz_curve``, ``gini``;
 - ``checks``: holdout checks of a fitted model as DataFrames;
-- ``report``: assembly for notebook 03 (``customer_value_table``, ``key_findings``).
+- ``report``: the customer table (``customer_value_table``, ``empirical_value_table``), holdout
+  windows, parameter table;
+- ``analysis``: ``analyse``, everything notebook 03 shows in one call that never stops on valid
+  data (``fit_models`` leaves out what the data cannot support, with a note), ``key_findings``.
 """
 
 from crm_analysis.value._base import NotFittedError
 from crm_analysis.value._fitting import ConvergenceError
+from crm_analysis.value.analysis import (
+    MIN_CUSTOMERS,
+    MIN_HOLDOUT_WEEKS,
+    MIN_REPEAT_BUYERS,
+    Fits,
+    HoldoutCheck,
+    ValueAnalysis,
+    analyse,
+    fit_models,
+    headline_metrics,
+    holdout_sentence,
+    key_findings,
+    model_parameters,
+    parameter_sentence,
+)
 from crm_analysis.value.beta_geo import BetaGeo
 from crm_analysis.value.checks import (
     HoldoutError,
@@ -31,9 +49,8 @@ from crm_analysis.value.report import (
     HoldoutSplit,
     PurchaseOrders,
     customer_value_table,
-    fit_transaction_models,
+    empirical_value_table,
     holdout_split,
-    key_findings,
     parameter_table,
     purchase_orders,
     value_tiers,
@@ -48,27 +65,39 @@ from crm_analysis.value.rfm_segments import (
 )
 
 __all__ = [
+    "MIN_CUSTOMERS",
+    "MIN_HOLDOUT_WEEKS",
+    "MIN_REPEAT_BUYERS",
     "SEGMENTS",
     "SEGMENT_GRID",
     "VALUE_TIERS",
     "BetaGeo",
     "ConvergenceError",
+    "Fits",
     "GammaGamma",
+    "HoldoutCheck",
     "HoldoutError",
     "HoldoutSplit",
     "NotFittedError",
     "ParetoNBD",
     "PurchaseOrders",
+    "ValueAnalysis",
+    "analyse",
     "customer_lifetime_value",
     "customer_value_table",
-    "fit_transaction_models",
+    "empirical_value_table",
+    "fit_models",
     "gini",
+    "headline_metrics",
     "holdout_by_frequency",
     "holdout_error",
     "holdout_predictions",
+    "holdout_sentence",
     "holdout_split",
     "key_findings",
     "lorenz_curve",
+    "model_parameters",
+    "parameter_sentence",
     "parameter_table",
     "per_period_rate",
     "period_transactions",

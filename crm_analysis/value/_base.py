@@ -144,4 +144,5 @@ class TransactionModel(MaximumLikelihoodModel, ABC):
         self.converged_ = result.converged
         self.n_starts_run_ = result.n_starts_run
         self.gradient_norm_ = result.gradient_norm
+        self.notes_ = list(result.notes)
 

@@ -36,12 +36,24 @@ Z95 = 1.959963984540054
 
 LOG_BOUND = 25.0
 """Bound on each log-parameter during optimisation (exp(25) ~ 7e10): keeps exp() finite; a
-parameter that ends on this bound means the likelihood is not identified, reported as a
-:class:`ConvergenceError`."""
+parameter that ends on this bound is not identified by the data (e.g. BG/NBD's ``a`` -> 0: no
+dropout to speak of); the fit reports it in its notes."""
+
+
+NEWTON_DECREMENT = 1e-12
+"""Largest objective decrease per customer (mean negative log-likelihood) a Newton step could
+still make at an accepted optimum, when the gradient is above ``tol`` (flat likelihoods)."""
 
 
 class ConvergenceError(RuntimeError):
-    """The maximum-likelihood fit did not converge; the message says what to try."""
+    """The maximum-likelihood fit did not converge; the message says what to try.
+
+    ``problems`` lists the reasons in words, without the advice (for a report page).
+    """
+
+    def __init__(self, message: str, problems: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.problems = tuple(problems)
 
 
 _ADVICE = (
@@ -215,6 +227,9 @@ class MLEResult:
     n_starts_run: int
     gradient_norm: float
     covariance_log: np.ndarray
+    notes: tuple[str, ...] = ()
+    """What a reader of the fit should know: starts that ended elsewhere, parameters that ran to
+    their bound (the fit is still a verified maximum in the other parameters)."""
 
 
 def numerical_hessian(
@@ -289,11 +304,20 @@ def fit_mle(
         exact Newton steps); otherwise L-BFGS-B, and the Hessian for the standard errors is a
         central difference of the analytic gradient with step ``hessian_step``.
 
+    Returns
+    -------
+    MLEResult
+        The best start, polished, when it is a verified maximum: gradient below ``tol`` and a
+        positive definite Hessian in the parameters that did not run to their bound. Starts that
+        ended elsewhere and parameters on their bound are ``notes``; a parameter on its bound has
+        no standard error (NaN).
+
     Raises
     ------
     ConvergenceError
-        No start converged, the best starts disagree, the Hessian is not positive definite, or a
-        parameter ran to its bound.
+        No start gave a finite likelihood, the gradient at the best start is not zero, its
+        Hessian is not positive definite, or every parameter ran to its bound. The message lists
+        every reason.
     """
     names = list(names)
     k = len(names)
@@ -358,10 +382,8 @@ def fit_mle(
 
     finite = sorted((r for r in runs if np.isfinite(r[0])), key=lambda r: r[0])
     if not finite:
-        raise ConvergenceError(
-            f"{model}: the log-likelihood was not finite at any of {len(runs)} start(s). "
-            + _ADVICE
-        )
+        problem = f"the log-likelihood was not finite at any of {len(runs)} start(s)"
+        raise ConvergenceError(f"{model}: {problem}. " + _ADVICE, [problem])
     best_f, z, _success, message = finite[0]
 
     # Newton polish: removes the last digits of optimiser slack (results then agree with other
@@ -383,32 +405,50 @@ def fit_mle(
     if analytic_hessian:
         hess = hess_of(z)
 
-    gnorm = float(np.max(np.abs(objective(z)[1])))
+    gradient = objective(z)[1]
     at_bound = np.abs(z) >= LOG_BOUND - 1e-6
+    free = ~at_bound
+    gnorm = float(np.max(np.abs(gradient[free]))) if free.any() else 0.0
+    sub = hess[np.ix_(free, free)]
+    eig = np.linalg.eigvalsh(sub) if free.any() else np.array([])
+    positive = bool(free.any() and np.all(eig > 0))
+    # The Newton decrement g' H^-1 g / 2 is how much lower the objective could still go: below
+    # NEWTON_DECREMENT (per customer) a gradient above ``tol`` is rounding, not a missed optimum.
+    decrement = (float(gradient[free] @ np.linalg.solve(sub, gradient[free])) / 2
+                 if positive else np.inf)
     problems = []
-    if at_bound.any():
-        problems.append(
-            "parameter(s) " + ", ".join(n for n, b in zip(names, at_bound, strict=True) if b)
-            + " ran to the bound exp(+-25): the data do not identify them"
-        )
-    if gnorm > tol:
+    if not free.any():
+        problems.append("every parameter ran to the bound exp(+-25): the data identify none")
+    if gnorm > tol and not decrement < NEWTON_DECREMENT:
         problems.append(f"gradient max-norm {gnorm:.2e} > tol {tol:.1e} ({message})")
+    if free.any() and not positive:
+        problems.append("the Hessian at the optimum is not positive definite (flat likelihood)")
+    if problems:
+        raise ConvergenceError(f"{model} did not converge: " + "; ".join(problems) + ". " + _ADVICE,
+                               problems)
+
+    # The best start is a verified maximum (zero gradient, positive definite Hessian in the free
+    # parameters). What the other starts did, and parameters on their bound, are notes.
+    notes: list[str] = []
+    if at_bound.any():
+        bound = [f"{n} -> {'0' if z[i] < 0 else 'infinity'}"
+                 for i, n in enumerate(names) if at_bound[i]]
+        notes.append(f"{model}: {', '.join(bound)} (the data do not bound "
+                     f"{'it' if len(bound) == 1 else 'them'}; the other parameters are fitted "
+                     "with it held there, and it has no standard error)")
     if n_starts > 1:
         agreeing = sum(1 for f, *_ in finite if f - best_f <= agree_tol)
         if agreeing < 2:
-            spread = ", ".join(f"{f:.8f}" for f, *_ in finite[:4])
-            problems.append(
-                f"the {len(runs)} starts did not agree on the optimum (best mean negative "
-                f"log-likelihoods {spread})"
-            )
-    eig = np.linalg.eigvalsh(hess)
-    if not np.all(eig > 0):
-        problems.append("the Hessian at the optimum is not positive definite (flat likelihood)")
-    if problems:
-        raise ConvergenceError(f"{model} did not converge: " + "; ".join(problems) + ". " + _ADVICE)
+            others = ", ".join(f"{f:.6f}" for f, *_ in finite[1:4])
+            notes.append(
+                f"{model}: the {len(runs)} starts ended at different points (best mean negative "
+                f"log-likelihood {best_f:.6f}; others {others or 'not finite'}); the best one is "
+                "used: its gradient is zero and its Hessian positive definite, so it is a "
+                "maximum, and the likelihood is flat around it")
 
-    # Covariance of the log-parameters from the total (not mean) negative log-likelihood.
-    cov_log = np.linalg.inv(hess / scale)
+    # Covariance of the free log-parameters from the total (not mean) negative log-likelihood.
+    cov_log = np.full((k, k), np.nan)
+    cov_log[np.ix_(free, free)] = np.linalg.inv(sub / scale)
     theta = np.exp(z)
     se_log = np.sqrt(np.diag(cov_log))
     se = theta * se_log  # delta method: d theta / d z = theta
@@ -430,6 +470,7 @@ def fit_mle(
         n_starts_run=len(runs),
         gradient_norm=gnorm,
         covariance_log=cov_log,
+        notes=tuple(notes),
     )
 
 

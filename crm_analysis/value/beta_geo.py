@@ -74,6 +74,9 @@ class BetaGeo(TransactionModel):
         From the inverse Hessian of the negative log-likelihood (log-parameters, delta method);
         the 95% intervals are exp(log estimate +- 1.96 se), so they stay positive.
     n_customers_, converged_ : int, bool
+    notes_ : list of str
+        What to know about the fit: starts that ended at another point, parameters that ran to
+        their bound (no standard error). Empty for a clean fit.
 
     Examples
     --------

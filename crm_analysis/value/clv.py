@@ -51,6 +51,7 @@ def customer_lifetime_value(
     discount_rate: float,
     margin: float = 1.0,
     step: float = 1.0,
+    order_value: np.ndarray | None = None,
 ) -> pd.Series:
     """Discounted expected value of each customer's purchases over the next ``horizon``.
 
@@ -72,6 +73,9 @@ def customer_lifetime_value(
         Profit margin applied to spend (1.0 gives revenue).
     step : float, default 1.0
         Step length in time units; the last step is shortened to end at ``horizon``.
+    order_value : array, optional
+        Expected value of each customer's future orders, currency, in the order of ``summary``;
+        replaces ``spend_model`` (which may then be None), e.g. the customer's own average.
 
     Returns
     -------
@@ -88,8 +92,11 @@ def customer_lifetime_value(
     x = summary["frequency"].to_numpy(dtype=float)
     t_x = summary["recency"].to_numpy(dtype=float)
     age = summary["T"].to_numpy(dtype=float)
-    spend = np.asarray(spend_model.expected_average_spend(
-        x, summary["monetary_value"].to_numpy(dtype=float)), dtype=float)
+    if order_value is not None:
+        spend = np.asarray(order_value, dtype=float)
+    else:
+        spend = np.asarray(spend_model.expected_average_spend(
+            x, summary["monetary_value"].to_numpy(dtype=float)), dtype=float)
 
     n_steps = math.ceil(horizon / step - 1e-12)
     ends = np.minimum(np.arange(1, n_steps + 1) * step, horizon)

@@ -66,7 +66,7 @@ class GammaGamma(MaximumLikelihoodModel):
     params_ : dict
         ``p`` (shape of a transaction's value), ``q`` and ``gamma`` (shape and rate of the
         gamma distribution of nu; gamma in currency units).
-    log_likelihood_, standard_errors_, confidence_intervals_, converged_
+    log_likelihood_, standard_errors_, confidence_intervals_, converged_, notes_
         As for :class:`~crm_analysis.value.BetaGeo`.
     n_customers_ : int
         Customers used in the fit (frequency >= 1 and monetary_value > 0).
@@ -155,6 +155,7 @@ class GammaGamma(MaximumLikelihoodModel):
         self.converged_ = result.converged
         self.n_starts_run_ = result.n_starts_run
         self.gradient_norm_ = result.gradient_norm
+        self.notes_ = list(result.notes)
         return self
 
     @staticmethod

@@ -331,7 +331,7 @@ class ParetoNBD(TransactionModel):
     params_ : dict
         ``r``, ``alpha`` (gamma purchase-rate heterogeneity; alpha in the time unit) and ``s``,
         ``beta`` (gamma dropout-rate heterogeneity; beta in the time unit).
-    log_likelihood_, standard_errors_, confidence_intervals_, n_customers_, converged_
+    log_likelihood_, standard_errors_, confidence_intervals_, n_customers_, converged_, notes_
         As for :class:`~crm_analysis.value.BetaGeo`.
     """
 

@@ -12,20 +12,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from crm_analysis.markup import Markup, join, md
-from crm_analysis.value._fitting import ConvergenceError
-from crm_analysis.value.beta_geo import BetaGeo
-from crm_analysis.value.checks import HoldoutError
 from crm_analysis.value.clv import customer_lifetime_value
-from crm_analysis.value.pareto_nbd import ParetoNBD
 
 __all__ = [
     "VALUE_TIERS",
     "HoldoutSplit",
     "PurchaseOrders",
     "customer_value_table",
+    "empirical_value_table",
     "holdout_split",
-    "key_findings",
     "parameter_table",
     "purchase_orders",
     "value_tiers",
@@ -188,13 +183,14 @@ def customer_value_table(
     Parameters
     ----------
     scored : DataFrame
-        From :func:`~crm_analysis.value.rfm_scores`, indexed by customer id.
+        From :func:`~crm_analysis.value.rfm_scores`, indexed by customer id (``orders``,
+        ``revenue``).
     summary : DataFrame
         :func:`crm_analysis.features.rfm_summary` at the snapshot, in the models' time unit.
     transaction_model : BetaGeo or ParetoNBD
         Fitted on ``summary``.
-    spend_model : GammaGamma
-        Fitted on ``summary``.
+    spend_model : GammaGamma or None
+        Fitted on ``summary``; None uses each customer's own average order value instead.
     horizon : float
         Prediction horizon in the summary's time unit (e.g. 365 / 7 weeks).
     discount_rate : float
@@ -208,22 +204,24 @@ def customer_value_table(
         ``customer_id``, ``recency_score``, ``frequency_score``, ``monetary_score``, ``segment``,
         ``expected_purchases`` (purchase days in the horizon), ``p_alive`` (BG/NBD: 1 for
         customers without a repeat purchase, not a churn score), ``p_no_purchase`` (no purchase
-        in the horizon), ``expected_order_value`` (currency per purchase, Gamma-Gamma),
-        ``expected_spend`` (undiscounted spend in the horizon, currency), ``clv`` (discounted,
-        times margin, currency) and ``value_tier``.
+        in the horizon), ``expected_order_value`` (currency per purchase, Gamma-Gamma or the
+        customer's own average), ``expected_spend`` (undiscounted spend in the horizon, currency),
+        ``clv`` (discounted, times margin, currency), ``value_tier`` and ``clv_basis``
+        (``"model"``).
     """
     s = summary.loc[scored.index]
     x, t_x, age = (s[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
     purchases = np.asarray(transaction_model.expected_purchases(horizon, x, t_x, age), float)
-    order_value = np.asarray(spend_model.expected_average_spend(
-        x, s["monetary_value"].to_numpy(dtype=float)), float)
+    if spend_model is not None:
+        order_value = np.asarray(spend_model.expected_average_spend(
+            x, s["monetary_value"].to_numpy(dtype=float)), float)
+    else:
+        order_value = (scored["revenue"] / scored["orders"]).to_numpy(dtype=float)
     clv = customer_lifetime_value(transaction_model, spend_model, s, horizon=horizon,
-                                  discount_rate=discount_rate, margin=margin)
+                                  discount_rate=discount_rate, margin=margin,
+                                  order_value=order_value)
     out = pd.DataFrame({
-        "recency_score": scored["recency_score"],
-        "frequency_score": scored["frequency_score"],
-        "monetary_score": scored["monetary_score"],
-        "segment": scored["segment"].astype("string"),
+        **_scores(scored),
         "expected_purchases": purchases,
         "p_alive": np.asarray(transaction_model.probability_alive(x, t_x, age), float),
         "p_no_purchase": np.asarray(
@@ -233,99 +231,48 @@ def customer_value_table(
         "clv": clv.to_numpy(),
     }, index=scored.index)
     out["value_tier"] = value_tiers(out["clv"]).astype("string")
+    out["clv_basis"] = "model"
     return out.rename_axis("customer_id").reset_index()
 
 
-def key_findings(
-    *,
-    segments: pd.DataFrame,
-    concentration: pd.DataFrame,
-    gini_value: float,
-    value: pd.DataFrame,
-    holdout: HoldoutError | None,
-    holdout_weeks: int,
-    horizon_days: int,
-) -> list[Markup]:
-    """Sentences for the top of the report, written from the numbers.
+def _scores(scored: pd.DataFrame) -> dict[str, pd.Series]:
+    return {"recency_score": scored["recency_score"],
+            "frequency_score": scored["frequency_score"],
+            "monetary_score": scored["monetary_score"],
+            "segment": scored["segment"].astype("string")}
 
-    Parameters
-    ----------
-    segments : DataFrame
-        From :func:`~crm_analysis.value.segment_summary`.
-    concentration : DataFrame
-        From :func:`~crm_analysis.value.revenue_concentration` (rows "top 1%", "top 10%", ...).
-    gini_value : float
-        Gini coefficient of revenue per customer.
-    value : DataFrame
-        From :func:`customer_value_table`.
-    holdout : HoldoutError or None
-        The BG/NBD holdout check (None when the history was too short).
-    holdout_weeks : int
-        Length of the holdout, weeks.
-    horizon_days : int
-        CLV horizon, days.
+
+def empirical_value_table(scored: pd.DataFrame, orders: pd.DataFrame, snapshot: object, *,
+                          horizon_days: int, margin: float = 1.0) -> tuple[pd.DataFrame, int]:
+    """The customer table when the purchase models cannot be used: the last period's spend.
+
+    Each customer's value is what she spent in the last ``horizon_days`` up to the snapshot (or
+    in the whole history, when it is shorter), times the margin: an empirical value, not a
+    forecast (the simple rule a forecast has to beat). Model columns are empty (NaN).
 
     Returns
     -------
-    list of Markup
-        Markdown sentences.
+    (DataFrame, int)
+        The columns of :func:`customer_value_table` with ``clv_basis`` ``"empirical"``, and the
+        window in days.
     """
-    n = len(value)
-    out = [md("**{n:,} customers** bought at least once up to the snapshot.", n=n)]
-    shares = concentration.set_index("top")["revenue_share"]
-    if "top 10%" in shares and np.isfinite(shares["top 10%"]):
-        parts = join(md("the top {top} of customers bring {share:.0%}", top=t[4:],
-                         share=shares[t]) for t in shares.index)
-        out.append(md("Revenue is concentrated: {parts} of revenue (Gini {gini:.2f}).",
-                      parts=parts, gini=gini_value))
-    seg = segments.set_index("segment")
-    champions = seg.loc["Champions"]
-    at_risk = seg.loc[["At Risk", "Can't Lose"]]
-    out.append(md(
-        "Champions are {champions[customer_share]:.0%} of customers and earned "
-        "{champions[revenue_share]:.0%} of revenue; At Risk and Can't Lose customers (once "
-        "frequent or big spenders who have not bought for a while) are {n_at_risk:,} customers "
-        "with {share_at_risk:.0%} of revenue: the first list for win-back.",
-        champions=champions, n_at_risk=at_risk["customers"].sum(),
-        share_at_risk=at_risk["revenue_share"].sum()))
-    if holdout is not None and np.isfinite(holdout.total_error):
-        quality = ("close" if abs(holdout.total_error) < 0.05 else
-                   "fair" if abs(holdout.total_error) < 0.15 else "poor")
-        direction = "over" if holdout.total_error > 0 else "under"
-        out.append(md(
-            "On the last {weeks} weeks, held out from fitting, the BG/NBD model predicted "
-            "{h.predicted_total:,.0f} repeat purchase days against {h.actual_total:,.0f} actual "
-            "({error:.1%} {direction}; {quality} in total; per customer the mean absolute error "
-            "is {h.mae:.2f} purchases).", weeks=holdout_weeks, h=holdout,
-            error=abs(holdout.total_error), direction=direction, quality=quality))
-    clv = value["clv"]
-    total = float(clv.sum())
-    top10 = float(clv[value["value_tier"] == "top 10%"].sum())
-    out.append(md(
-        "Over the next {days} days customers are expected to make {purchases:,.0f} purchases "
-        "worth {total:,.0f} in present value (median CLV {median:,.2f}); the top 10% by CLV hold "
-        "{top_share:.0%} of it.", days=horizon_days,
-        purchases=value["expected_purchases"].sum(), total=total, median=clv.median(),
-        top_share=top10 / total if total > 0 else float("nan")))
-    return out
-
-
-def fit_transaction_models(summary: pd.DataFrame, *, seed: int = 0
-                           ) -> tuple[dict, list[Markup]]:
-    """BG/NBD (always) and Pareto/NBD (when it converges) fitted to one summary.
-
-    BG/NBD carries the report; Pareto/NBD is its comparison. A Pareto/NBD fit that does not
-    converge on the data at hand is left out with a note instead of stopping the report.
-
-    Returns
-    -------
-    (models, notes) : dict of name -> fitted model, list of Markdown sentences
-    """
-    models: dict = {"BG/NBD": BetaGeo(random_state=seed).fit(summary)}
-    notes: list[Markup] = []
-    try:
-        models["Pareto/NBD"] = ParetoNBD(random_state=seed).fit(summary)
-    except ConvergenceError as exc:
-        notes.append(md("The Pareto/NBD comparison is left out: its fit did not converge "
-                        "({reason}).", reason=exc))
-    return models, notes
+    day = pd.Timestamp(snapshot).normalize()
+    first = pd.to_datetime(orders["order_date"]).min() if len(orders) else day
+    window = int(min(horizon_days, (day - first.normalize()).days + 1)) if len(orders) else 0
+    start = day - pd.Timedelta(days=window - 1)
+    recent = orders[(pd.to_datetime(orders["order_date"]) >= start).to_numpy(bool)]
+    spend = recent.groupby("customer_id", sort=False)["amount"].sum()
+    count = recent.groupby("customer_id", sort=False).size()
+    spent = spend.reindex(scored.index).fillna(0.0).to_numpy(dtype=float)
+    out = pd.DataFrame({
+        **_scores(scored),
+        "expected_purchases": count.reindex(scored.index).fillna(0).to_numpy(dtype=float),
+        "p_alive": np.nan,
+        "p_no_purchase": np.nan,
+        "expected_order_value": (scored["revenue"] / scored["orders"]).to_numpy(dtype=float),
+        "expected_spend": spent,
+        "clv": margin * spent,
+    }, index=scored.index)
+    out["value_tier"] = value_tiers(out["clv"]).astype("string")
+    out["clv_basis"] = "empirical"
+    return out.rename_axis("customer_id").reset_index(), window
