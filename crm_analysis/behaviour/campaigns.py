@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from crm_analysis.limits import NotEnoughData
 from crm_analysis.stats import compare_means, compare_proportions, power_two_proportions, wilson_ci
 
 __all__ = ["ab_tests", "campaign_funnel", "window_spend"]
@@ -27,9 +28,17 @@ def campaign_funnel(contacts: pd.DataFrame, *, ci: float = 0.95) -> pd.DataFrame
     DataFrame
         Long table: ``campaign_id``, ``stage``, ``contacts`` (count at the stage), ``rate``
         (share of sent, 0..1) with Wilson ``rate_lo``/``rate_hi``.
+
+    Raises
+    ------
+    NotEnoughData
+        No contact is in a treatment group.
     """
     treated = contacts[contacts["group"].astype("string").str.lower().eq("treatment")
                        .fillna(False).to_numpy(bool)]
+    if treated.empty:
+        raise NotEnoughData("the campaign contacts have no treatment group, so there is no "
+                            "funnel and no test")
     flags = {s: treated[s].fillna(False).astype(bool) for s in STAGES[1:] if s in treated}
     frame = pd.DataFrame({"campaign_id": treated["campaign_id"].to_numpy(), "sent": True,
                           **{k: v.to_numpy(bool) for k, v in flags.items()}})
@@ -125,6 +134,11 @@ def ab_tests(
         ``spend_uplift_p``. The pooled row combines campaigns with Mantel-Haenszel weights
         ``n_t n_c / (n_t + n_c)`` (a stratified difference: campaigns are compared within
         themselves).
+
+    Raises
+    ------
+    NotEnoughData
+        No campaign has both treatment and control contacts.
     """
     group = contacts["group"].astype("string").str.lower()
     frame = pd.DataFrame({
@@ -154,8 +168,9 @@ def ab_tests(
                      "spend_uplift": spend.effect, "spend_uplift_lo": spend.ci_lo,
                      "spend_uplift_hi": spend.ci_hi, "spend_uplift_p": spend.p_value})
     out = pd.DataFrame(rows)
-    if out.empty:
-        return out
+    if out.empty or not ((out["n_treatment"] > 0) & (out["n_control"] > 0)).any():
+        raise NotEnoughData("no campaign has contacts in both a treatment and a control group, "
+                            "so no campaign can be tested")
     out = pd.concat([out, _pooled(out, ci, alpha)], ignore_index=True)
     out["incremental_conversions"] = out["uplift"] * out["n_treatment"]
     out["cost_per_incremental_conversion"] = (out["cost"] / out["incremental_conversions"]

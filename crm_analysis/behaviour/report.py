@@ -10,6 +10,7 @@ from crm_analysis import stats
 from crm_analysis.behaviour import campaigns, channels, cohorts, groups, service
 from crm_analysis.behaviour.discounts import discount_use
 from crm_analysis.behaviour.prepare import BehaviourData
+from crm_analysis.limits import NotEnoughData
 from crm_analysis.markup import Markup, md
 
 __all__ = ["MEASURES", "BehaviourResults", "analyse", "correlation_matrix", "key_findings",
@@ -113,12 +114,18 @@ def analyse(data: BehaviourData, *, window_days: int = 90, n_bootstrap: int = 10
                        "satisfaction": service.satisfaction_counts(tk)
                        if "satisfaction" in tk else None,
                        "top": top, "concentration": conc}
-        res.effect = service.complaint_effect(p, tk, data.as_of, window_days=window_days,
-                                              seed=seed)
+        try:
+            res.effect = service.complaint_effect(p, tk, data.as_of, window_days=window_days,
+                                                  seed=seed)
+        except NotEnoughData as exc:
+            data.skipped["Complaint effect"] = f"is skipped: {exc}"
     if data.has("campaign_contacts"):
         cc = t["campaign_contacts"]
-        res.funnel = campaigns.campaign_funnel(cc)
-        res.ab = campaigns.ab_tests(cc, p, t.get("campaigns"))
+        try:
+            res.funnel = campaigns.campaign_funnel(cc)
+            res.ab = campaigns.ab_tests(cc, p, t.get("campaigns"))
+        except NotEnoughData as exc:
+            data.skipped["Campaigns and A/B tests"] = f"are skipped: {exc}"
     return res
 
 

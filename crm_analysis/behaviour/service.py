@@ -19,6 +19,7 @@ import pandas as pd
 
 from crm_analysis.behaviour.prepare import customer_codes, day_numbers, sorted_unique
 from crm_analysis.keys import isin
+from crm_analysis.limits import NotEnoughData
 from crm_analysis.stats import compare_proportions
 
 __all__ = ["EXPOSURES", "ComplaintEffect", "complaint_effect", "effect_panel",
@@ -344,12 +345,19 @@ def _poisson_effect(frame: pd.DataFrame, base: pd.DataFrame, exposure: str,
         return (np.nan,) * 4
     X = np.column_stack([np.ones(len(frame)), base.to_numpy(float), e.astype(float)])
     groups = pd.factorize(frame["customer_id"])[0]
-    beta, se = poisson_cluster_fit(X, frame["later_days"].to_numpy(float), groups)
+    try:
+        beta, se = poisson_cluster_fit(X, frame["later_days"].to_numpy(float), groups)
+    except np.linalg.LinAlgError:  # the data do not identify the effect (e.g. no later purchase)
+        return (np.nan,) * 4
     b, s = beta[-1], se[-1]
     z = norm.ppf(0.5 + ci / 2)
     p = float(2 * norm.sf(abs(b) / s)) if s > 0 else float("nan")
     return (float(np.exp(b) - 1), float(np.exp(b - z * s) - 1), float(np.exp(b + z * s) - 1),
             p)
+
+
+MIN_EXPOSED = 20
+"""Fewest purchases followed by a complaint (and fewest without) for the complaint effect."""
 
 
 def complaint_effect(
@@ -389,9 +397,21 @@ def complaint_effect(
         fewer) with ``relative_change_lo``/``_hi`` and ``relative_change_p`` (Poisson
         regression on purchase number, days since the previous purchase, tenure and calendar
         quarter; standard errors clustered by customer).
+
+    Raises
+    ------
+    NotEnoughData
+        Fewer than :data:`MIN_EXPOSED` purchases with a complaint, or without one, have a
+        complete follow-up window.
     """
     panel = effect_panel(purchases, tickets, as_of, window_days=window_days,
                          lag_days=lag_days, slow_hours=slow_hours)
+    exposed = int(panel["complaint"].sum()) if len(panel) else 0
+    if exposed < MIN_EXPOSED or len(panel) - exposed < MIN_EXPOSED:
+        raise NotEnoughData(
+            f"it needs at least {MIN_EXPOSED} purchases followed by a complaint and "
+            f"{MIN_EXPOSED} without, each with {window_days} days of follow-up before the "
+            f"snapshot; the data has {exposed:,} and {len(panel) - exposed:,}")
     frame = panel
     if len(frame) > max_rows:
         cust = frame["customer_id"].drop_duplicates()

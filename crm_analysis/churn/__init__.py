@@ -4,7 +4,9 @@ A customer churns at a cutoff when she makes no purchase in the horizon after it
 setting). See docs/churn.md.
 
 - ``events``: ``prepare_inputs`` (one pass over the cleaned tables), ``purchase_log``;
-- ``labels``: ``derive_horizon``, ``cutoff_dates``, ``churn_labels``;
+- ``labels``: ``churn_labels``, ``repeat_gaps``;
+- ``analysis``: ``analyse``, everything notebook 05 shows in one call that never stops on
+  valid data; ``plan_windows`` fits the horizon and backtest dates to the history;
 - ``features``: ``churn_features`` at a cutoff (data up to it only), ``build_panel``;
 - ``models``: baselines (recency, BG/NBD) and models (logistic, gradient boosting) wrapped in
   ``OutOfTimeCalibrated``; ``make_models``;
@@ -16,6 +18,14 @@ setting). See docs/churn.md.
 - ``report``: findings in words; ``charts``: the report's figures.
 """
 
+from crm_analysis.churn.analysis import (
+    ChurnAnalysis,
+    Windows,
+    analyse,
+    plan_windows,
+    rule_scores,
+    windows_sentence,
+)
 from crm_analysis.churn.backtest import (
     METRICS,
     BacktestResult,
@@ -44,13 +54,7 @@ from crm_analysis.churn.features import (
     feature_groups,
     feature_info,
 )
-from crm_analysis.churn.labels import (
-    ACTIVE_DAYS,
-    Horizon,
-    churn_labels,
-    cutoff_dates,
-    derive_horizon,
-)
+from crm_analysis.churn.labels import ACTIVE_DAYS, Horizon, churn_labels, repeat_gaps
 from crm_analysis.churn.models import (
     BASELINES,
     CANDIDATES,
@@ -59,7 +63,12 @@ from crm_analysis.churn.models import (
     make_models,
 )
 from crm_analysis.churn.oracle import oracle_auc, oracle_probability
-from crm_analysis.churn.report import absent_tables_text, key_findings, metric_value
+from crm_analysis.churn.report import (
+    absent_tables_text,
+    headline_metrics,
+    key_findings,
+    metric_value,
+)
 from crm_analysis.churn.scoring import (
     CALL_LIST_COLUMNS,
     CRM_COLUMNS,
@@ -74,13 +83,14 @@ from crm_analysis.churn.scoring import (
 
 __all__ = [
     "ACTIVE_DAYS", "BASELINES", "CALL_LIST_COLUMNS", "CANDIDATES", "CRM_COLUMNS", "FEATURES",
-    "METRICS", "MODEL_LABELS", "RISK_TIERS", "BacktestResult", "ChurnInputs", "FeatureSet",
-    "Horizon", "ModelChoice", "OutOfTimeCalibrated", "PurchaseLog", "ScoreResult",
-    "absent_tables_text", "average_precision", "backtest", "brier_score", "build_panel",
-    "calibration_curve", "call_list", "choose_model", "churn_features", "churn_labels",
-    "crm_export", "cutoff_dates", "derive_horizon", "evaluate", "feature_groups",
-    "feature_importance", "feature_info", "key_findings", "make_models", "metric_value",
-    "oracle_auc", "oracle_probability", "partial_dependence_table", "prepare_inputs",
-    "purchase_log", "reason_texts", "risk_contributions", "risk_tiers", "roc_auc",
-    "score_customers", "tier_summary", "top_decile_lift",
+    "METRICS", "MODEL_LABELS", "RISK_TIERS", "BacktestResult", "ChurnAnalysis", "ChurnInputs",
+    "FeatureSet", "Horizon", "ModelChoice", "OutOfTimeCalibrated", "PurchaseLog", "ScoreResult",
+    "Windows", "absent_tables_text", "analyse", "average_precision", "backtest", "brier_score",
+    "build_panel", "calibration_curve", "call_list", "choose_model", "churn_features",
+    "churn_labels", "crm_export", "evaluate", "feature_groups", "feature_importance",
+    "feature_info", "headline_metrics", "key_findings", "make_models", "metric_value",
+    "oracle_auc", "oracle_probability", "partial_dependence_table", "plan_windows",
+    "prepare_inputs", "purchase_log", "reason_texts", "repeat_gaps", "risk_contributions",
+    "risk_tiers", "roc_auc", "rule_scores", "score_customers", "tier_summary", "top_decile_lift",
+    "windows_sentence",
 ]

@@ -8,13 +8,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
-import pandas as pd
 
-from crm_analysis.churn.backtest import BacktestResult, ModelChoice
-from crm_analysis.churn.labels import Horizon
+from crm_analysis.churn.analysis import ChurnAnalysis
+from crm_analysis.churn.backtest import BacktestResult
 from crm_analysis.markup import Markup, bullets, md
 
-__all__ = ["absent_tables_text", "key_findings", "metric_value"]
+__all__ = ["absent_tables_text", "headline_metrics", "key_findings", "metric_value"]
 
 
 def metric_value(result: BacktestResult, model: str, metric: str) -> float:
@@ -31,26 +30,13 @@ def absent_tables_text(notes: Mapping[str, str]) -> Markup:
     return md("Skipped for lack of data:\n{items}", items=bullets(notes.values()))
 
 
-def key_findings(
-    *,
-    scores: pd.DataFrame,
-    result: BacktestResult,
-    choice: ModelChoice,
-    horizon: Horizon,
-    snapshot: object,
-    top_n: int,
-    oracle_auc: float | None = None,
-) -> list[Markup]:
+def key_findings(analysis: ChurnAnalysis, *, top_n: int,
+                 oracle_auc: float | None = None) -> list[Markup]:
     """Sentences for the top of the report.
 
     Parameters
     ----------
-    scores : DataFrame
-        From :func:`~crm_analysis.churn.score_customers` (call order).
-    result : BacktestResult
-    choice : ModelChoice
-    horizon : Horizon
-    snapshot : date-like
+    analysis : ChurnAnalysis
     top_n : int
         Length of the call list.
     oracle_auc : float, optional
@@ -60,14 +46,20 @@ def key_findings(
     -------
     list of Markup (Markdown sentences)
     """
-    h = horizon.days
-    n = len(scores)
+    scores, result, choice = analysis.scores, analysis.result, analysis.choice
+    h, n = analysis.horizon.days, len(scores)
+    snapshot = analysis.features.panel["cutoff"].max()
     high = scores["risk_tier"] == "high"
+    if result is None:
+        out = [md("Of **{n:,} active customers** (bought in the last year) on {day:%d %B %Y}, "
+                  "**{high:,}** have been silent for longer than the {h}-day horizon. {basis}",
+                  n=n, day=snapshot, high=int(high.sum()), h=h, basis=analysis.basis)]
+        return out + [md("*Skipped:* {note}", note=note) for note in analysis.skipped]
     expected = scores["churn_probability"].sum()
     out = [md("Of **{n:,} active customers** (bought in the last year) on {day:%d %B %Y}, we "
               "expect about **{expected:,.0f}** ({share:.0%}) to make no purchase in the next "
               "{h} days; **{high:,}** are at high risk (probability 70% or more).", n=n,
-              day=pd.Timestamp(snapshot), expected=expected, share=expected / max(n, 1), h=h,
+              day=snapshot, expected=expected, share=expected / max(n, 1), h=h,
               high=int(high.sum()))]
     var = scores["value_at_risk"]
     if var.notna().any():
@@ -77,8 +69,8 @@ def key_findings(
             "hold {top_risk:,.0f} of expected future revenue at risk ({top_share:.0%} of the "
             "{total:,.0f} at risk across all active customers); high-risk customers alone hold "
             "{high_risk:,.0f}.", shown=min(top_n, n), top_risk=top["value_at_risk"].sum(),
-            top_share=top["value_at_risk"].sum() / var.sum(), total=var.sum(),
-            high_risk=var[high].sum()))
+            top_share=top["value_at_risk"].sum() / var.sum() if var.sum() > 0 else float("nan"),
+            total=var.sum(), high_risk=var[high].sum()))
     else:
         out.append(md("No customer lifetime values were available (notebook 03 output missing), "
                       "so the list is ranked by churn probability alone."))
@@ -107,4 +99,42 @@ def key_findings(
         out.append(md("The most common first reason among high-risk customers: \"{reason}\" "
                       "({share:.0%} of them).", reason=first.index[0],
                       share=first.iloc[0] / len(reasons)))
+    return out + [md("*Note:* {note}", note=note) for note in analysis.windows.notes]
+
+
+def headline_metrics(analysis: ChurnAnalysis, oracle_auc: float | None = None) -> list[dict]:
+    """The report's headline numbers as ``record_metric`` keyword arguments; a number the data
+    could not give is ``None`` with the reason."""
+    result, choice = analysis.result, analysis.choice
+    reason = None if result is not None else "no backtest on this data"
+
+    def value(model: str, metric: str) -> float | None:
+        return None if result is None else metric_value(result, model if model else choice.name,
+                                                        metric)
+
+    out = [
+        {"name": "churn_test_roc_auc", "value": value("", "roc_auc"),
+         "label": "Churn ROC-AUC (test)", "fmt": ".3f", "reason": reason},
+        {"name": "churn_test_pr_auc", "value": value("", "pr_auc"),
+         "label": "Churn PR-AUC (test)", "fmt": ".3f", "reason": reason},
+        {"name": "churn_top_decile_lift", "value": value("", "top_decile_lift"),
+         "label": "Churn top-decile lift", "fmt": ".2f", "reason": reason},
+        {"name": "churn_baseline_recency_roc_auc", "value": value("recency", "roc_auc"),
+         "label": "ROC-AUC, recency alone", "fmt": ".3f", "reason": reason},
+        {"name": "churn_baseline_bgnbd_roc_auc", "value": value("bgnbd", "roc_auc"),
+         "label": "ROC-AUC, BG/NBD baseline", "fmt": ".3f",
+         "reason": reason or "no BG/NBD baseline on this data"},
+        {"name": "churn_horizon_days", "value": analysis.horizon.days,
+         "label": "Churn horizon (days)", "fmt": ",d"},
+        {"name": "churn_backtest_cutoffs", "value": len(analysis.windows.cutoffs),
+         "label": "Churn backtest dates", "fmt": ",d"},
+        {"name": "churn_value_at_risk_total", "value": analysis.scores["value_at_risk"].sum(
+            min_count=1), "label": "Value at risk (total)", "fmt": ",.0f",
+         "reason": reason or "no customer lifetime values"},
+        {"name": "churn_model", "value": choice.name if choice else "rule: days since the last "
+         "purchase", "label": "Churn model chosen"},
+    ]
+    if oracle_auc is not None:
+        out.append({"name": "churn_oracle_roc_auc", "value": oracle_auc,
+                    "label": "ROC-AUC, synthetic oracle", "fmt": ".3f"})
     return out

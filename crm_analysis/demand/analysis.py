@@ -14,6 +14,7 @@ from crm_analysis.demand.forecast import Backtest, HarmonicForecaster, backtest,
 from crm_analysis.demand.needs import ticket_topics, tickets_per_orders
 from crm_analysis.demand.scan import DemandScan
 from crm_analysis.demand.seasonality import Decomposition, decompose, weekday_profile
+from crm_analysis.limits import NotEnoughData
 
 TOTAL = "All categories"
 """Series name of total revenue when there are categories."""
@@ -202,15 +203,16 @@ def analyse(tables: Mapping[str, Any], *, snapshot: str | pd.Timestamp,
                 result.preferences[column] = scan.shares(frame, by=column)
     scan.release()  # the line table is not needed by what follows
     series = result.weekly_series()
-    result.forecast = forecast(series, forecast_weeks, model=model)
     cats = series.drop(columns=[TOTAL], errors="ignore")
     try:
+        result.forecast = forecast(series, forecast_weeks, model=model)
         result.backtest = backtest(cats, forecast_weeks, backtest_origins, model=model)
         if by is not None:
             result.backtest_total = backtest(series[[TOTAL]], forecast_weeks,
                                              backtest_origins, model=model)
-    except ValueError:  # too short a history to backtest
-        pass
+    except NotEnoughData as exc:
+        what = "The forecast is" if result.forecast.empty else "The forecast backtest is"
+        result.skipped.append(f"{what} skipped: {exc}.")
     tickets = tables.get("service_tickets")
     if tickets is not None:
         tickets = tickets[tickets["opened_at"] < snap + pd.Timedelta(days=1)]

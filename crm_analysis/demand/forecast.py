@@ -34,6 +34,11 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from crm_analysis.limits import NotEnoughData
+
+MIN_FORECAST_WEEKS = 8
+"""Fewest complete weeks a forecast is fitted on."""
+
 WEEKS_PER_YEAR = 365.25 / 7
 HALFLIFE_CANDIDATES: tuple[float, ...] = (13.0, 26.0, 52.0, 104.0)
 """Trend memories (weeks) that ``halflife_weeks="auto"`` chooses from."""
@@ -147,8 +152,9 @@ class HarmonicForecaster:
         self
         """
         y = series.to_numpy(dtype=float)
-        if len(y) < 8:
-            raise ValueError(f"need at least 8 weeks to forecast, got {len(y)}")
+        if len(y) < MIN_FORECAST_WEEKS:
+            raise NotEnoughData(f"a forecast needs at least {MIN_FORECAST_WEEKS} complete weeks "
+                                f"of history and the data has {len(y)}")
         self.halflife_ = (self._choose_halflife(series) if self.halflife_weeks == "auto"
                           else float(self.halflife_weeks))
         self.index_ = pd.DatetimeIndex(series.index)
@@ -296,7 +302,8 @@ def backtest(wide: pd.DataFrame, horizon: int, origins: int = 4, *,
     n = len(wide)
     cuts = [n - horizon * k for k in range(1, origins + 1) if n - horizon * k >= 10]
     if not cuts:
-        raise ValueError(f"{n} weeks are too few to backtest a {horizon}-week horizon")
+        raise NotEnoughData(f"a backtest of the {horizon}-week forecast needs at least "
+                            f"{10 + horizon} complete weeks and the data has {n}")
     pcts = [round(level * 100) for level in settings.levels]
     rows = []
     for cut in sorted(cuts):

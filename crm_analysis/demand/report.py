@@ -22,6 +22,8 @@ def _money(value: float) -> str:
 
 def forecast_total(result: DemandAnalysis) -> pd.DataFrame:
     """The forecast of total weekly revenue (all categories), one row per week ahead."""
+    if result.forecast.empty:
+        return result.forecast
     series = TOTAL if result.by else result.categories[0]
     return result.forecast[result.forecast["series"] == series].reset_index(drop=True)
 
@@ -153,3 +155,43 @@ def tickets_table(topics: pd.DataFrame) -> pd.DataFrame:
     """Ticket topics in words (see :func:`crm_analysis.demand.ticket_topics`)."""
     return topics.rename(columns={"share_of_type": "share of type", "recent": "last 6 months",
                                   "earlier": "6 months before", "change": "change"})
+
+
+def headline_metrics(result: DemandAnalysis, forecast_weeks: int) -> list[dict]:
+    """The report's headline numbers as ``record_metric`` keyword arguments; a number the data
+    could not give is ``None`` with the reason."""
+    bt = result.backtest.overall if result.backtest is not None else {}
+    no_backtest = None if bt else "no forecast backtest on this history"
+    dec = result.decomposition
+    no_season = None if dec else "a yearly decomposition needs two years of weekly data"
+    fc = forecast_total(result)
+    out = [
+        {"name": "demand_forecast_mase", "value": bt.get("mase"),
+         "label": "Forecast MASE (backtest)", "fmt": ".2f", "reason": no_backtest},
+        {"name": "demand_baseline_mase", "value": bt.get("baseline_mase"),
+         "label": "Seasonal naive MASE", "fmt": ".2f", "reason": no_backtest},
+        {"name": "demand_forecast_mae", "value": bt.get("mae"),
+         "label": "Forecast MAE per week", "fmt": ",.0f", "reason": no_backtest},
+        {"name": "demand_baseline_mae", "value": bt.get("baseline_mae"),
+         "label": "Seasonal naive MAE per week", "fmt": ",.0f", "reason": no_backtest},
+        {"name": "demand_interval_coverage_80", "value": bt.get("coverage_80"),
+         "label": "80% range held", "fmt": ".0%", "reason": no_backtest},
+        {"name": "demand_interval_coverage_95", "value": bt.get("coverage_95"),
+         "label": "95% range held", "fmt": ".0%", "reason": no_backtest},
+        {"name": "weekly_revenue_seasonal_strength",
+         "value": dec.seasonal_strength if dec else None, "label": "Yearly season strength",
+         "fmt": ".2f", "reason": no_season},
+        {"name": "weekly_revenue_trend_strength", "value": dec.trend_strength if dec else None,
+         "label": "Trend strength", "fmt": ".2f", "reason": no_season},
+        {"name": "top_pair_lift",
+         "value": result.pairs["lift"].iloc[0] if result.pairs is not None and len(result.pairs)
+         else None, "label": "Top product pair lift", "fmt": ".1f",
+         "reason": "no product pairs (order_items missing or too few baskets)"},
+        {"name": "categories", "value": len(result.categories) if result.by else 0,
+         "label": "Categories", "fmt": "d"},
+        {"name": "forecast_revenue_next_weeks",
+         "value": fc["forecast"].sum() if len(fc) else None,
+         "label": f"Revenue forecast, next {forecast_weeks} weeks", "fmt": ",.0f",
+         "reason": "no forecast on this history"},
+    ]
+    return out

@@ -27,7 +27,7 @@ which.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -35,8 +35,15 @@ from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostin
 from threadpoolctl import threadpool_limits
 
 from crm_analysis import features
+from crm_analysis.limits import NotEnoughData
 from crm_analysis.potential import metrics
-from crm_analysis.value import BetaGeo, ConvergenceError, GammaGamma
+from crm_analysis.value import (
+    MIN_CUSTOMERS,
+    MIN_REPEAT_BUYERS,
+    BetaGeo,
+    ConvergenceError,
+    GammaGamma,
+)
 
 try:  # the churn room owns the customer features at a cutoff
     from crm_analysis.churn.events import ChurnInputs, prepare_inputs
@@ -46,9 +53,10 @@ except ImportError:  # pragma: no cover - only while the churn package is missin
     ChurnInputs = None  # type: ignore[assignment,misc]
     FEATURE_SOURCE = "rfm"
 
-__all__ = ["FEATURE_SOURCE", "MODELS", "BTYDSpend", "BoostedSpend", "HoldoutComparison",
-           "ScoredValue", "TwoStageSpend", "compare_models", "prepare", "score_customers",
-           "threads_for", "true_expected_spend", "value_frame"]
+__all__ = ["FEATURE_SOURCE", "MIN_HORIZON_DAYS", "MODELS", "BTYDSpend", "BoostedSpend",
+           "HoldoutComparison", "LastPeriodSpend", "ScoredValue", "TwoStageSpend",
+           "compare_models", "fit_horizon", "prepare", "score_customers", "threads_for",
+           "true_expected_spend", "value_frame"]
 
 SUMMARY_COLUMNS = ("frequency", "recency", "T", "monetary_value")
 """BG/NBD summary columns (weeks; spend per repeat purchase day) carried in every value frame."""
@@ -58,11 +66,15 @@ ALL_CUSTOMERS_DAYS = 10**6
 """``active_days`` passed to the churn features: every customer who ever bought is scored."""
 
 MODELS: dict[str, str] = {
+    "last_period": "last period's spend (the simple rule)",
     "btyd": "BG/NBD x Gamma-Gamma",
     "two_stage": "P(buy) x E[spend | buy]",
     "boosted": "gradient boosting (Poisson)",
 }
-"""Model keys and their names for people."""
+"""Model keys and their names for people; the simple rule first (every model must beat it)."""
+
+MIN_HORIZON_DAYS = 14
+"""Shortest horizon the comparison shortens to when the history is short."""
 
 
 # -- inputs ------------------------------------------------------------------------------------
@@ -201,7 +213,18 @@ class BTYDSpend(_SpendModel):
         self.random_state = random_state
 
     def fit(self, frame: pd.DataFrame, y=None) -> BTYDSpend:
-        """Fit both models on the summary columns of ``frame`` (the target is not used)."""
+        """Fit both models on the summary columns of ``frame`` (the target is not used).
+
+        Raises
+        ------
+        NotEnoughData
+            Fewer than ``MIN_REPEAT_BUYERS`` customers bought again (the models learn from them).
+        """
+        repeat = int(((frame["frequency"] > 0) & (frame["monetary_value"] > 0)).sum())
+        if repeat < MIN_REPEAT_BUYERS or len(frame) < MIN_CUSTOMERS:
+            raise NotEnoughData(f"it needs at least {MIN_CUSTOMERS} customers, "
+                                f"{MIN_REPEAT_BUYERS} of whom bought again; the data has "
+                                f"{len(frame):,} and {repeat:,}")
         for penalizer in (0.0, 1e-3, 1e-2):  # a small penalty rescues a flat likelihood
             try:
                 self.transaction_model_ = BetaGeo(
@@ -242,6 +265,24 @@ class BTYDSpend(_SpendModel):
         return self.predict_purchases(frame) * self.predict_order_value(frame)
 
 
+class LastPeriodSpend(_SpendModel):
+    """The simple rule: next horizon's spend = the spend of the last horizon (``spend_last_window``
+    of the feature frame, whose window is the horizon). Nothing to learn."""
+
+    def __init__(self, horizon_days: int = 180) -> None:
+        self.horizon_days = horizon_days
+
+    def fit(self, frame: pd.DataFrame, y=None) -> LastPeriodSpend:
+        """Nothing is learned; records the number of customers."""
+        self.n_customers_ = len(frame)
+        return self
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        """Spend in the last horizon before the frame's cutoff, currency units."""
+        self._check_fitted()
+        return frame["spend_last_window"].fillna(0.0).to_numpy(dtype=float)
+
+
 def _subsample(n: int, max_rows: int | None, random_state) -> np.ndarray:
     if max_rows is None or n <= max_rows:
         return np.arange(n)
@@ -268,8 +309,17 @@ def _boosting_settings(random_state, **extra) -> dict:
             "random_state": random_state, **extra}
 
 
+MIN_TRAIN_CUSTOMERS = 200
+"""Fewest customers a gradient-boosted model learns from (it holds 15% out to stop early)."""
+
+
 class _BoostedModel(_SpendModel):
     """Settings of the gradient-boosted models: training rows are capped by a seeded sample."""
+
+    def _check_rows(self, n: int) -> None:
+        if n < MIN_TRAIN_CUSTOMERS:
+            raise NotEnoughData(f"it needs at least {MIN_TRAIN_CUSTOMERS} customers in its "
+                                f"learning window and the data has {n:,}")
 
     def __init__(self, max_train_rows: int | None = 100_000,
                  random_state: int | None = 0) -> None:
@@ -300,12 +350,14 @@ class TwoStageSpend(_BoostedModel):
 
     def fit(self, frame: pd.DataFrame, y=None) -> TwoStageSpend:
         """Fit on features of ``frame`` and its ``target_spend`` (or ``y``), currency units."""
+        self._check_rows(len(frame))
         rows = _subsample(len(frame), self.max_train_rows, self.random_state)
         X = _feature_matrix(frame.iloc[rows])
         target = np.asarray(frame[TARGET] if y is None else y, dtype=float)[rows]
         bought = target > 0
         if bought.all() or not bought.any():
-            raise ValueError("the training window needs buyers and non-buyers")
+            raise NotEnoughData("its learning window needs customers who bought and customers "
+                                "who did not")
         self.feature_names_ = list(X.columns)
         log_spend = np.log(target[bought])
         with threads_for(len(X)):
@@ -351,12 +403,13 @@ class BoostedSpend(_BoostedModel):
 
     def fit(self, frame: pd.DataFrame, y=None) -> BoostedSpend:
         """Fit on features of ``frame`` and its ``target_spend`` (or ``y``), currency units."""
+        self._check_rows(len(frame))
         rows = _subsample(len(frame), self.max_train_rows, self.random_state)
         X = _feature_matrix(frame.iloc[rows])
         target = np.clip(np.asarray(frame[TARGET] if y is None else y, dtype=float)[rows],
                          0.0, None)
         if not (target > 0).any():
-            raise ValueError("nobody bought in the training window")
+            raise NotEnoughData("nobody bought in its learning window")
         self.feature_names_ = list(X.columns)
         with threads_for(len(X)):
             self.regressor_ = HistGradientBoostingRegressor(
@@ -373,6 +426,8 @@ class BoostedSpend(_BoostedModel):
 
 
 def _make(name: str, horizon_days: int, random_state, max_train_rows):
+    if name == "last_period":
+        return LastPeriodSpend(horizon_days)
     if name == "btyd":
         return BTYDSpend(horizon_days, random_state)
     if name == "two_stage":
@@ -383,28 +438,34 @@ def _make(name: str, horizon_days: int, random_state, max_train_rows):
 # -- comparison and scoring --------------------------------------------------------------------
 @dataclass(frozen=True)
 class HoldoutComparison:
-    """The three predictors on the last horizon before the snapshot.
+    """The predictors on the last horizon before the snapshot.
 
     Attributes
     ----------
+    horizon_days : int
+        The horizon compared (and to score with): the wanted one, or shorter to fit the history.
     cutoff : Timestamp
         Features use data up to this day; the target is the spend in (cutoff, snapshot].
     train_cutoff : Timestamp or None
         Features of the learning window of the ML models (None when the history was too short
-        and only BG/NBD x Gamma-Gamma was compared).
+        for them).
     predictions : DataFrame
         Index customer_id; ``actual`` and one column per model key (currency units).
     metrics : DataFrame
         One row per model (index: key): ``model`` (name), ``spearman``, ``gini``,
-        ``top_decile_capture``, ``mae``, ``predicted_total``, ``actual_total``.
+        ``top_decile_capture``, ``mae``, ``predicted_total``, ``actual_total``. Empty when the
+        history allows no check.
     calibration : DataFrame
         Decile calibration per model (long): ``model`` key plus the
         :func:`~crm_analysis.potential.metrics.decile_calibration` columns.
     chosen : str
-        Key of the model with the highest normalised Gini (revenue-weighted ranking).
+        Key of the model with the highest normalised Gini (revenue-weighted ranking); the simple
+        rule when nothing could be checked.
     notes : list of str
+        What was shortened or left out, in plain sentences.
     """
 
+    horizon_days: int
     cutoff: pd.Timestamp
     train_cutoff: pd.Timestamp | None
     predictions: pd.DataFrame
@@ -412,6 +473,54 @@ class HoldoutComparison:
     calibration: pd.DataFrame
     chosen: str
     notes: list[str]
+
+    @property
+    def checked(self) -> bool:
+        """Whether the models could be compared on a holdout at all."""
+        return not self.metrics.empty
+
+
+def fit_horizon(first: pd.Timestamp, snapshot: pd.Timestamp, horizon_days: int,
+                min_history_days: int) -> tuple[int, list[str]]:
+    """The horizon for this history: ``horizon_days``, or shorter (whole weeks, at least
+    :data:`MIN_HORIZON_DAYS`) so that ``min_history_days`` of features precede the holdout.
+
+    Raises
+    ------
+    NotEnoughData
+        Not even the shortest horizon fits.
+    """
+    history = (snapshot - first).days + 1
+    fits = (history - min_history_days) // 7 * 7
+    if fits >= horizon_days:
+        return int(horizon_days), []
+    if fits < MIN_HORIZON_DAYS:
+        raise NotEnoughData(
+            f"the future-value check needs {min_history_days} days of history plus a holdout of "
+            f"at least {MIN_HORIZON_DAYS} days, and the data spans {history:,} days")
+    return int(fits), [f"The history ({history:,} days) is too short for a {horizon_days}-day "
+                       f"horizon after {min_history_days} days of features, so the horizon is "
+                       f"shortened to {fits} days."]
+
+
+def _fit_predict(name: str, frame: pd.DataFrame, target: pd.DataFrame, horizon_days: int,
+                 random_state, max_train_rows, notes: list[str]):
+    """The model fitted on ``frame`` and its predictions for ``target`` (features in common),
+    or None with a note when the data cannot support it."""
+    common = [c for c in frame.columns if c in target.columns or c == TARGET]
+    try:
+        model = _make(name, horizon_days, random_state, max_train_rows).fit(frame[common])
+    except (NotEnoughData, ConvergenceError) as exc:
+        problems = getattr(exc, "problems", ()) or (str(exc),)
+        notes.append(f"{MODELS[name]} is left out: {'; '.join(problems)}.")
+        return None
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        predicted = np.asarray(model.predict(target), dtype=float)
+    if not np.isfinite(predicted).all():
+        notes.append(f"{MODELS[name]} is left out: its fit lies at the edge of its parameter "
+                     "space and some of its predictions are not finite.")
+        return None
+    return model, predicted
 
 
 def compare_models(
@@ -424,7 +533,11 @@ def compare_models(
     max_train_rows: int | None = 100_000,
     min_history_days: int = 60,
 ) -> HoldoutComparison:
-    """Fit the three predictors before ``snapshot - horizon_days`` and score the horizon after.
+    """Fit the predictors before ``snapshot - horizon`` and score the horizon after.
+
+    The simple rule (last period's spend) is always compared; BG/NBD x Gamma-Gamma when it can be
+    fitted; the machine-learning models when the history holds their learning window too. The
+    horizon is shortened to fit the history (:func:`fit_horizon`).
 
     Parameters
     ----------
@@ -433,55 +546,68 @@ def compare_models(
     snapshot : date-like
         Snapshot day (inclusive): the holdout ends here.
     horizon_days : int
-        Prediction horizon, days.
+        Wanted prediction horizon, days.
     inputs : ChurnInputs, optional
         From :func:`prepare`; computed here when missing.
     random_state : int or None
     max_train_rows : int or None
         Rows sampled to fit each boosted model (None: all).
     min_history_days : int, default 60
-        The ML models need this many days of history before their training cutoff; with less,
-        only BG/NBD x Gamma-Gamma is compared.
+        Days of history the features need before a cutoff.
 
     Returns
     -------
     HoldoutComparison
+        Never raises on valid data: without room for a holdout, ``metrics`` is empty and the
+        simple rule is chosen.
     """
     snapshot = pd.Timestamp(snapshot).normalize()
+    first = pd.to_datetime(orders["order_date"]).min().normalize() if len(orders) else snapshot
+    try:
+        horizon_days, notes = fit_horizon(first, snapshot, horizon_days, min_history_days)
+    except NotEnoughData as exc:
+        return HoldoutComparison(int(horizon_days), snapshot, None, pd.DataFrame(),
+                                 pd.DataFrame(), pd.DataFrame(), "last_period",
+                                 [f"No model can be checked: {exc}; the simple rule (last "
+                                  "period's spend) is used."])
     cutoff = snapshot - pd.Timedelta(days=horizon_days)
-    first = pd.to_datetime(orders["order_date"]).min().normalize()
-    if (cutoff - first).days < min_history_days:
-        raise ValueError(
-            f"history from {first:%Y-%m-%d} to {snapshot:%Y-%m-%d} is too short for a "
-            f"{horizon_days}-day holdout: shorten potential_horizon_days")
     inputs = inputs if inputs is not None else prepare(orders)
     test = value_frame(orders, cutoff, horizon_days=horizon_days, inputs=inputs,
                        random_state=random_state)
+    buyers = int((test[TARGET] > 0).sum())
+    if len(test) < MIN_CUSTOMERS or buyers < MIN_REPEAT_BUYERS:
+        return HoldoutComparison(
+            horizon_days, cutoff, None, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(),
+            "last_period", [*notes, f"No model can be checked: the holdout needs at least "
+                            f"{MIN_CUSTOMERS} customers, {MIN_REPEAT_BUYERS} of whom buy in it; "
+                            f"the data has {len(test):,} and {buyers:,}. The simple rule (last "
+                            "period's spend) is used."])
     train_cutoff = cutoff - pd.Timedelta(days=horizon_days)
-    notes: list[str] = []
-    names = ["btyd"]
     train = None
     if (train_cutoff - first).days >= min_history_days:
         train = value_frame(orders, train_cutoff, horizon_days=horizon_days, inputs=inputs,
                             random_state=random_state)
-        names += ["two_stage", "boosted"]
     else:
         notes.append(f"The history is too short for the learning window of the machine-learning "
-                     f"models (two horizons of {horizon_days} days plus {min_history_days}): only "
-                     "BG/NBD x Gamma-Gamma was compared.")
+                     f"models (two horizons of {horizon_days} days plus {min_history_days}): "
+                     "they are left out.")
     preds = pd.DataFrame({"actual": test[TARGET]}, index=test.index)
-    for name in names:
-        model = _make(name, horizon_days, random_state, max_train_rows)
-        model.fit(test if name == "btyd" else train)
-        preds[name] = model.predict(test)
+    for name in MODELS:
+        if name in ("two_stage", "boosted") and train is None:
+            continue
+        fitted = _fit_predict(name, train if name in ("two_stage", "boosted") else test, test,
+                              horizon_days, random_state, max_train_rows, notes)
+        if fitted is not None:
+            preds[name] = fitted[1]
+    names = [n for n in MODELS if n in preds]
     rows, calib = {}, []
     for name in names:
         rows[name] = {"model": MODELS[name], **metrics.evaluate(preds["actual"], preds[name])}
         calib.append(metrics.decile_calibration(preds["actual"], preds[name]).assign(model=name))
     table = pd.DataFrame.from_dict(rows, orient="index")
     chosen = str(table["gini"].astype(float).fillna(-np.inf).idxmax())
-    return HoldoutComparison(cutoff, train_cutoff if train is not None else None, preds, table,
-                             pd.concat(calib, ignore_index=True), chosen, notes)
+    return HoldoutComparison(horizon_days, cutoff, train_cutoff if train is not None else None,
+                             preds, table, pd.concat(calib, ignore_index=True), chosen, notes)
 
 
 @dataclass(frozen=True)
@@ -498,11 +624,15 @@ class ScoredValue:
     features : DataFrame
         The feature frame at the snapshot (index customer_id).
     chosen : str
+        The model whose prediction is ``predicted_value``.
+    notes : list of str
+        Models that could not be refitted at the snapshot.
     """
 
     scores: pd.DataFrame
     features: pd.DataFrame
     chosen: str
+    notes: list[str] = field(default_factory=list)
 
 
 def score_customers(
@@ -511,7 +641,7 @@ def score_customers(
     *,
     horizon_days: int,
     chosen: str = "boosted",
-    models: tuple[str, ...] = ("btyd", "two_stage", "boosted"),
+    models: tuple[str, ...] = tuple(MODELS),
     inputs=None,
     random_state: int | None = 0,
     max_train_rows: int | None = 100_000,
@@ -519,16 +649,18 @@ def score_customers(
     """Refit at the snapshot and predict every customer's spend over the next horizon.
 
     BG/NBD x Gamma-Gamma is fitted on the summary at the snapshot; the ML models learn from
-    features at ``snapshot - horizon_days`` and the spend in the horizon up to the snapshot.
+    features at ``snapshot - horizon_days`` and the spend in the horizon up to the snapshot. A
+    model that cannot be refitted is left out; when it is the chosen one, the simple rule takes
+    its place (``chosen`` of the result says which was used).
 
     Parameters
     ----------
     orders, snapshot, horizon_days, inputs, random_state, max_train_rows
-        As for :func:`compare_models`.
+        As for :func:`compare_models` (use its ``horizon_days``).
     chosen : str
         Model key whose prediction becomes ``predicted_value``.
     models : tuple of str
-        Model keys to fit (``chosen`` must be among them; ``btyd`` always is).
+        Model keys to fit (``chosen`` must be among them).
 
     Returns
     -------
@@ -540,21 +672,32 @@ def score_customers(
     inputs = inputs if inputs is not None else prepare(orders)
     now = value_frame(orders, snapshot, horizon_days=horizon_days, inputs=inputs,
                       with_target=False, random_state=random_state)
-    btyd = BTYDSpend(horizon_days, random_state).fit(now)
+    notes: list[str] = []
     scores = pd.DataFrame(index=now.index)
-    scores["predicted_btyd"] = btyd.predict(now)
-    ml = [m for m in models if m != "btyd"]
-    if ml:
-        train = value_frame(orders, snapshot - pd.Timedelta(days=horizon_days),
-                            horizon_days=horizon_days, inputs=inputs, random_state=random_state)
-        for name in ml:
-            model = _make(name, horizon_days, random_state, max_train_rows).fit(train)
-            scores[f"predicted_{name}"] = model.predict(now)
-    scores.insert(0, "predicted_value", scores[f"predicted_{chosen}"])
-    scores["expected_purchases"] = btyd.predict_purchases(now)
-    scores["p_no_purchase"] = btyd.predict_no_purchase(now)
-    scores["expected_order_value"] = btyd.predict_order_value(now)
-    return ScoredValue(scores, now, chosen)
+    fitted: dict[str, object] = {}
+    train = None
+    for name in dict.fromkeys(("last_period", *models, "btyd")):
+        if name in ("two_stage", "boosted"):
+            if train is None:
+                train = value_frame(orders, snapshot - pd.Timedelta(days=horizon_days),
+                                    horizon_days=horizon_days, inputs=inputs,
+                                    random_state=random_state)
+            result = _fit_predict(name, train, now, horizon_days, random_state, max_train_rows,
+                                  notes)
+        else:
+            result = _fit_predict(name, now, now, horizon_days, random_state, max_train_rows,
+                                  notes)
+        if result is not None:
+            fitted[name] = result[0]
+            scores[f"predicted_{name}"] = result[1]
+    used = chosen if chosen in fitted else "last_period"
+    scores.insert(0, "predicted_value", scores[f"predicted_{used}"])
+    btyd = fitted.get("btyd")
+    nan = np.full(len(now), np.nan)
+    scores["expected_purchases"] = btyd.predict_purchases(now) if btyd else nan
+    scores["p_no_purchase"] = btyd.predict_no_purchase(now) if btyd else nan
+    scores["expected_order_value"] = btyd.predict_order_value(now) if btyd else nan
+    return ScoredValue(scores, now, used, notes)
 
 
 def true_expected_spend(truth_customers: pd.DataFrame, horizon_days: float) -> pd.Series:

@@ -82,7 +82,8 @@ def normalised_gini(actual, predicted) -> float:
     y, p = _pair(actual, predicted)
     if len(y) == 0 or y.sum() == 0:
         return float("nan")
-    return _gini_by(y, _order_by(p)) / _gini_by(y, _order_by(y))
+    best = _gini_by(y, _order_by(y))
+    return _gini_by(y, _order_by(p)) / best if best > 0 else float("nan")
 
 
 def top_share_capture(actual, predicted, share: float = 0.1) -> float:

@@ -12,7 +12,7 @@ import pandas as pd
 
 from crm_analysis.features import channel_shares
 from crm_analysis.markup import Markup, escape, join, md
-from crm_analysis.potential.future_value import HoldoutComparison, ScoredValue
+from crm_analysis.potential.future_value import MODELS, HoldoutComparison, ScoredValue
 from crm_analysis.potential.headroom import behaviour_group, potential_scores
 from crm_analysis.potential.positioning import position
 from crm_analysis.potential.uplift import (
@@ -26,8 +26,8 @@ from crm_analysis.potential.uplift import (
     prepare_contacts,
 )
 
-__all__ = ["OPTIONAL_TABLES", "UpliftAnalysis", "key_findings", "potential_frame",
-           "score_uplift", "skipped_notes", "uplift_analysis"]
+__all__ = ["OPTIONAL_TABLES", "UpliftAnalysis", "comparison_sentence", "headline_metrics",
+           "key_findings", "potential_frame", "score_uplift", "skipped_notes", "uplift_analysis"]
 
 OPTIONAL_TABLES: tuple[str, ...] = ("customers", "order_items", "products", "service_tickets",
                                     "campaigns", "campaign_contacts")
@@ -189,17 +189,23 @@ def key_findings(
         Markdown sentences.
     """
     m = comparison.metrics
-    best = m.loc[comparison.chosen]
+    chosen = MODELS.get(comparison.chosen, comparison.chosen)
     out = [
         md("**{n:,} customers** are expected to spend **{predicted:,.0f}** in the next {h} days "
-           "(model: {model}), against {current:,.0f} in the last {h}.", n=len(frame),
-           predicted=frame["predicted_value"].sum(), h=horizon_days, model=best["model"],
+           "(by {model}), against {current:,.0f} in the last {h}.", n=len(frame),
+           predicted=frame["predicted_value"].sum(), h=horizon_days, model=chosen,
            current=frame["current_value"].sum()),
-        md("On the last {h} days, held out, {model} ranked customers best (normalised Gini "
-           "{best[gini]:.2f}, Spearman {best[spearman]:.2f}): the 10% it ranked highest brought "
-           "{best[top_decile_capture]:.0%} of the revenue that followed.", h=horizon_days,
-           model=best["model"], best=best),
     ]
+    if comparison.checked:
+        best = m.loc[comparison.chosen]
+        out.append(md(
+            "On the last {h} days, held out, {model} ranked customers best (normalised Gini "
+            "{best[gini]:.2f}, Spearman {best[spearman]:.2f}): the 10% it ranked highest brought "
+            "{best[top_decile_capture]:.0%} of the revenue that followed.", h=horizon_days,
+            model=best["model"], best=best))
+    else:
+        out.append(md("No prediction could be checked on this history: the values are the simple "
+                      "rule (each customer's spend in the last {h} days).", h=horizon_days))
     if truth_spearman is not None and np.isfinite(truth_spearman):
         out.append(md("Against the generator's true expected spend the predictions rank "
                       "customers with a Spearman correlation of {rho:.2f}.", rho=truth_spearman))
@@ -237,4 +243,47 @@ def key_findings(
                       "expected {profit:,.0f} (the same number chosen by naive rankings: "
                       "{others}).", n=int(s.loc[first, "contacted"]),
                       profit=s.loc[first, "expected_profit"], others=others))
+    return out
+
+
+def comparison_sentence(comparison: HoldoutComparison) -> Markup:
+    """Which predictor ranks best on the holdout, against the others, in words."""
+    table = comparison.metrics
+    best = table.loc[comparison.chosen]
+    others = table.drop(index=comparison.chosen)
+    rest = md("The others reach Gini {gini}. ", gini=join(
+        md("{g:.3f} ({name})", g=g, name=name) for name, g in zip(others["model"], others["gini"],
+                                                                  strict=True)))
+    return md("**{name}** ranks customers best (normalised Gini {b[gini]:.3f}) and is used from "
+              "here on. Its top decile brought {b[top_decile_capture]:.0%} of next-period "
+              "revenue; it predicted {b[predicted_total]:,.0f} in total against "
+              "{b[actual_total]:,.0f} actual. {others}Per customer the error is large (most "
+              "customers spend nothing in a given period and a few spend a lot), so use the "
+              "predictions to rank and to size groups, not as a promise.", name=best["model"],
+              b=best, others=rest if len(others) else Markup(""))
+
+
+def headline_metrics(comparison: HoldoutComparison) -> list[dict]:
+    """The future-value comparison's headline numbers as ``record_metric`` keyword arguments
+    (``None`` with the reason when nothing could be checked)."""
+    reason = None if comparison.checked else "no holdout on this history"
+    best = comparison.metrics.loc[comparison.chosen] if comparison.checked else {}
+    out = [
+        {"name": "potential_horizon_days", "value": comparison.horizon_days,
+         "label": "Future value horizon (days)", "fmt": ",d"},
+        {"name": "potential_model", "value": MODELS.get(comparison.chosen, comparison.chosen),
+         "label": "Future value model"},
+    ]
+    for key, label, fmt in (("spearman", "Future value Spearman (holdout)", ".3f"),
+                            ("gini", "Future value normalised Gini (holdout)", ".3f"),
+                            ("top_decile_capture", "Revenue share of top predicted decile",
+                             ".1%"),
+                            ("mae", "Future value MAE per customer", ",.2f")):
+        name = ("potential_top_decile_capture" if key == "top_decile_capture" else
+                f"potential_holdout_{key}")
+        out.append({"name": name, "value": best.get(key) if comparison.checked else None,
+                    "label": label, "fmt": fmt, "reason": reason})
+    for key, row in comparison.metrics.iterrows():
+        out.append({"name": f"potential_gini_{key}", "value": row["gini"],
+                    "label": f"Normalised Gini, {row['model']}", "fmt": ".3f"})
     return out
