@@ -292,3 +292,90 @@ def test_orders_with_lines_counts_a_returns_lines_for_its_original():
                                                dtype="string")})
     assert set(_orders_with_lines(items)) == {"C12", "12", "c7", "7", "5", "C5", "Cx", "x"}
     assert _orders_with_lines(None) is None
+
+
+# -- dirt that real exports carry (issue 14) ---------------------------------------------------
+def _orders(**columns) -> pd.DataFrame:
+    frame = pd.DataFrame(columns)
+    for col in ("order_id", "customer_id"):
+        if col in frame:
+            frame[col] = frame[col].astype("string")
+    frame["order_date"] = pd.to_datetime(frame["order_date"])
+    return frame
+
+
+def _removed(result, rule: str, table: str = "orders") -> int:
+    log = result.log.set_index(["rule", "table"])
+    return int(log["rows_removed"].get((rule, table), 0))
+
+
+def test_ids_written_as_floats_are_one_customer_in_every_table():
+    orders = _orders(order_id=["1", "2", "3"], customer_id=["17850.0", "17850", None],
+                     order_date=["2024-01-01", "2024-01-02", "2024-01-03"], amount=[1.0, 2, 3])
+    customers = pd.DataFrame({"customer_id": pd.array(["17850.0"], dtype="string")})
+    result = clean({"orders": orders, "customers": customers}, snapshot_date="2024-01-31")
+    assert result.tables["orders"]["customer_id"].tolist()[:2] == ["17850", "17850"]
+    assert result.tables["customers"]["customer_id"].tolist() == ["17850"]
+    changed = result.log.set_index(["rule", "table"])["rows_changed"]
+    assert changed[("float_ids", "orders")] == 1 and changed[("float_ids", "customers")] == 1
+    # ids that are not all numbers are left alone: "A1.0" is a code, not a float
+    mixed = _orders(order_id=["1", "2"], customer_id=["A1.0", "17.0"],
+                    order_date=["2024-01-01", "2024-01-02"], amount=[1.0, 2])
+    out = clean({"orders": mixed}, snapshot_date="2024-01-31").tables["orders"]
+    assert out["customer_id"].tolist() == ["A1.0", "17.0"]
+
+
+def test_orders_without_an_amount_are_removed_and_counted():
+    orders = _orders(order_id=["1", "2", "3"], customer_id=["a", "b", "c"],
+                     order_date=["2024-01-01", "2024-01-02", "2024-01-03"],
+                     amount=[10.0, np.nan, np.inf])
+    result = clean({"orders": orders}, snapshot_date="2024-01-31")
+    assert result.tables["orders"]["order_id"].tolist() == ["1"]
+    assert _removed(result, "missing_amounts") == 2
+
+
+def test_orders_of_fees_only_are_not_purchases():
+    """UCI's bad-debt adjustments: invoices 'A...' whose only line is the 'B' fee code."""
+    orders = _orders(order_id=["1", "A2"], customer_id=["a", None],
+                     order_date=["2024-01-01", "2024-01-02"], amount=[12.0, 11062.06])
+    items = pd.DataFrame({"order_id": pd.array(["1", "1", "A2"], dtype="string"),
+                          "product_id": pd.array(["P1", "POST", "B"], dtype="string"),
+                          "quantity": [1.0, 1.0, 1.0], "unit_price": [10.0, 2.0, 11062.06]})
+    result = clean({"orders": orders, "order_items": items}, snapshot_date="2024-01-31")
+    out = result.tables["orders"].set_index("order_id")
+    assert list(out.index) == ["1"] and out.loc["1", "amount"] == 10.0
+    assert _removed(result, "non_product_lines") == 1
+
+
+def test_a_sparse_head_is_left_out_and_a_quiet_season_is_not():
+    rng = np.random.default_rng(3)
+    busy = pd.date_range("2017-01-01", "2018-06-30", freq="h")
+    head = pd.to_datetime(["2016-09-04", "2016-10-10", "2016-12-23"])
+    days = [*rng.choice(busy, 5_000), *head]
+    orders = _orders(order_id=[str(i) for i in range(len(days))],
+                     customer_id=[f"c{i % 700}" for i in range(len(days))], order_date=days,
+                     amount=[10.0] * len(days))
+    result = clean({"orders": orders}, snapshot_date="2018-06-30")
+    assert _removed(result, "sparse_start") == 3
+    assert result.tables["orders"]["order_date"].min() >= pd.Timestamp("2017-01-01")
+    # a garden shop: every winter is quiet, and that is most of a year's orders: kept
+    season = pd.date_range("2015-01-01", "2017-12-31", freq="D")
+    weights = np.where(season.month.isin([11, 12, 1, 2]), 0.01, 1.0)
+    picks = rng.choice(season, 3_000, p=weights / weights.sum())
+    shop = _orders(order_id=[str(i) for i in range(len(picks))],
+                   customer_id=[f"c{i % 300}" for i in range(len(picks))], order_date=picks,
+                   amount=[10.0] * len(picks))
+    assert _removed(clean({"orders": shop}, snapshot_date="2017-12-31"), "sparse_start") == 0
+
+
+def test_identical_orders_without_ids_or_times_are_kept():
+    """Two purchases of 9.99 by one customer on one day look exactly like an exported twice row
+    when the export has neither order ids nor times of day: they are kept, and counted."""
+    dated = _orders(customer_id=["a", "a", "b"], order_date=["2024-01-05"] * 3,
+                    amount=[9.99, 9.99, 5.0])
+    result = clean({"orders": dated}, snapshot_date="2024-01-31")
+    assert len(result.tables["orders"]) == 3
+    note = result.log.set_index(["rule", "table"]).loc[("exact_duplicates", "orders"), "note"]
+    assert "1 identical rows kept" in note
+    timed = dated.assign(order_date=pd.to_datetime(["2024-01-05 10:01"] * 3))
+    assert len(clean({"orders": timed}, snapshot_date="2024-01-31").tables["orders"]) == 2

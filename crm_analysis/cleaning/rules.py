@@ -8,22 +8,29 @@ looked at. Rules never drop a row silently: removed rows are counted, and rows t
 The order matters and is part of the contract:
 
 1. ``trim_ids`` strips whitespace around ids (``" CU01"`` is ``"CU01"``).
-2. ``exact_duplicates`` removes rows exported twice.
-3. ``date_formats`` counts timestamps written in another format than the export's own (they
+2. ``float_ids`` writes numeric ids exported as floats as whole numbers (``17850.0`` is
+   ``17850``), in every table.
+3. ``exact_duplicates`` removes rows exported twice (orders without ids or times of day keep
+   them: they may be two purchases on one day).
+4. ``date_formats`` counts timestamps written in another format than the export's own (they
    were read by the loader; this rule reports them).
-4. ``key_duplicates`` keeps the first row of each key (order id, customer id, ...).
-5. ``after_snapshot`` removes what happened after the snapshot day (and what hangs off it).
-6. ``guest_orders`` counts orders without customer id: kept for demand analysis, left out of
+5. ``key_duplicates`` keeps the first row of each key (order id, customer id, ...).
+6. ``after_snapshot`` removes what happened after the snapshot day (and what hangs off it).
+7. ``sparse_start`` leaves out a sparse head (a few orders next to empty months before the data
+   becomes continuous).
+8. ``guest_orders`` counts orders without customer id: kept for demand analysis, left out of
    customer-level tables.
-7. ``non_product_lines`` removes postage, fees and manual adjustments from order lines.
-8. ``invalid_prices`` removes order lines with a zero, negative or missing unit price.
-9. ``orphan_items`` removes order lines whose order or product does not exist.
-10. ``net_returns`` nets ``C``-prefixed cancellations and returns against their original orders;
+9. ``non_product_lines`` removes postage, fees and manual adjustments from order lines, and the
+   orders that held nothing else (bad-debt adjustments are not purchases).
+10. ``invalid_prices`` removes order lines with a zero, negative or missing unit price.
+11. ``orphan_items`` removes order lines whose order or product does not exist.
+12. ``net_returns`` nets ``C``-prefixed cancellations and returns against their original orders;
     those without an original go to the flagged table ``unmatched_returns``.
-11. ``recompute_amounts`` sets each order's amount to the sum of its remaining lines.
-12. ``spellings`` gives categorical text one spelling (case, whitespace, typos, native names).
-13. ``impossible_ages`` sets ages outside the plausible range to missing (the customer stays).
-14. ``orphan_keys`` removes tickets and campaign contacts of unknown customers or campaigns.
+13. ``recompute_amounts`` sets each order's amount to the sum of its remaining lines.
+14. ``missing_amounts`` removes orders whose amount is still missing or not a number.
+15. ``spellings`` gives categorical text one spelling (case, whitespace, typos, native names).
+16. ``impossible_ages`` sets ages outside the plausible range to missing (the customer stays).
+17. ``orphan_keys`` removes tickets and campaign contacts of unknown customers or campaigns.
 
 Removing rows is lazy: a rule that only removes rows marks them in ``Context.removed`` (one row
 mask per table, aligned with the working frame) instead of copying the table, and the rows are
@@ -239,8 +246,51 @@ def trim_ids(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntry]]:
     return out, log
 
 
+_NUMERIC_ID = r"^\d+(?:\.0+)?$"
+_FLOAT_ID = r"^(\d+)\.0+$"
+
+
+def float_ids(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntry]]:
+    """Ids written as floats (``17850.0``) become whole numbers (``17850``) in every table.
+
+    Only an id kind (customer ids, product ids, ...) whose values are all numbers, in every table
+    that has it, is rewritten: then ``17850.0`` and ``17850`` are the same customer.
+    """
+    out, log = dict(tables), []
+    kinds = {c for name, frame in tables.items() for c in _id_columns(name, frame)}
+    for kind in sorted(kinds):
+        columns = [(name, frame[kind]) for name, frame in tables.items()
+                   if kind in _id_columns(name, frame)]
+        values = [col.dropna() for _, col in columns]
+        if not all(v.str.fullmatch(_NUMERIC_ID).all() for v in values) or not any(
+                v.str.fullmatch(_FLOAT_ID).any() for v in values):
+            continue
+        for name, col in columns:
+            fixed = col.str.replace(_FLOAT_ID, r"\1", regex=True)
+            changed = fixed.ne(col).fillna(False).to_numpy(dtype=bool)
+            if changed.any():
+                frame = out[name]
+                out[name] = new = frame.assign(**{kind: fixed})
+                log.append(_marked_entry("float_ids", name, frame,
+                                         int(live_rows(ctx, name, frame).sum()),
+                                         changed=changed & live_rows(ctx, name, frame), after=new,
+                                         note=f"{kind} written as a float: 17850.0 is 17850"))
+    return out, log
+
+
+def _date_only(values: pd.Series) -> bool:
+    """Whether every timestamp is at midnight (the export has dates without times of day)."""
+    stamps = pd.to_datetime(values).dropna()
+    return bool(len(stamps)) and bool((stamps == stamps.dt.normalize()).all())
+
+
 def exact_duplicates(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntry]]:
-    """Remove rows that repeat an earlier row in every column."""
+    """Remove rows that repeat an earlier row in every column.
+
+    One exception: orders without order ids whose dates carry no time of day. Two identical rows
+    there may well be two purchases of the same amount on one day, so they are kept (and counted
+    in the log); with an order id or a time of day, a repeated row is an export error.
+    """
     log = []
     for name, frame in tables.items():
         live = live_rows(ctx, name, frame)
@@ -249,6 +299,14 @@ def exact_duplicates(tables: Tables, ctx: Context) -> tuple[Tables, list[Quality
         else:
             dup = np.zeros(len(frame), dtype=bool)
             dup[np.flatnonzero(live)] = duplicated_rows(frame[live])
+        if (name == "orders" and "order_id" not in frame and dup.any()
+                and _date_only(frame["order_date"])):
+            log.append(_marked_entry(
+                "exact_duplicates", name, frame, int(live.sum()), keys=frame["customer_id"]
+                .iloc[np.flatnonzero(dup)[:20]],
+                note=f"{int(dup.sum()):,} identical rows kept: without order ids or times of day "
+                     "they may be separate purchases on one day"))
+            continue
         log.append(_marked_entry("exact_duplicates", name, frame, int(live.sum()),
                                  removed=_remove_rows(ctx, name, dup),
                                  note="rows exported twice, second copy removed"))
@@ -375,9 +433,24 @@ def non_product_lines(tables: Tables, ctx: Context) -> tuple[Tables, list[Qualit
     if "order_items" not in tables:
         return tables, []
     codes = {c.upper() for c in ctx.options.non_product_codes}
-    drop = tables["order_items"]["product_id"].str.upper().isin(codes).fillna(False)
-    return _item_filter(tables, ctx, "non_product_lines", drop.astype(bool),
-                        "postage, fees and adjustments are not product demand")
+    items = tables["order_items"]
+    drop = items["product_id"].str.upper().isin(codes).fillna(False).astype(bool)
+    live = live_rows(ctx, "order_items", items)
+    tables, log = _item_filter(tables, ctx, "non_product_lines", drop,
+                               "postage, fees and adjustments are not product demand")
+    orders = tables["orders"]
+    if "order_id" not in orders or not drop.any():
+        return tables, log
+    products = items["order_id"][live & ~drop.to_numpy()]
+    only_fees = isin(orders["order_id"], items["order_id"][live & drop.to_numpy()]) & ~isin(
+        orders["order_id"], products)
+    only_fees = only_fees.to_numpy(dtype=bool) & live_rows(ctx, "orders", orders)
+    rows_in = int(live_rows(ctx, "orders", orders).sum())
+    log.append(_marked_entry("non_product_lines", "orders", orders, rows_in,
+                             removed=_remove_rows(ctx, "orders", only_fees),
+                             note="orders of fees or adjustments only (e.g. bad-debt "
+                                  "adjustments) are not purchases"))
+    return tables, log
 
 
 def invalid_prices(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntry]]:
@@ -525,6 +598,58 @@ def recompute_amounts(tables: Tables, ctx: Context) -> tuple[Tables, list[Qualit
                note="amount = sum of the order's product lines")]
 
 
+def missing_amounts(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntry]]:
+    """Remove orders whose amount is missing or not a finite number (and no lines give one):
+    what such an order was worth is unknown, so it cannot count as revenue."""
+    orders = tables["orders"]
+    amount = pd.to_numeric(orders["amount"], errors="coerce").to_numpy(dtype=float,
+                                                                         na_value=np.nan)
+    live = live_rows(ctx, "orders", orders)
+    bad = ~np.isfinite(amount) & live
+    return tables, [_marked_entry("missing_amounts", "orders", orders, int(live.sum()),
+                                  removed=_remove_rows(ctx, "orders", bad),
+                                  note="amount missing or not a number")]
+
+
+def sparse_start(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntry]]:
+    """Leave out a sparse head: a few orders in the months before the data becomes continuous.
+
+    The data becomes continuous in the first calendar month from which every later month (but
+    the last, often cut by the export) has at least :data:`SPARSE_MONTH_SHARE` of the median
+    month's orders. Orders before it are removed when they are at most
+    :data:`SPARSE_HEAD_SHARE` of all orders: a handful of test or migrated orders next to empty
+    months would otherwise become the start of every trend, cohort and season. A long quiet
+    season (more orders than that) is kept.
+    """
+    orders = tables["orders"]
+    live = live_rows(ctx, "orders", orders)
+    month = pd.to_datetime(orders["order_date"]).dt.to_period("M")[live]
+    rows_in = int(live.sum())
+    entry = {"rule": "sparse_start", "table": "orders", "frame": orders, "rows_in": rows_in}
+    if month.empty:
+        return tables, [_marked_entry(**entry, note="no orders")]
+    counts = month.value_counts().sort_index()
+    full = counts.reindex(pd.period_range(counts.index.min(), counts.index.max(), freq="M"),
+                          fill_value=0)
+    typical = float(full.iloc[:-1].median()) if len(full) > 1 else float(full.iloc[0])
+    low = (full < SPARSE_MONTH_SHARE * typical).to_numpy(dtype=bool, copy=True)
+    low[-1] = False  # the last month is often cut short by the export
+    start = full.index[np.flatnonzero(low)[-1] + 1] if low.any() else full.index[0]
+    head = (month < start).reindex(orders.index, fill_value=False).to_numpy(dtype=bool)
+    if not head.any() or head.sum() > SPARSE_HEAD_SHARE * rows_in:
+        return tables, [_marked_entry(**entry, note="the data is continuous from its start")]
+    return tables, [_marked_entry(
+        **entry, removed=_remove_rows(ctx, "orders", head),
+        note=f"orders before {start:%B %Y}, when the data becomes continuous")]
+
+
+SPARSE_MONTH_SHARE = 0.05
+"""A month with fewer orders than this share of the median month is sparse."""
+
+SPARSE_HEAD_SHARE = 0.02
+"""Most orders a sparse head may hold to be left out (share of all orders)."""
+
+
 def spellings(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntry]]:
     """Give each categorical text value one spelling (see :mod:`crm_analysis.cleaning.spelling`)."""
     tables = compact(tables, ctx)
@@ -604,16 +729,19 @@ Rule = Callable[[Tables, Context], tuple[Tables, list[QualityEntry]]]
 
 RULES: tuple[Rule, ...] = (
     trim_ids,
+    float_ids,
     exact_duplicates,
     date_formats,
     key_duplicates,
     after_snapshot,
+    sparse_start,
     guest_orders,
     non_product_lines,
     invalid_prices,
     orphan_items,
     net_returns,
     recompute_amounts,
+    missing_amounts,
     spellings,
     impossible_ages,
     orphan_keys,
