@@ -18,6 +18,7 @@ from sklearn.metrics import adjusted_rand_score, silhouette_score
 from sklearn.preprocessing import StandardScaler
 
 from crm_analysis.features import rfm_summary
+from crm_analysis.limits import NotEnoughData
 
 __all__ = ["CustomerGroups", "customer_features", "find_groups", "name_groups",
            "profile_groups"]
@@ -96,6 +97,10 @@ class CustomerGroups:
     features: list
 
 
+MIN_GROUP_CUSTOMERS = 30
+"""Fewest customers to look for groups among."""
+
+
 def find_groups(
     features: pd.DataFrame,
     *,
@@ -126,8 +131,16 @@ def find_groups(
     Returns
     -------
     CustomerGroups
+
+    Raises
+    ------
+    NotEnoughData
+        Fewer than :data:`MIN_GROUP_CUSTOMERS` customers, or none that differ.
     """
     cols = [c for c in CLUSTER_FEATURES if c in features and features[c].nunique() > 1]
+    if len(features) < MIN_GROUP_CUSTOMERS or not cols:
+        raise NotEnoughData(f"customer groups need at least {MIN_GROUP_CUSTOMERS} customers who "
+                            f"differ in what they do; the data has {len(features):,}")
     X = StandardScaler().fit_transform(np.log1p(features[cols].clip(lower=0).to_numpy(float)))
     rng = np.random.default_rng(seed)
     n = len(X)

@@ -13,8 +13,8 @@ from crm_analysis.behaviour.prepare import BehaviourData
 from crm_analysis.limits import NotEnoughData
 from crm_analysis.markup import Markup, md
 
-__all__ = ["MEASURES", "BehaviourResults", "analyse", "correlation_matrix", "key_findings",
-           "skipped_notes"]
+__all__ = ["MEASURES", "BehaviourResults", "analyse", "correlation_matrix", "headline_metrics",
+           "key_findings", "output_tables", "skipped_notes"]
 
 MEASURES: dict[str, str] = {
     "orders": "purchase days per customer",
@@ -37,8 +37,8 @@ class BehaviourResults:
     gaps: pd.DataFrame
     gap_quantiles: pd.DataFrame
     features: pd.DataFrame
-    groups: groups.CustomerGroups
-    profile: pd.DataFrame
+    groups: groups.CustomerGroups | None
+    profile: pd.DataFrame | None
     describe: pd.DataFrame
     correlations: pd.DataFrame
     signup_cohorts: pd.DataFrame | None = None
@@ -77,9 +77,13 @@ def analyse(data: BehaviourData, *, window_days: int = 90, n_bootstrap: int = 10
     days = cohorts.purchase_days(p)  # the one scan of the purchases (engine: $CRM_ENGINE)
     gaps = cohorts.interpurchase_times(days)
     feats = groups.customer_features(p, data.as_of, t.get("service_tickets"))
-    grp = groups.find_groups(feats, max_clusters=max_clusters, seed=seed)
-    profile = groups.profile_groups(feats, grp.labels)
-    profile.insert(1, "name", profile["group"].map(groups.name_groups(profile, feats)))
+    try:
+        grp = groups.find_groups(feats, max_clusters=max_clusters, seed=seed)
+        profile = groups.profile_groups(feats, grp.labels)
+        profile.insert(1, "name", profile["group"].map(groups.name_groups(profile, feats)))
+    except NotEnoughData as exc:
+        grp = profile = None
+        data.skipped["Customer groups"] = f"are skipped: {exc}"
     measures = list(MEASURES)
     res = BehaviourResults(
         data=data, cohorts=cohorts.cohort_table(days, data.as_of),
@@ -89,6 +93,8 @@ def analyse(data: BehaviourData, *, window_days: int = 90, n_bootstrap: int = 10
         describe=stats.describe(feats, measures, n_bootstrap=n_bootstrap, seed=seed,
                                 max_sample=5_000),
         correlations=stats.correlations(feats, measures, n_bootstrap=n_bootstrap, seed=seed))
+    if "spearman" not in res.correlations or res.correlations["spearman"].isna().all():
+        res.correlations = res.correlations.iloc[0:0]  # too few customers to correlate
     if data.has("customers") and "signup_date" in t["customers"]:
         signup = t["customers"].set_index("customer_id")["signup_date"]
         res.signup_cohorts = cohorts.cohort_table(days, data.as_of, signup=signup)
@@ -97,7 +103,9 @@ def analyse(data: BehaviourData, *, window_days: int = 90, n_bootstrap: int = 10
     res.weekly = channels.weekly_profile(data.all_orders)
     if data.has("order_items") and "order_id" in data.orders:
         res.discounts = discount_use(data.orders, t["order_items"])
-    if "Return rates" not in data.skipped:
+    if "Return rates" not in data.skipped and grp is None:
+        data.skipped["Return rates"] = "by customer group are skipped: there are no groups"
+    elif "Return rates" not in data.skipped:
         names = grp.labels.map(profile.set_index("group")["name"])
         res.returns = channels.return_rates(data.orders, names)
     if data.has("service_tickets"):
@@ -161,11 +169,12 @@ def key_findings(res: BehaviourResults) -> list[Markup]:
            p50=q.get(0.5, float("nan")), p80=q.get(0.8, float("nan")),
            p90=q.get(0.9, float("nan"))),
     ]
-    top = res.profile.sort_values("revenue_share", ascending=False).iloc[0]
-    out.append(md("{k} customer groups (chosen by silhouette; stability across seeds ARI "
-                  "{ari:.2f}); the largest revenue share, {top[revenue_share]:.0%}, comes from "
-                  "**{name}** ({top[share]:.0%} of customers).", k=res.groups.k,
-                  ari=res.groups.stability_ari, top=top, name=top["name"]))
+    if res.profile is not None:
+        top = res.profile.sort_values("revenue_share", ascending=False).iloc[0]
+        out.append(md("{k} customer groups (chosen by silhouette; stability across seeds ARI "
+                      "{ari:.2f}); the largest revenue share, {top[revenue_share]:.0%}, comes "
+                      "from **{name}** ({top[share]:.0%} of customers).", k=res.groups.k,
+                      ari=res.groups.stability_ari, top=top, name=top["name"]))
     if res.effect is not None:
         r = res.effect.row("complaint")
         out.append(md(
@@ -184,4 +193,56 @@ def key_findings(res: BehaviourResults) -> list[Markup]:
             "incremental conversion {p[cost_per_incremental_conversion]:,.2f}.", p=pooled,
             n=len(res.ab) - 1))
     out.extend(md("Skipped: {note}", note=n) for n in skipped_notes(res.data))
+    return out
+
+
+def output_tables(res: BehaviourResults) -> dict[str, pd.DataFrame]:
+    """The tables notebook 04 writes for the other reports (those the data allowed)."""
+    out = {"cohort_retention": res.cohorts, "interpurchase_quantiles": res.gap_quantiles,
+           "customer_statistics": res.describe}
+    if res.groups is not None:
+        names = res.profile.set_index("group")["name"].rename("group_name")
+        out["customer_groups"] = (res.features.assign(group=res.groups.labels)
+                                  .join(names, on="group").reset_index())
+        out["group_profiles"] = res.profile
+    if res.ab is not None:
+        out["ab_tests"] = res.ab
+    if res.effect is not None:
+        out["complaint_effect"] = res.effect.table
+    return out
+
+
+def headline_metrics(res: BehaviourResults) -> list[dict]:
+    """The report's headline numbers as ``record_metric`` keyword arguments; a number the data
+    could not give is ``None`` with the reason."""
+    q = res.gap_quantiles.set_index("quantile")["days"]
+    no_gaps = "no customer bought twice"
+    out = [
+        {"name": "interpurchase_p80_days", "value": q.get(0.8), "fmt": ",.0f",
+         "label": "Days between purchases, 80th pct", "reason": no_gaps},
+        {"name": "interpurchase_p90_days", "value": q.get(0.9), "fmt": ",.0f",
+         "label": "Days between purchases, 90th pct", "reason": no_gaps},
+        {"name": "retention_month3", "value": cohorts.retention_at(res.cohorts, 3),
+         "label": "Cohort share active in month 3", "fmt": ".1%",
+         "reason": "no cohort is three months old"},
+        {"name": "n_groups", "value": res.groups.k if res.groups is not None else None,
+         "label": "Customer groups", "reason": res.data.skipped.get("Customer groups")},
+        {"name": "group_stability_ari",
+         "value": res.groups.stability_ari if res.groups is not None else None,
+         "label": "Group stability (ARI)", "fmt": ".2f",
+         "reason": res.data.skipped.get("Customer groups")},
+    ]
+    row = res.effect.row("complaint") if res.effect is not None else {}
+    for key in ("relative_change", "relative_change_lo", "relative_change_hi"):
+        out.append({"name": key.replace("relative_change", "complaint_effect"),
+                    "value": row.get(key), "fmt": "+.1%",
+                    "label": f"Complaint effect on later purchasing ({key})",
+                    "reason": res.data.skipped.get("Complaint effect", "no service tickets")
+                    if res.effect is None else "too few cases to estimate it"})
+    pooled = res.ab.iloc[-1] if res.ab is not None else {}
+    for key in ("uplift", "uplift_lo", "uplift_hi"):
+        out.append({"name": f"ab_pooled_{key}", "value": pooled.get(key), "fmt": "+.2%",
+                    "label": f"Campaign {key} (pooled)",
+                    "reason": res.data.skipped.get("Campaigns and A/B tests",
+                                                   "no campaign contacts")})
     return out

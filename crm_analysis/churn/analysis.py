@@ -189,6 +189,8 @@ class ChurnAnalysis:
 
     Attributes
     ----------
+    snapshot : Timestamp
+        The scoring day.
     windows : Windows
     features : FeatureSet
     result : BacktestResult or None
@@ -205,6 +207,7 @@ class ChurnAnalysis:
     skipped : list of Markup
     """
 
+    snapshot: pd.Timestamp
     windows: Windows
     features: FeatureSet
     result: BacktestResult | None
@@ -266,6 +269,16 @@ def analyse(inputs: ChurnInputs, snapshot: object, *, horizon_days: int | None =
     snap = pd.Timestamp(snapshot).normalize()
     windows = plan_windows(inputs.log, snap, horizon_days=horizon_days, n_cutoffs=n_cutoffs)
     skipped = list(windows.notes if not windows.cutoffs else [])
+    if not len(inputs.log.customers):
+        empty = FeatureSet(pd.DataFrame({"cutoff": pd.Series(dtype="datetime64[ns]"),
+                                         "customer_id": pd.Series(dtype="string"),
+                                         "recency_days": pd.Series(dtype=float),
+                                         "churned": pd.Series(dtype=float)}),
+                           ["recency_days"], windows.horizon.days)
+        note = md("No purchase has a customer id: there are no customers to score.")
+        return ChurnAnalysis(snap, Windows(windows.horizon, [], [note]), empty, None, None, None, None,
+                             None, rule_scores(empty.at(snap), windows.horizon.days), note,
+                             [note])
     features = build_panel(inputs, [*windows.cutoffs, snap], horizon_days=windows.horizon.days,
                            label_end=snap, random_state=seed)
     now = features.at(snap)
@@ -299,13 +312,13 @@ def analyse(inputs: ChurnInputs, snapshot: object, *, horizon_days: int | None =
     if not len(now):
         skipped.append(md("No customer bought in the year before {day:%d %B %Y}: nobody is "
                           "active to score.", day=snap))
-    return ChurnAnalysis(windows, features, result, choice, importance, dependence, scored,
+    return ChurnAnalysis(snap, windows, features, result, choice, importance, dependence, scored,
                          scores, basis, skipped)
 
 
 def windows_sentence(analysis: ChurnAnalysis) -> Markup:
     """The horizon and the backtest dates in words."""
-    w, snap = analysis.windows, analysis.features.panel["cutoff"].max()
+    w, snap = analysis.windows, analysis.snapshot
     dates = md("The backtest uses {n} dates {days} days apart: {dates}.", n=len(w.cutoffs),
                days=w.horizon.days, dates=join(f"{c:%d %b %Y}" for c in w.cutoffs)) \
         if w.cutoffs else Markup("")

@@ -122,8 +122,6 @@ def purchase_log(
     days = customer_days(orders, customer_col=customer_col, datetime_col=datetime_col,
                          amount_col=amount_col, positive_only=True, engine=engine,
                          engine_options=engine_options)
-    if len(days) == 0:
-        raise ValueError("orders hold no purchase with a customer id and a positive amount")
     return PurchaseLog(customers=days.customers, code=days.code, day=days.day,
                        amount=days.amount, orders=days.transactions)
 

@@ -48,7 +48,7 @@ def key_findings(analysis: ChurnAnalysis, *, top_n: int,
     """
     scores, result, choice = analysis.scores, analysis.result, analysis.choice
     h, n = analysis.horizon.days, len(scores)
-    snapshot = analysis.features.panel["cutoff"].max()
+    snapshot = analysis.snapshot
     high = scores["risk_tier"] == "high"
     if result is None:
         out = [md("Of **{n:,} active customers** (bought in the last year) on {day:%d %B %Y}, "

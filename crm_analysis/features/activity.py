@@ -62,7 +62,7 @@ def customer_rfm(
                          amount_col=monetary_col, until=as_of, engine=engine,
                          engine_options=engine_options)
     starts = days.starts()
-    ends = np.append(starts[1:], len(days)) - 1
+    ends = np.append(starts[1:], len(days)) - 1 if len(starts) else starts
     unit = "us"
     if isinstance(transactions, pd.DataFrame) and datetime_col in transactions.columns:
         dtype = transactions[datetime_col].dtype

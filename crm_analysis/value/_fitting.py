@@ -405,6 +405,27 @@ def fit_mle(
     if analytic_hessian:
         hess = hess_of(z)
 
+    if not _converged(objective(z)[1], hess, np.abs(z) >= LOG_BOUND - 1e-6, tol):
+        # A likelihood that keeps rising towards a parameter's bound (BG/NBD's a -> 0: no
+        # dropout to speak of) stalls the optimiser; fix that parameter at its bound and fit the
+        # others. Kept only when it is at least as good: the optimum is on the boundary.
+        gradient = objective(z)[1]
+        movable = np.abs(z) < LOG_BOUND - 1e-6
+        if movable.any():
+            i = int(np.argmax(np.where(movable, np.abs(gradient), -1.0)))
+            edge = -LOG_BOUND if gradient[i] > 0 else LOG_BOUND
+            bounds_i = list(bounds)
+            bounds_i[i] = (edge, edge)
+            z0 = z.copy()
+            z0[i] = edge
+            res = optimize.minimize(
+                objective, z0, jac=True, method="L-BFGS-B", bounds=bounds_i,
+                options={"maxiter": maxiter, "ftol": 1e-15, "gtol": 1e-10, "maxcor": 20})
+            f_edge = objective(res.x)[0]
+            if np.isfinite(f_edge) and f_edge <= best_f + 1e-9:
+                z, best_f, message = np.asarray(res.x), f_edge, str(res.message)
+                hess = hess_of(z)
+
     gradient = objective(z)[1]
     at_bound = np.abs(z) >= LOG_BOUND - 1e-6
     free = ~at_bound
@@ -472,6 +493,20 @@ def fit_mle(
         covariance_log=cov_log,
         notes=tuple(notes),
     )
+
+
+def _converged(gradient: np.ndarray, hess: np.ndarray, at_bound: np.ndarray, tol: float) -> bool:
+    """Zero gradient (or a negligible Newton decrement) and a positive definite Hessian in the
+    parameters that are not on their bound."""
+    free = ~at_bound
+    if not free.any():
+        return False
+    sub = hess[np.ix_(free, free)]
+    if not np.all(np.linalg.eigvalsh(sub) > 0):
+        return False
+    g = gradient[free]
+    return bool(np.max(np.abs(g)) <= tol or float(g @ np.linalg.solve(sub, g)) / 2
+                < NEWTON_DECREMENT)
 
 
 def dot(u: np.ndarray, v: np.ndarray) -> float:
