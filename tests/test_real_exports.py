@@ -40,7 +40,8 @@ tables:
 
 LIFETIMES_UCI = {"r": 0.8229301800930657, "alpha": 9.870108962552194,
                  "a": 0.003097149283713241, "b": 7.249026945762087}
-"""lifetimes 0.11.3 ``BetaGeoFitter`` on the same weekly summary (tests/data/ONLINE_RETAIL_SOURCE.md)."""
+"""lifetimes 0.11.3 ``BetaGeoFitter`` on the same weekly summary (see
+tests/data/ONLINE_RETAIL_SOURCE.md)."""
 
 pytestmark = pytest.mark.slow
 

@@ -276,9 +276,9 @@ def analyse(inputs: ChurnInputs, snapshot: object, *, horizon_days: int | None =
                                          "churned": pd.Series(dtype=float)}),
                            ["recency_days"], windows.horizon.days)
         note = md("No purchase has a customer id: there are no customers to score.")
-        return ChurnAnalysis(snap, Windows(windows.horizon, [], [note]), empty, None, None, None, None,
-                             None, rule_scores(empty.at(snap), windows.horizon.days), note,
-                             [note])
+        return ChurnAnalysis(snap, Windows(windows.horizon, [], [note]), empty, None, None, None,
+                             None, None, rule_scores(empty.at(snap), windows.horizon.days),
+                             note, [note])
     features = build_panel(inputs, [*windows.cutoffs, snap], horizon_days=windows.horizon.days,
                            label_end=snap, random_state=seed)
     now = features.at(snap)
