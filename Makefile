@@ -7,6 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 EXTRAS := dev,sql,spark
 DATA_RAW := data/raw
+TEST_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
 .PHONY: help setup data reports test lint lab bench lock clean-venv
@@ -34,7 +35,7 @@ reports: setup data ## run every notebook with papermill and write HTML reports 
 
 test: setup ## lint, then unit, property, notebook and end-to-end tests
 	$(BIN)/ruff check crm_analysis tests benchmarks notebooks
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 	$(BIN)/pytest --nbval-lax notebooks/
 
 lint: setup ## ruff only

