@@ -28,6 +28,17 @@ log = logging.getLogger("crm_analysis")
 def _generate(args: argparse.Namespace) -> int:
     from crm_analysis.synthetic import SyntheticConfig, generate, write_dataset
 
+    out = Path(args.out) if args.out else config.raw_dir()
+    if args.preset:
+        from crm_analysis.synthetic.presets import PRESETS, write_preset
+
+        if out.exists() and any(out.iterdir()) and not args.force:
+            log.error("%s is not empty; pass --force to replace it", out)
+            return EXIT_BAD_INPUT
+        write_preset(args.preset, out, seed=args.seed)
+        log.info("wrote %s: %s (no ground truth, like a real export)", out,
+                 PRESETS[args.preset].description)
+        return EXIT_OK
     cfg = SyntheticConfig(
         n_customers=args.customers,
         start=args.start,
@@ -35,7 +46,6 @@ def _generate(args: argparse.Namespace) -> int:
         seed=args.seed,
         dirty=not args.clean,
     )
-    out = Path(args.out) if args.out else config.raw_dir()
     data = generate(cfg)
     write_dataset(data, out, fmt=args.format, overwrite=args.force)
     rows = ", ".join(f"{name} {len(frame):,}" for name, frame in data.tables.items())
@@ -86,6 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--format", choices=["csv", "parquet"], default="csv",
                      help="file format (default csv)")
     gen.add_argument("--force", action="store_true", help="replace a non-empty output folder")
+    from crm_analysis.synthetic.presets import PRESETS
+
+    gen.add_argument("--preset", choices=sorted(PRESETS),
+                     help="an export shaped like real ones (few customers, short history, "
+                          "one-time buyers, ...: docs/real_data.md); uses --seed only")
     gen.set_defaults(func=_generate)
 
     val = sub.add_parser("validate", help="check a raw source against the data contract")

@@ -33,6 +33,8 @@ SPREAD = {"test_real_exports"}
 
 
 def pytest_collection_modifyitems(config, items):
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
     for item in items:
         module = item.module.__name__.rsplit(".", 1)[-1]
         if module not in SPREAD:

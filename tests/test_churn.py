@@ -101,12 +101,29 @@ def test_evaluate_intervals_cover_the_estimate():
     assert ((width > 0.6) & (width < 1.6)).all(), width
 
 
-def test_derived_horizon_is_the_gap_percentile_in_weeks(small):
+def test_windows_follow_the_history(small):
+    """Too few gaps: the default horizon; a given one is kept; dates never before the data."""
     log = churn.purchase_log(pd.concat([small] * 1, ignore_index=True))
-    with pytest.raises(ValueError, match="too few"):
-        churn.derive_horizon(log, "2024-04-30")
-    h = churn.derive_horizon(log, "2024-04-30", horizon_days=30)
-    assert h.days == 30 and not h.derived
+    w = churn.plan_windows(log, "2024-04-30")
+    assert w.horizon.days == churn.analysis.DEFAULT_HORIZON_DAYS and not w.horizon.derived
+    assert "too few" in w.horizon.reasoning
+    w = churn.plan_windows(log, "2024-04-30", horizon_days=30)
+    assert w.horizon.days == 30 and not w.horizon.derived
+    first = pd.to_datetime(small["order_date"]).min().normalize()
+    assert w.cutoffs and all(c - pd.Timedelta(days=30) >= first for c in w.cutoffs)
+    assert 2 <= len(w.cutoffs) <= 4
+
+
+def test_no_room_for_a_backtest_ranks_by_the_recency_rule():
+    days = pd.to_datetime(["2024-03-01", "2024-03-20", "2024-04-10", "2024-04-25"] * 3)
+    orders = pd.DataFrame({"customer_id": pd.array(list("aaaabbbbcccc"), dtype="string"),
+                           "order_date": days, "amount": 10.0})
+    inputs = churn.prepare_inputs(orders)
+    w = churn.plan_windows(inputs.log, "2024-04-30", horizon_days=182)
+    assert w.cutoffs == [] and "No backtest" in w.notes[0] and "547 days" in w.notes[0]
+    analysis = churn.analyse(inputs, "2024-04-30", horizon_days=182, n_bootstrap=10)
+    assert analysis.result is None and analysis.scores["churn_probability"].isna().all()
+    assert set(analysis.scores["risk_tier"]) <= {"high", "medium", "low"}
 
 
 def test_risk_tiers_and_crm_export():
@@ -131,7 +148,8 @@ def synthetic():
 
 def _pipeline(orders, tables, snapshot, horizon_days, seed=0):
     inputs = churn.prepare_inputs(orders, tables)
-    cutoffs = churn.cutoff_dates(snapshot, horizon_days, 3)
+    cutoffs = churn.plan_windows(inputs.log, snapshot, horizon_days=horizon_days,
+                                 n_cutoffs=3).cutoffs
     feats = churn.build_panel(inputs, [*cutoffs, snapshot], horizon_days=horizon_days,
                               label_end=snapshot, random_state=seed)
     models = churn.make_models(feats.feature_names, random_state=seed)
@@ -166,9 +184,10 @@ def default_run(synthetic):
     tables = {k: clean[k] for k in ("order_items", "products", "customers", "service_tickets",
                                     "campaign_contacts")}
     inputs = churn.prepare_inputs(clean["orders"], tables)
-    horizon = churn.derive_horizon(inputs.log, snapshot)
-    feats = churn.build_panel(inputs, churn.cutoff_dates(snapshot, horizon.days, 4),
-                              horizon_days=horizon.days, label_end=snapshot)
+    windows = churn.plan_windows(inputs.log, snapshot, n_cutoffs=4)
+    horizon = windows.horizon
+    feats = churn.build_panel(inputs, windows.cutoffs, horizon_days=horizon.days,
+                              label_end=snapshot)
     result = churn.backtest(feats, churn.make_models(feats.feature_names), n_bootstrap=50)
     choice = churn.choose_model(result)
     true_p = churn.oracle_probability(truth["customers"], synthetic.config, result.test_cutoff,

@@ -22,6 +22,16 @@ def test_generate_then_validate(tmp_path, capsys):
     assert "orders" in printed and "conforms to the data contract" in printed
 
 
+def test_generate_a_preset_shape(tmp_path, capsys):
+    out = tmp_path / "raw"
+    assert main(["generate", "--preset", "orders_only", "--out", str(out), "--seed", "3"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["orders.csv"]  # no truth, like real data
+    orders = pd.read_csv(out / "orders.csv")
+    assert list(orders.columns) == ["order_id", "customer_id", "order_date", "amount"]
+    assert main(["generate", "--preset", "orders_only", "--out", str(out)]) == 2  # not empty
+    assert main(["validate", str(out)]) == 0
+
+
 def test_generate_refuses_a_folder_with_data(tmp_path, capsys):
     out = tmp_path / "raw"
     out.mkdir()

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from crm_analysis.features import channel_shares
+from crm_analysis.limits import NotEnoughData
 from crm_analysis.markup import Markup, escape, join, md
 from crm_analysis.potential.future_value import MODELS, HoldoutComparison, ScoredValue
 from crm_analysis.potential.headroom import behaviour_group, potential_scores
@@ -66,13 +67,15 @@ def potential_frame(scored: ScoredValue, customer_value: pd.DataFrame, risk: pd.
 
 @dataclass(frozen=True)
 class UpliftAnalysis:
-    """The uplift section's results: ``check`` always; the rest only when randomised."""
+    """The uplift section's results: ``check`` always; the rest only when randomised and the
+    data can support the model (else ``note`` says what is missing)."""
 
     check: RandomisationCheck
     data: pd.DataFrame
     feature_names: list[str]
     evaluation: UpliftEvaluation | None
     model: TwoModelUplift | None
+    note: str | None = None
 
 
 def uplift_analysis(
@@ -120,9 +123,14 @@ def uplift_analysis(
     check = check_randomisation(data, names)
     if not check.ok:
         return UpliftAnalysis(check, data, names, None, None)
-    evaluation = evaluate_uplift(data, names, random_state=random_state, true_uplift=truth_col)
-    model = TwoModelUplift(random_state=random_state).fit(data[names], data["treated"],
-                                                          data["converted"])
+    try:
+        evaluation = evaluate_uplift(data, names, random_state=random_state,
+                                     true_uplift=truth_col)
+        model = TwoModelUplift(random_state=random_state).fit(data[names], data["treated"],
+                                                              data["converted"])
+    except NotEnoughData as exc:
+        return UpliftAnalysis(check, data, names, None, None,
+                              f"no uplift model can be learned: {exc}")
     return UpliftAnalysis(check, data, names, evaluation, model)
 
 
@@ -231,6 +239,8 @@ def key_findings(
                       "model ranks highest converted {top:+.1%} more when contacted, against "
                       "{all:+.1%} on average.", top=top.loc[0.1, "observed_uplift"],
                       all=top.loc[1.0, "observed_uplift"]))
+    elif uplift is not None and uplift.note:
+        out.append(md("No uplift model: {note}.", note=uplift.note))
     elif uplift is not None:
         out.append(md("No uplift model: the campaign contacts failed the randomisation check "
                       "({reasons}).", reasons=join(uplift.check.reasons, "; ")))

@@ -34,6 +34,7 @@ from sklearn.model_selection import GroupShuffleSplit
 
 from crm_analysis.behaviour.campaigns import window_spend
 from crm_analysis.features import channel_shares
+from crm_analysis.limits import NotEnoughData
 from crm_analysis.potential.future_value import TARGET, threads_for, value_frame
 
 __all__ = ["NotRandomisedError", "RandomisationCheck", "TwoModelUplift", "UpliftEvaluation",
@@ -279,7 +280,8 @@ class TwoModelUplift:
         y = np.asarray(converted, dtype=bool)
         for name, rows in (("treatment", t), ("control", ~t)):
             if len(np.unique(y[rows])) < 2:
-                raise ValueError(f"the {name} group needs converted and unconverted contacts")
+                raise NotEnoughData(f"the {name} group needs contacts who converted and "
+                                    "contacts who did not")
         self.feature_names_ = list(X.columns)
         with threads_for(len(X)):
             self.treatment_model_ = self._learner().fit(X[t], y[t])
