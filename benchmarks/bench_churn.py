@@ -79,8 +79,8 @@ CASES = {
         from crm_analysis import churn
         orders = pd.read_parquet(PATH)
         inputs = churn.prepare_inputs(orders)
-        horizon = churn.derive_horizon(inputs.log, SNAPSHOT)
-        cutoffs = churn.cutoff_dates(SNAPSHOT, horizon.days, 4)
+        windows = churn.plan_windows(inputs.log, SNAPSHOT, n_cutoffs=4)
+        horizon, cutoffs = windows.horizon, windows.cutoffs
         feats = churn.build_panel(inputs, [*cutoffs, SNAPSHOT], horizon_days=horizon.days,
                                   label_end=SNAPSHOT)
         models = churn.make_models(feats.feature_names)
