@@ -416,8 +416,8 @@ def key_findings(result: ValueAnalysis) -> list[Markup]:
             top_share=top10 / total if total > 0 else float("nan")))
     else:
         out.append(md(
-            "No model forecast of customer value: {basis} Customers spent {total:,.0f} in that "
-            "window; the top 10% of them {top_share:.0%} of it.", basis=result.basis,
+            "{basis} Customers spent {total:,.0f} in that window; the top 10% of them "
+            "{top_share:.0%} of it.", basis=result.basis,
             total=total, top_share=top10 / total if total > 0 else float("nan")))
     return out + [md("*Skipped:* {note}", note=note) for note in result.skipped]
 
