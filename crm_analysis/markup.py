@@ -9,7 +9,8 @@ through this module, the one place where data meets Markdown and HTML:
 * :class:`Markup` is the type of text that is safe to show: only :func:`escape`, :func:`md` and
   :func:`bullets` make it, and :func:`show` escapes anything else it is given;
 * :func:`styled` is the pandas Styler of a frame whose text cells and labels are HTML-escaped;
-* :func:`show` displays Markdown in a notebook (the only way the notebooks write sentences).
+* :func:`show` displays Markdown in a notebook (the only way the notebooks write sentences);
+* :func:`plain` turns such Markdown back into plain text for logs and files.
 
 Numbers and dates formatted into a sentence cannot carry markup and are left as formatted; every
 other value is escaped. Keep data out of Markdown code spans (backticks): entities are shown
@@ -114,6 +115,12 @@ def md(template: str, /, *args: Any, **values: Any) -> Markup:
     Top category: **&#60;b&#62;Toys&#60;/b&#62;** (25%)
     """
     return Markup(_FORMATTER.vformat(template, args, values))
+
+
+def plain(text: str) -> str:
+    """Markdown written by :func:`md` as plain text again (for logs, ``run.json`` and CSVs):
+    character references decoded, bold markers and direction isolates dropped."""
+    return re.sub(r"\*\*|</?bdi>", "", html.unescape(str(text)))
 
 
 def join(parts: Iterable[object], separator: str = ", ") -> Markup:

@@ -198,3 +198,9 @@ def test_people_and_import_csvs(tmp_path):
     exact = _cells(write_import_csv(frame, tmp_path / "import.csv"))
     assert exact["customer"].tolist() == frame["customer"].tolist()
     assert not list(tmp_path.glob(".tmp-*"))
+
+
+def test_plain_turns_escaped_markdown_back_into_text():
+    """Metric reasons in run.json and log lines are plain text, not Markdown entities."""
+    for text in HOSTILE:
+        assert markup.plain(markup.md("**{x}**", x=text)) == text

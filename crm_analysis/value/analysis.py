@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from crm_analysis import features
-from crm_analysis.markup import Markup, escape, join, md
+from crm_analysis.markup import Markup, escape, join, md, plain
 from crm_analysis.value._fitting import ConvergenceError
 from crm_analysis.value.beta_geo import BetaGeo
 from crm_analysis.value.checks import (
@@ -478,7 +478,7 @@ def headline_metrics(result: ValueAnalysis) -> list[dict]:
                         "reason": None if model is not None else
                         no_model if name == "bgnbd" else "no Gamma-Gamma fit on this data"})
     err = result.holdout.error if result.holdout is not None else None
-    reason = None if err is not None else str(result.holdout_reason or "no holdout check")
+    reason = None if err is not None else plain(result.holdout_reason or "no holdout check")
     out += [
         {"name": "holdout_mae", "value": err.mae if err else None,
          "label": "Holdout MAE per customer", "fmt": ".3f", "reason": reason},
