@@ -620,3 +620,20 @@ def test_pareto_unevaluable_likelihood_raises_convergence_error(monkeypatch) -> 
     d = simulate_pareto(300, 0.5, 8.0, 0.7, 12.0, rng.uniform(1, 40, 300), rng)
     with pytest.raises(ConvergenceError, match="time_scaler"):
         ParetoNBD().fit(d)
+
+
+def test_bgnbd_without_dropout_predicts_the_nbd_limit() -> None:
+    """A fit on its bound (a = e^-25: no dropout, as on UCI's calibration half year): eq. 10's
+    2F1 fails in floating point there, and the prediction is the NBD limit (r + x) t / (alpha + T).
+    """
+    model = BetaGeo()
+    model.params_ = {"r": 0.743, "alpha": 8.82, "a": 1.39e-11, "b": 0.199}
+    x, t_x, age = np.array([0.0, 3, 12]), np.array([0.0, 10, 25]), np.array([20.0, 26, 26])
+    got = np.asarray(model.expected_purchases(26.0, x, t_x, age), float)
+    alive = np.asarray(model.probability_alive(x, t_x, age), float)
+    np.testing.assert_allclose(alive, 1.0, atol=1e-9)
+    np.testing.assert_allclose(got, (0.743 + x) * 26.0 / (8.82 + age), rtol=1e-6)
+    # a small but ordinary a still uses eq. 10 (close to the limit, not equal to it)
+    model.params_ = {"r": 0.743, "alpha": 8.82, "a": 0.05, "b": 0.199}
+    ordinary = np.asarray(model.expected_purchases(26.0, x, t_x, age), float)
+    assert np.isfinite(ordinary).all() and not np.allclose(ordinary, got)

@@ -473,15 +473,16 @@ def fit_mle(
     theta = np.exp(z)
     se_log = np.sqrt(np.diag(cov_log))
     se = theta * se_log  # delta method: d theta / d z = theta
-    ci = pd.DataFrame(
-        {
-            "estimate": theta,
-            "standard_error": se,
-            "lower": np.exp(z - Z95 * se_log),
-            "upper": np.exp(z + Z95 * se_log),
-        },
-        index=pd.Index(names, name="parameter"),
-    )
+    with np.errstate(over="ignore"):  # an unbounded interval is infinite, not an error
+        ci = pd.DataFrame(
+            {
+                "estimate": theta,
+                "standard_error": se,
+                "lower": np.exp(z - Z95 * se_log),
+                "upper": np.exp(z + Z95 * se_log),
+            },
+            index=pd.Index(names, name="parameter"),
+        )
     return MLEResult(
         params={n: float(v) for n, v in zip(names, theta, strict=True)},
         log_likelihood=float(-neg_ll(z)[0]),

@@ -220,6 +220,16 @@ def _holdout_check(orders: pd.DataFrame, snapshot: pd.Timestamp, holdout_weeks: 
                         end=split.calibration_end,
                         notes=join((n for n in fits.notes if "Gamma-Gamma" not in n), " "))
     predictions = holdout_predictions(fits.transaction, cal)
+    for name in list(fits.transaction):
+        if not np.isfinite(predictions[name].to_numpy(dtype=float)).all():
+            del fits.transaction[name]
+            predictions = predictions.drop(columns=name)
+            fits.notes.append(md("{name} is left out of the holdout check: some of its "
+                                 "predictions are not finite.", name=name))
+    if not fits.transaction:
+        return None, md("The holdout check is skipped: the models fitted on the calibration "
+                        "period up to {end:%d %B %Y} give no finite predictions.",
+                        end=split.calibration_end)
     errors = {name: holdout_error(predictions, name) for name in fits.transaction}
     daily = features.daily_repeat_purchases(orders, cohort_end=split.calibration_end,
                                             observation_end=snapshot)
@@ -329,10 +339,17 @@ def analyse(
     if reason is not None:
         skipped.append(reason)
     horizon = clv_horizon_days / WEEK_DAYS
+    value = None
     if fits.purchases is not None:
         rate = per_period_rate(annual_discount_rate, 365.25 / WEEK_DAYS)
         value = customer_value_table(rfm, summary, fits.purchases, fits.spend, horizon=horizon,
                                      discount_rate=rate, margin=margin)
+        if not np.isfinite(value["clv"].to_numpy(dtype=float)).all():
+            fits.notes.append(md("{name}'s customer values are not all finite (a fit at the edge "
+                                 "of its parameter space): the empirical value is used.",
+                                 name=next(iter(fits.transaction))))
+            value = None
+    if value is not None:
         spend_words = ("Gamma-Gamma's expected order value" if fits.spend is not None else
                        "each customer's own average order value (the spend model could not be "
                        "fitted)")
@@ -491,7 +508,7 @@ def headline_metrics(result: ValueAnalysis) -> list[dict]:
          "label": "Revenue share of top 10%", "fmt": ".1%", "reason": "no customers"},
         {"name": "customers", "value": len(result.customer_value), "label": "Customers",
          "fmt": ",d"},
-        {"name": "clv_basis", "value": "model" if result.fits.purchases is not None else
-         "empirical", "label": "Customer value basis"},
+        {"name": "clv_basis", "value": str(result.customer_value["clv_basis"].iloc[0])
+         if len(result.customer_value) else "empirical", "label": "Customer value basis"},
     ]
     return out

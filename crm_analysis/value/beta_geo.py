@@ -33,6 +33,9 @@ from crm_analysis.value._fitting import (
 
 __all__ = ["BetaGeo"]
 
+NO_DROPOUT_A = 1e-6
+"""Below this ``a`` the fitted dropout is nil (a fit on its bound): predictions use the limit."""
+
 
 def _euler_tail(r: float, a: float, b: float, x: np.ndarray, z: np.ndarray) -> np.ndarray:
     """``(1 - (1-z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z)) / (a-1)``, the bracket of FHL 2005
@@ -226,8 +229,15 @@ class BetaGeo(TransactionModel):
             raise ValueError("t must be >= 0")
         z = t / (alpha + age + t)
         alive = self.probability_alive(x, t_x, age)
-        out = (a + b + x - 1.0) * _euler_tail(r, a, b, x, z) * alive
-        return wrap(np.asarray(out), index, "expected_purchases")
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            out = np.asarray((a + b + x - 1.0) * _euler_tail(r, a, b, x, z) * alive, float)
+        if a < NO_DROPOUT_A:
+            # a -> 0: the dropout probability is 0 for everyone (the fit found no dropout), and
+            # eq. 10 tends to the NBD's (r + x) t / (alpha + T), which 2F1 cannot reach in
+            # floating point at a = 1e-11 (a fit on its bound)
+            limit = (r + x) * t / (alpha + age) * np.asarray(alive, float)
+            out = np.where(np.isfinite(out), out, limit)
+        return wrap(out, index, "expected_purchases")
 
     def probability_no_purchase(self, t, frequency, recency, T):
         """P(no purchase in (T, T + t] | x, t_x, T).
