@@ -40,6 +40,10 @@ def test_committed_notebook_is_stripped_and_parameterised(path: Path):
     names = papermill.inspect_notebook(str(path))
     secrets = [n for n in names if re.search(r"(?i)password|secret|token|api_?key", n)]
     assert not secrets, f"secrets must come from the environment, not parameters: {secrets}"
+    # text from the data reaches a page only through crm_analysis.markup (issue 20): sentences
+    # by show/md, tables by styled; never a raw Markdown() or a DataFrame's .style
+    raw = [c.id for c in code if re.search(r"\bMarkdown\(|\.style\b", c.source)]
+    assert not raw, f"cells that bypass crm_analysis.markup: {raw}"
 
 
 @pytest.fixture(scope="module")
