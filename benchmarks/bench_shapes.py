@@ -1,9 +1,10 @@
 """The whole report suite on every export shape and on the UCI export: status, seconds, skips.
 
-For each preset of ``crm_analysis.synthetic.presets`` (and the UCI Online Retail export in
-tests/data, read with the invoice-line mapping), one run of every notebook through the runner:
-how many notebooks finished, the wall-clock seconds of the run, and every headline number the
-data could not give, with its reason (what each report said it skipped). Writes
+For each preset of ``crm_analysis.synthetic.presets`` (and the UCI Online Retail export beside
+the project, or its sample in tests/data, read with the invoice-line mapping), one run of every
+notebook through the runner: how many notebooks finished, the wall-clock seconds of the run,
+and every headline number the data could not give, with its reason (what each report said it
+skipped). Writes
 ``benchmarks/results/shapes.json`` and prints one line per shape.
 
     .venv/bin/python benchmarks/bench_shapes.py [--shapes NAME ...] [--no-uci] [--seed S]
@@ -23,7 +24,10 @@ from crm_analysis.reports import run_reports
 from crm_analysis.synthetic.presets import PRESETS, write_preset
 
 RESULTS = Path(__file__).parent / "results"
-UCI = PROJECT_ROOT / "tests" / "data" / "online_retail_uci.csv.gz"
+UCI = PROJECT_ROOT.parent / "shared" / "data" / "online_retail_uci.csv.gz"
+"""The whole UCI export (the workplace's shared data beside the project); else the test sample."""
+if not UCI.is_file():
+    UCI = PROJECT_ROOT / "tests" / "data" / "online_retail_uci_sample.csv.gz"
 UCI_MAPPING = """base: retail_invoice_lines
 tables:
   invoice_lines:

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from crm_analysis.demand.analysis import ALL_ORDERS, TOTAL, DemandAnalysis
+from crm_analysis.demand.forecast import baseline_lag
 from crm_analysis.demand.seasonality import strength_words
 from crm_analysis.markup import Markup, md
 
@@ -88,11 +89,15 @@ def key_findings(result: DemandAnalysis) -> list[Markup]:
         o = bt.overall
         gain = 1 - o["mae"] / o["baseline_mae"] if o["baseline_mae"] > 0 else float("nan")
         verdict = "beats" if o["mase"] < o["baseline_mase"] else "does not beat"
-        out.append(md("Checked on {o[origins]} past cut-offs, the forecast {verdict} the "
-                      "seasonal naive rule (same week last year): MASE {o[mase]:.2f} against "
-                      "{o[baseline_mase]:.2f}, errors {gain} smaller; its 80 % ranges held "
-                      "{c80} of the weeks and its 95 % ranges {c95}.", o=o, verdict=verdict,
-                      gain=Markup(_pct(gain, signed=False)),
+        rule = ("the seasonal naive rule (same week last year)"
+                if baseline_lag(len(result.weekly_series())) == 52 else
+                "the naive rule (last week's value; a year-ago rule needs two years)")
+        out.append(md("Checked on {o[origins]} past cut-offs, the forecast {verdict} {rule}: "
+                      "MASE {o[mase]:.2f} against {o[baseline_mase]:.2f}, errors {gain} "
+                      "{direction}; its 80 % ranges held {c80} of the weeks and its 95 % ranges "
+                      "{c95}.", o=o, verdict=verdict, rule=rule,
+                      gain=Markup(_pct(abs(gain), signed=False)),
+                      direction="smaller" if gain >= 0 else "larger",
                       c80=Markup(_pct(o["coverage_80"], False)),
                       c95=Markup(_pct(o["coverage_95"], False))))
     if result.pairs is not None and len(result.pairs):
@@ -165,19 +170,15 @@ def headline_metrics(result: DemandAnalysis, forecast_weeks: int) -> list[dict]:
     dec = result.decomposition
     no_season = None if dec else "a yearly decomposition needs two years of weekly data"
     fc = forecast_total(result)
-    out = [
-        {"name": "demand_forecast_mase", "value": bt.get("mase"),
-         "label": "Forecast MASE (backtest)", "fmt": ".2f", "reason": no_backtest},
-        {"name": "demand_baseline_mase", "value": bt.get("baseline_mase"),
-         "label": "Seasonal naive MASE", "fmt": ".2f", "reason": no_backtest},
-        {"name": "demand_forecast_mae", "value": bt.get("mae"),
-         "label": "Forecast MAE per week", "fmt": ",.0f", "reason": no_backtest},
-        {"name": "demand_baseline_mae", "value": bt.get("baseline_mae"),
-         "label": "Seasonal naive MAE per week", "fmt": ",.0f", "reason": no_backtest},
-        {"name": "demand_interval_coverage_80", "value": bt.get("coverage_80"),
-         "label": "80% range held", "fmt": ".0%", "reason": no_backtest},
-        {"name": "demand_interval_coverage_95", "value": bt.get("coverage_95"),
-         "label": "95% range held", "fmt": ".0%", "reason": no_backtest},
+    out = [{"name": name, "value": bt.get(key), "label": label, "fmt": fmt, "reason": no_backtest}
+           for name, key, label, fmt in (
+               ("demand_forecast_mase", "mase", "Forecast MASE (backtest)", ".2f"),
+               ("demand_baseline_mase", "baseline_mase", "Seasonal naive MASE", ".2f"),
+               ("demand_forecast_mae", "mae", "Forecast MAE per week", ",.0f"),
+               ("demand_baseline_mae", "baseline_mae", "Seasonal naive MAE per week", ",.0f"),
+               ("demand_interval_coverage_80", "coverage_80", "80% range held", ".0%"),
+               ("demand_interval_coverage_95", "coverage_95", "95% range held", ".0%"))]
+    out += [
         {"name": "weekly_revenue_seasonal_strength",
          "value": dec.seasonal_strength if dec else None, "label": "Yearly season strength",
          "fmt": ".2f", "reason": no_season},
