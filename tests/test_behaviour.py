@@ -62,6 +62,27 @@ def test_second_purchase_curve_censors_recent_customers():
     assert curve.loc[100, "share_repeated"] == curve.loc[41, "share_repeated"]
 
 
+def test_guest_orders_only_keep_channels_and_timing():
+    """No order has a customer id: the customer sections say so, the order sections run."""
+    guests = HAND.assign(customer_id=pd.Series([pd.NA] * len(HAND), dtype="string"))
+    data = behaviour.prepare({"orders": guests}, as_of="2024-03-15")
+    res = behaviour.analyse(data, n_bootstrap=20)
+    assert not res.has_customers and res.cohorts.empty and res.second_purchase.empty
+    assert res.weekly is not None and res.weekly.to_numpy().sum() == pytest.approx(1.0)
+    assert "none of the 6 orders" in data.skipped[behaviour.NO_CUSTOMERS]
+    findings = " ".join(behaviour.key_findings(res))
+    assert "nan" not in findings and "0 customers with 0 purchases" in findings
+    reasons = {m["name"]: m["reason"] for m in behaviour.headline_metrics(res)}
+    assert "customer id" in reasons["retention_month3"]
+
+
+def test_retention_sentence_says_what_the_cohorts_cannot_show():
+    assert "No cohort has lived through" in behaviour.retention_sentence(
+        behaviour.cohort_table(HAND[HAND["order_date"] <= "2024-01-31"], "2024-01-31"))
+    two = behaviour.retention_sentence(behaviour.cohort_table(HAND, "2024-03-15"))
+    assert "50.0% of a cohort" in two and "no cohort has lived through its third" in two
+
+
 def test_prepare_cuts_at_the_snapshot_and_names_skips():
     orders = HAND.assign(status=["completed", "cancelled", "completed", "returned",
                                  "completed", "completed"], order_id=list("123456"))

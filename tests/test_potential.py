@@ -9,6 +9,7 @@ import pytest
 from crm_analysis.potential import (
     ACTIONS,
     NotRandomisedError,
+    action_sentence,
     check_randomisation,
     choose_targets,
     compare_strategies,
@@ -17,9 +18,11 @@ from crm_analysis.potential import (
     metrics,
     position,
     potential_scores,
+    potential_summary,
     profit_curve,
     qini_coefficient,
     qini_curve,
+    tier_sentence,
     uplift_at,
 )
 from crm_analysis.potential.export import TARGET_LIST_COLUMNS, target_list
@@ -72,6 +75,19 @@ def test_potential_scores_peer_quantile_and_tiers():
     assert out["potential_tier"].astype(str).tolist() == [
         "high potential", "medium potential", "low potential", "low potential",
         "low potential"]  # ranks 1..5 of 5: 20% high, up to 50% medium
+
+
+def test_tier_and_action_sentences_count_whole_customers():
+    frame = potential_scores(pd.DataFrame({
+        "current_value": np.arange(10.0), "predicted_value": np.arange(10.0)[::-1],
+        "segment": ["A"] * 10, "behaviour_group": ["g"] * 10}), min_peers=1)
+    tiers = potential_summary(frame)
+    assert "customers are 2 and could add" in tier_sentence(tiers)  # not "2.0"
+    grid = pd.DataFrame({"action": ["retain", "grow", "grow"], "customers": [3, 4, 5],
+                         "predicted_value": [1.0, 2.0, 3.0], "value_at_risk": [7.0, 0.0, 0.0]})
+    text = action_sentence(grid)
+    assert "covers 3 customers with 7 of" in text and "covers 9 customers" in text
+    assert "covers 0 customers expected to spend only 0" in text  # no let-go cell at all
 
 
 def test_position_actions_cover_the_grid():

@@ -36,12 +36,14 @@ from crm_analysis.behaviour.groups import (
 from crm_analysis.behaviour.prepare import TABLES, BehaviourData, prepare
 from crm_analysis.behaviour.report import (
     MEASURES,
+    NO_CUSTOMERS,
     BehaviourResults,
     analyse,
     correlation_matrix,
     headline_metrics,
     key_findings,
     output_tables,
+    retention_sentence,
     skipped_notes,
 )
 from crm_analysis.behaviour.service import (
@@ -58,6 +60,7 @@ from crm_analysis.behaviour.service import (
 
 __all__ = [
     "MEASURES",
+    "NO_CUSTOMERS",
     "TABLES",
     "BehaviourData",
     "BehaviourResults",
@@ -87,6 +90,7 @@ __all__ = [
     "response_summary",
     "response_times",
     "retention_at",
+    "retention_sentence",
     "return_rates",
     "satisfaction_counts",
     "second_purchase_curve",

@@ -54,8 +54,16 @@ def cohort_table(
         in that month), ``retention`` (active / customers), ``revenue`` (currency),
         ``revenue_per_customer`` (revenue / customers, currency) and
         ``cumulative_revenue_per_customer``. The cohort's own month is included (k = 0).
+        No rows when there are no purchases of known customers.
     """
     days = purchase_days(purchases)
+    if not len(days.code):
+        return pd.DataFrame({
+            "cohort": pd.Series(dtype="datetime64[ns]"), "months_since": pd.Series(dtype=int),
+            "customers": pd.Series(dtype=int), "active": pd.Series(dtype=int),
+            "revenue": pd.Series(dtype=float), "retention": pd.Series(dtype=float),
+            "revenue_per_customer": pd.Series(dtype=float),
+            "cumulative_revenue_per_customer": pd.Series(dtype=float)})
     codes, ids = days.code, days.customers
     month = days.day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
     first = month[days.starts()]  # rows are sorted by customer and day
@@ -186,9 +194,13 @@ def second_purchase_curve(purchases: pd.DataFrame | CustomerDays, as_of: object,
     Returns
     -------
     DataFrame
-        ``days`` (0..max_days) and ``share_repeated`` (1 - survival), plus ``at_risk``.
+        ``days`` (0..max_days) and ``share_repeated`` (1 - survival), plus ``at_risk``. No
+        rows when there are no purchases of known customers.
     """
     codes, days, _ = _distinct_days(purchases)
+    if not len(codes):
+        return pd.DataFrame({"days": pd.Series(dtype=int), "share_repeated": pd.Series(
+            dtype=float), "at_risk": pd.Series(dtype=int)})
     starts = np.concatenate(([True], codes[1:] != codes[:-1]))
     first_pos = np.flatnonzero(starts)
     has_second = np.zeros(len(first_pos), bool)

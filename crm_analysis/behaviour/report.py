@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from crm_analysis import stats
@@ -13,8 +14,9 @@ from crm_analysis.behaviour.prepare import BehaviourData
 from crm_analysis.limits import NotEnoughData
 from crm_analysis.markup import Markup, md
 
-__all__ = ["MEASURES", "BehaviourResults", "analyse", "correlation_matrix", "headline_metrics",
-           "key_findings", "output_tables", "skipped_notes"]
+__all__ = ["MEASURES", "NO_CUSTOMERS", "BehaviourResults", "analyse", "correlation_matrix",
+           "headline_metrics", "key_findings", "output_tables", "retention_sentence",
+           "skipped_notes"]
 
 MEASURES: dict[str, str] = {
     "orders": "purchase days per customer",
@@ -25,6 +27,9 @@ MEASURES: dict[str, str] = {
     "mean_gap_days": "mean days between purchases",
 }
 """The main customer measures and their units."""
+
+NO_CUSTOMERS = "Cohorts, purchase gaps and customer measures"
+"""The skipped-section name when no purchase carries a customer id."""
 
 
 @dataclass
@@ -50,6 +55,11 @@ class BehaviourResults:
     effect: service.ComplaintEffect | None = None
     funnel: pd.DataFrame | None = None
     ab: pd.DataFrame | None = None
+
+    @property
+    def has_customers(self) -> bool:
+        """Whether any purchase up to the snapshot carries a customer id."""
+        return len(self.features) > 0
 
 
 def analyse(data: BehaviourData, *, window_days: int = 90, n_bootstrap: int = 1000,
@@ -77,6 +87,11 @@ def analyse(data: BehaviourData, *, window_days: int = 90, n_bootstrap: int = 10
     days = cohorts.purchase_days(p)  # the one scan of the purchases (engine: $CRM_ENGINE)
     gaps = cohorts.interpurchase_times(days)
     feats = groups.customer_features(p, data.as_of, t.get("service_tickets"))
+    if not len(feats):
+        data.skipped[NO_CUSTOMERS] = (
+            f"are skipped: none of the {len(data.all_orders):,} orders up to the snapshot "
+            "carries a customer id, so there is no customer to follow; channels and timing "
+            "below count every order")
     try:
         grp = groups.find_groups(feats, max_clusters=max_clusters, seed=seed)
         profile = groups.profile_groups(feats, grp.labels)
@@ -146,6 +161,20 @@ def correlation_matrix(corr: pd.DataFrame, method: str = "spearman") -> pd.DataF
     return m
 
 
+def retention_sentence(cohort_rows: pd.DataFrame) -> Markup:
+    """How many of a cohort buy again in months 1 and 3 (weighted by cohort size), in words."""
+    month1 = cohorts.retention_at(cohort_rows, 1)
+    month3 = cohorts.retention_at(cohort_rows, 3)
+    if not np.isfinite(month1):
+        return md("No cohort has lived through the month after its first month yet.")
+    if not np.isfinite(month3):
+        return md("On average {month1:.1%} of a cohort buys again in the month after its first "
+                  "month; no cohort has lived through its third month yet.", month1=month1)
+    return md("On average {month1:.1%} of a cohort buys again in the month after its first month "
+              "and {month3:.1%} in the third month (cohorts weighted by size).", month1=month1,
+              month3=month3)
+
+
 def skipped_notes(data: BehaviourData) -> list[Markup]:
     """One sentence per skipped section (Markdown)."""
     return [md("**{section}** {reason}.", section=section, reason=reason)
@@ -160,15 +189,23 @@ def key_findings(res: BehaviourResults) -> list[Markup]:
     out = [
         md("As of **{day:%d %B %Y}**: {customers:,} customers with {purchases:,} purchases.",
            day=res.data.as_of, customers=len(res.features), purchases=len(res.data.purchases)),
-        md("{repeat90:.0%} of customers buy a second time within 90 days of their first "
-           "purchase; {month3:.1%} of a cohort is active in its third month after acquisition.",
-           repeat90=repeat90, month3=month3),
-        md("Half of the gaps between purchases are shorter than {p50:,.0f} days, 80% shorter "
-           "than {p80:,.0f} and 90% shorter than {p90:,.0f} days: a customer silent for longer "
-           "than that is unusual (the churn report uses this for its horizon).",
-           p50=q.get(0.5, float("nan")), p80=q.get(0.8, float("nan")),
-           p90=q.get(0.9, float("nan"))),
     ]
+    if res.has_customers:
+        out.append(md("{repeat90:.0%} of customers buy a second time within 90 days of their "
+                      "first purchase.", repeat90=repeat90) if np.isfinite(repeat90) else
+                   md("No customer has been observed for 90 days after the first purchase."))
+        if np.isfinite(month3):
+            out.append(md("{month3:.1%} of a cohort is active in its third month after "
+                          "acquisition.", month3=month3))
+        if res.gaps.empty:
+            out.append(md("No customer has bought on two different days yet, so there are no "
+                          "gaps between purchases to learn from."))
+        else:
+            out.append(md(
+                "Half of the gaps between purchases are shorter than {p50:,.0f} days, 80% "
+                "shorter than {p80:,.0f} and 90% shorter than {p90:,.0f} days: a customer "
+                "silent for longer than that is unusual (the churn report uses this for its "
+                "horizon).", p50=q.get(0.5), p80=q.get(0.8), p90=q.get(0.9)))
     if res.profile is not None:
         top = res.profile.sort_values("revenue_share", ascending=False).iloc[0]
         out.append(md("{k} customer groups (chosen by silhouette; stability across seeds ARI "
@@ -216,7 +253,8 @@ def headline_metrics(res: BehaviourResults) -> list[dict]:
     """The report's headline numbers as ``record_metric`` keyword arguments; a number the data
     could not give is ``None`` with the reason."""
     q = res.gap_quantiles.set_index("quantile")["days"]
-    no_gaps = "no customer bought twice"
+    nobody = res.data.skipped.get(NO_CUSTOMERS)
+    no_gaps = nobody or "no customer bought on two different days"
     out = [
         {"name": "interpurchase_p80_days", "value": q.get(0.8), "fmt": ",.0f",
          "label": "Days between purchases, 80th pct", "reason": no_gaps},
@@ -224,7 +262,7 @@ def headline_metrics(res: BehaviourResults) -> list[dict]:
          "label": "Days between purchases, 90th pct", "reason": no_gaps},
         {"name": "retention_month3", "value": cohorts.retention_at(res.cohorts, 3),
          "label": "Cohort share active in month 3", "fmt": ".1%",
-         "reason": "no cohort is three months old"},
+         "reason": nobody or "no cohort has lived through its third month"},
         {"name": "n_groups", "value": res.groups.k if res.groups is not None else None,
          "label": "Customer groups", "reason": res.data.skipped.get("Customer groups")},
         {"name": "group_stability_ari",

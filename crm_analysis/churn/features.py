@@ -233,8 +233,10 @@ def churn_features(
     last = np.where(present, day[ends] if len(day) else 0, 0)
     active = present & (last > c - active_days)
 
-    same = np.concatenate(([False], code[1:] == code[:-1]))
-    gap = np.concatenate(([0], np.diff(day))).astype(float)
+    same = np.zeros(len(code), dtype=bool)  # row continues the customer of the row before
+    same[1:] = code[1:] == code[:-1]
+    gap = np.zeros(len(day))
+    gap[1:] = np.diff(day)
     gap_sq = np.bincount(code[same], weights=gap[same] ** 2, minlength=n)
     repeat = n_days > 1
     tenure = (c - first).astype(float)

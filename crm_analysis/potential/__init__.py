@@ -53,12 +53,14 @@ from crm_analysis.potential.positioning import (
 )
 from crm_analysis.potential.report import (
     UpliftAnalysis,
+    action_sentence,
     comparison_sentence,
     headline_metrics,
     key_findings,
     potential_frame,
     score_uplift,
     skipped_notes,
+    tier_sentence,
     uplift_analysis,
 )
 from crm_analysis.potential.targeting import (
@@ -97,6 +99,7 @@ __all__ = [
     "TwoModelUplift",
     "TwoStageSpend",
     "UpliftAnalysis",
+    "action_sentence",
     "behaviour_group",
     "charts",
     "check_randomisation",
@@ -126,6 +129,7 @@ __all__ = [
     "score_uplift",
     "skipped_notes",
     "target_list",
+    "tier_sentence",
     "true_expected_spend",
     "uplift_analysis",
     "uplift_at",

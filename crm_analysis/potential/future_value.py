@@ -564,6 +564,8 @@ def compare_models(
     snapshot = pd.Timestamp(snapshot).normalize()
     first = pd.to_datetime(orders["order_date"]).min().normalize() if len(orders) else snapshot
     try:
+        if not len(orders):
+            raise NotEnoughData("no purchase up to the snapshot carries a customer id")
         horizon_days, notes = fit_horizon(first, snapshot, horizon_days, min_history_days)
     except NotEnoughData as exc:
         return HoldoutComparison(int(horizon_days), snapshot, None, pd.DataFrame(),

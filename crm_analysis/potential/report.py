@@ -27,8 +27,9 @@ from crm_analysis.potential.uplift import (
     prepare_contacts,
 )
 
-__all__ = ["OPTIONAL_TABLES", "UpliftAnalysis", "comparison_sentence", "headline_metrics",
-           "key_findings", "potential_frame", "score_uplift", "skipped_notes", "uplift_analysis"]
+__all__ = ["OPTIONAL_TABLES", "UpliftAnalysis", "action_sentence", "comparison_sentence",
+           "headline_metrics", "key_findings", "potential_frame", "score_uplift", "skipped_notes",
+           "tier_sentence", "uplift_analysis"]
 
 OPTIONAL_TABLES: tuple[str, ...] = ("customers", "order_items", "products", "service_tickets",
                                     "campaigns", "campaign_contacts")
@@ -198,6 +199,9 @@ def key_findings(
     """
     m = comparison.metrics
     chosen = MODELS.get(comparison.chosen, comparison.chosen)
+    if frame.empty:
+        return [md("**No customer to value, position or target**: no purchase up to the snapshot "
+                   "carries a customer id. The demand report covers these orders.")]
     out = [
         md("**{n:,} customers** are expected to spend **{predicted:,.0f}** in the next {h} days "
            "(by {model}), against {current:,.0f} in the last {h}.", n=len(frame),
@@ -254,6 +258,33 @@ def key_findings(
                       "{others}).", n=int(s.loc[first, "contacted"]),
                       profit=s.loc[first, "expected_profit"], others=others))
     return out
+
+
+def tier_sentence(tiers: pd.DataFrame) -> Markup:
+    """What the high-potential tier could add, in words (``tiers``: :func:`potential_summary`)."""
+    t = tiers.set_index("potential_tier")
+    high = t.loc["high potential"]
+    if not high["customers"]:
+        return md("No customer is in the high-potential tier.")
+    return md("High-potential customers are {n:,} and could add {upside:,.0f} per horizon, "
+              "{share:.0%} of all upside; their median upside is {median:,.2f}. These are the "
+              "customers to develop; low-potential customers already spend about what they and "
+              "their peers can.", n=int(high["customers"]), upside=high["upside"],
+              share=high["upside"] / max(t["upside"].sum(), 1e-9), median=high["median_upside"])
+
+
+def action_sentence(grid: pd.DataFrame) -> Markup:
+    """Customers and money behind the retain, grow and let-go actions (``grid``:
+    :func:`grid_summary`)."""
+    acts = (grid.groupby("action")[["customers", "predicted_value", "value_at_risk"]].sum()
+            .reindex(["retain", "grow", "let go"], fill_value=0))
+    return md("**Retain** covers {r:,} customers with {risk:,.0f} of current revenue at risk; "
+              "**grow** covers {g:,} customers expected to spend {grow:,.0f}; **let go** covers "
+              "{lg:,} customers expected to spend only {let_go:,.0f}: spending marketing money "
+              "there is unlikely to pay back.", r=int(acts.loc["retain", "customers"]),
+              risk=acts.loc["retain", "value_at_risk"], g=int(acts.loc["grow", "customers"]),
+              grow=acts.loc["grow", "predicted_value"], lg=int(acts.loc["let go", "customers"]),
+              let_go=acts.loc["let go", "predicted_value"])
 
 
 def comparison_sentence(comparison: HoldoutComparison) -> Markup:
