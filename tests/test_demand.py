@@ -111,13 +111,64 @@ def test_pairs_support_confidence_lift_by_hand():
     assert X.shape == (5, 3) and X.max() == 1  # the repeated "a" in order 1 counts once
 
 
-def test_mase_and_seasonal_naive_on_a_toy_series():
+def test_mase_and_the_simple_rules_on_a_toy_series():
     history = np.array([1.0, 2, 3, 1, 2, 3, 1, 2, 4])
-    assert demand.seasonal_naive(history, 4, lag=3).tolist() == [1.0, 2.0, 4.0, 1.0]
-    # in-sample seasonal naive errors |y_t - y_{t-3}|: 0,0,0,0,0,1 -> scale 1/6
+    # in-sample errors of the rule three steps back |y_t - y_{t-3}|: 0,0,0,0,0,1 -> scale 1/6
     assert demand.mase_scale(history, 3) == pytest.approx(1 / 6)
     assert demand.mase([2.0, 2.0], [1.0, 3.0], history, 3) == pytest.approx(6.0)
     assert demand.baseline_lag(103) == 1 and demand.baseline_lag(104) == 52
+    weeks = pd.Series(np.arange(60.0), index=pd.date_range("2024-01-01", periods=60, freq="7D"))
+    rules = {name: demand.METHODS[name].make(None).fit(weeks).predict(3)
+             for name in ("naive", "seasonal_naive", "moving_average")}
+    assert rules["naive"].tolist() == [59.0] * 3
+    assert rules["seasonal_naive"].tolist() == [8.0, 9.0, 10.0]  # 52 weeks before each week
+    assert rules["moving_average"].tolist() == [55.5] * 3  # mean of weeks 52..59
+
+
+def _errors(series, method, origin, abs_errors, scale=1.0):
+    n = len(abs_errors)
+    return pd.DataFrame({"series": series, "method": method, "origin": pd.Timestamp(origin),
+                         "period": pd.date_range(origin, periods=n, freq="7D"),
+                         "step": np.arange(1, n + 1), "actual": 0.0, "forecast": abs_errors,
+                         "abs_error": abs_errors, "scale": scale,
+                         "scaled_error": np.asarray(abs_errors) / scale, "lag": 1})
+
+
+def test_a_model_is_chosen_only_where_it_beats_every_rule():
+    errors = pd.concat([
+        _errors("a", "naive", "2024-01-01", [2.0, 2.0]),
+        _errors("a", "moving_average", "2024-01-01", [1.0, 1.0]),
+        _errors("a", "harmonic", "2024-01-01", [1.0, 1.0]),   # ties with the rule: rule wins
+        _errors("b", "naive", "2024-01-01", [2.0, 2.0]),
+        _errors("b", "theta", "2024-01-01", [0.5, 1.5]),      # same mean as...
+        _errors("b", "harmonic", "2024-01-01", [0.5, 0.5]),   # ...worse than this model
+    ], ignore_index=True)
+    bt = demand.selection.summarise(errors)
+    assert bt.choice.loc["a", "method"] == "moving_average"
+    assert bt.choice.loc["b", "method"] == "harmonic"
+    assert bt.choice.loc["b", "rule_method"] == "naive" and bt.choice.loc["b", "rule_mase"] == 2
+    assert bt.overall["model_series"] == 1
+    assert bt.overall["mase"] == pytest.approx((1 + 1 + 0.5 + 0.5) / 4)
+    assert bt.overall["rule_mase"] == pytest.approx((1 + 1 + 2 + 2) / 4)
+
+
+def test_ranges_are_calibrated_on_other_origins_errors():
+    errors = pd.concat([_errors("a", "naive", f"2024-0{m}-01", e) for m, e in
+                        ((1, [1.0, 2.0, 3.0, 4.0]), (2, [1.0, 1.0, 1.0, 1.0]),
+                         (3, [5.0, 5.0, 5.0, 5.0]))], ignore_index=True)
+    # 80 % half-width of n errors: the ceil((n + 1) * 0.8)-th smallest
+    assert demand.selection._conformal(np.array([1.0, 2.0, 3.0, 4.0]), 0.8) == 4.0
+    assert demand.selection._conformal(np.arange(1.0, 11.0), 0.8) == 9.0
+    # origin 1 with 2+3: width 5 holds 4 of 4; origin 2 with 1+3: width 5 holds 4;
+    # origin 3 with 1+2: width 4 (the 8th of 8) misses all 4
+    bt = demand.selection.summarise(errors)
+    assert bt.choice.loc["a", "coverage_80"] == pytest.approx(8 / 12)
+    weeks = pd.DataFrame({"a": np.full(30, 10.0)},
+                         index=pd.date_range("2024-01-01", periods=30, freq="7D"))
+    fc = demand.forecast(weeks, 2, bt)
+    assert fc["forecast"].tolist() == [10.0, 10.0] and fc["method"].eq("naive").all()
+    assert fc["upper_80"].tolist() == [15.0, 15.0] and fc["lower_80"].tolist() == [5.0, 5.0]
+    assert (fc["lower_95"] >= 0).all()
 
 
 def test_stl_strength_pure_season_and_pure_noise():
@@ -155,7 +206,9 @@ def test_forecaster_follows_trend_and_season_with_intervals():
     assert (fc["forecast"] <= fc["upper_80"]).all() and (fc["upper_80"] <= fc["upper_95"]).all()
     assert np.mean(np.abs(fc["forecast"].to_numpy() / y[-12:] - 1)) < 0.08
     bt = demand.backtest(series.to_frame("s"), 12, 4)
-    assert bt.overall["mase"] < bt.overall["baseline_mase"]
+    scores = bt.scores.set_index("method")["mase"]
+    assert scores["harmonic"] < scores[["naive", "seasonal_naive", "moving_average"]].min()
+    assert bt.choice.loc["s", "method"] in {"harmonic", "theta"}
 
 
 def test_category_shares_and_index():
@@ -184,13 +237,16 @@ def test_forecast_beats_seasonal_naive_on_the_synthetic_set(synthetic_tables):
     result = demand.analyse(synthetic_tables, snapshot="2025-12-31")
     o = result.backtest.overall
     assert o["lag"] == 52 and o["origins"] == 4
-    assert o["mase"] < 1 and o["mase"] < o["baseline_mase"]
+    assert o["mase"] < 1 and o["mase"] < o["rule_mase"]
     assert 0.6 <= o["coverage_80"] <= 0.97 and o["coverage_95"] >= 0.85
+    total = demand.headline_check(result)
+    assert total["method"] == "harmonic" and total["mase"] < total["rule_mase"]
     assert len(result.categories) == 8 and result.decomposition.seasonal_strength > 0.4
     dec = result.decomposition.yearly_profile().set_index("month")["effect"]
     assert dec[["Nov", "Dec"]].min() > 0.05 and dec["Jul"] < 0  # Q4 peak, summer dip
     findings = demand.key_findings(result)
-    assert any("beats" in f for f in findings) and not any("@" in f for f in findings)
+    assert any("beat every simple rule" in f for f in findings)
+    assert not any("@" in f for f in findings)
 
 
 def test_orders_only_analysis_runs_and_skips(synthetic_tables):

@@ -7,8 +7,11 @@
 - ``scan``: ``DemandScan``, the scans of order lines on the pandas, DuckDB or Spark engine
   (per-day demand, item pairs, group shares);
 - ``seasonality``: day-of-week profile, STL decomposition with trend and season strengths;
-- ``forecast``: ``HarmonicForecaster`` (local trend + Fourier season + AR(1) errors), the
-  seasonal-naive baseline, MASE, rolling-origin ``backtest``;
+- ``forecast``: ``HarmonicForecaster`` (local trend + Fourier season + AR(1) errors), MASE;
+- ``methods``: the candidate forecasts, simple rules (last week, same week last year, moving
+  average) and models (Theta, harmonic);
+- ``selection``: rolling-origin ``backtest`` of every candidate, the per-series choice, and the
+  ``forecast`` of the chosen methods with ranges calibrated on the backtest;
 - ``baskets``: products bought together (support, confidence, lift) from a sparse matrix;
 - ``needs``: category preferences by customer group, ticket topics;
 - ``analysis``: ``analyse`` runs every view the tables allow (notebook 02);
@@ -29,16 +32,8 @@ from crm_analysis.demand.aggregate import (
 from crm_analysis.demand.analysis import TOTAL, DemandAnalysis, analyse, skipped_sections
 from crm_analysis.demand.baskets import basket_matrix, item_pairs, pair_table
 from crm_analysis.demand.daily import DailyDemand, daily_demand
-from crm_analysis.demand.forecast import (
-    Backtest,
-    HarmonicForecaster,
-    backtest,
-    baseline_lag,
-    forecast,
-    mase,
-    mase_scale,
-    seasonal_naive,
-)
+from crm_analysis.demand.forecast import HarmonicForecaster, baseline_lag, mase, mase_scale
+from crm_analysis.demand.methods import METHODS, method_label
 from crm_analysis.demand.needs import (
     category_shares,
     share_matrix,
@@ -48,11 +43,15 @@ from crm_analysis.demand.needs import (
 )
 from crm_analysis.demand.report import (
     backtest_table,
+    forecast_findings,
     forecast_total,
     growth_table,
+    headline_check,
     headline_metrics,
     key_findings,
+    method_scores,
     movers_table,
+    output_tables,
     pairs_table,
     tickets_table,
 )
@@ -64,9 +63,11 @@ from crm_analysis.demand.seasonality import (
     strength_words,
     weekday_profile,
 )
+from crm_analysis.demand.selection import Backtest, backtest, forecast
 
 __all__ = [
     "ALL",
+    "METHODS",
     "TOTAL",
     "UNKNOWN",
     "Backtest",
@@ -86,20 +87,24 @@ __all__ = [
     "decompose",
     "demand_lines",
     "forecast",
+    "forecast_findings",
     "forecast_total",
     "growth",
     "growth_table",
+    "headline_check",
     "headline_metrics",
     "item_pairs",
     "key_findings",
     "latest_growth",
     "mase",
     "mase_scale",
+    "method_label",
+    "method_scores",
     "movers_table",
+    "output_tables",
     "pair_table",
     "pairs_table",
     "period_start",
-    "seasonal_naive",
     "share_matrix",
     "shares_table",
     "skipped_sections",

@@ -10,10 +10,11 @@ import pandas as pd
 
 from crm_analysis.demand.aggregate import ALL, aggregate, growth, to_wide, top_movers
 from crm_analysis.demand.daily import DailyDemand
-from crm_analysis.demand.forecast import Backtest, HarmonicForecaster, backtest, forecast
+from crm_analysis.demand.forecast import HarmonicForecaster
 from crm_analysis.demand.needs import ticket_topics, tickets_per_orders
 from crm_analysis.demand.scan import DemandScan
 from crm_analysis.demand.seasonality import Decomposition, decompose, weekday_profile
+from crm_analysis.demand.selection import Backtest, backtest, forecast
 from crm_analysis.limits import NotEnoughData
 
 TOTAL = "All categories"
@@ -58,9 +59,11 @@ class DemandAnalysis:
     decomposition : Decomposition or None
         STL of total weekly revenue (None with less than two years).
     forecast : DataFrame
-        Weekly revenue forecasts per series (categories and the total), with intervals.
+        Weekly revenue forecasts per series (categories and the total), each by the method its
+        backtest chose, with ranges calibrated on that backtest (empty when the history is too
+        short to check a forecast).
     backtest, backtest_total : Backtest or None
-        Rolling-origin backtests of the category series and of the total.
+        Rolling-origin backtests of rules and models on the category series and on the total.
     pairs, category_pairs : DataFrame or None
         :func:`item_pairs` of products (top by lift) and of categories.
     preferences : dict
@@ -156,7 +159,7 @@ def analyse(tables: Mapping[str, Any], *, snapshot: str | pd.Timestamp,
     min_support : float
         Least share of orders for a product pair.
     model : HarmonicForecaster, optional
-        Forecaster settings.
+        Settings of the harmonic model (one of the candidates of the forecast).
     engine : {"pandas", "duckdb", "spark"}, optional
         Engine of the scans of order lines (default ``$CRM_ENGINE`` or pandas); every
         engine gives the same tables.
@@ -204,15 +207,15 @@ def analyse(tables: Mapping[str, Any], *, snapshot: str | pd.Timestamp,
     scan.release()  # the line table is not needed by what follows
     series = result.weekly_series()
     cats = series.drop(columns=[TOTAL], errors="ignore")
-    try:
-        result.forecast = forecast(series, forecast_weeks, model=model)
-        result.backtest = backtest(cats, forecast_weeks, backtest_origins, model=model)
-        if by is not None:
-            result.backtest_total = backtest(series[[TOTAL]], forecast_weeks,
-                                             backtest_origins, model=model)
+    try:  # no forecast is shown that was not checked against the simple rules
+        checked = backtest(series, forecast_weeks, backtest_origins, model=model)
     except NotEnoughData as exc:
-        what = "The forecast is" if result.forecast.empty else "The forecast backtest is"
-        result.skipped.append(f"{what} skipped: {exc}.")
+        result.skipped.append(f"The forecast is skipped: {exc}.")
+    else:
+        result.forecast = forecast(series, forecast_weeks, checked, model=model)
+        result.backtest = checked.only(cats.columns)
+        if by is not None:
+            result.backtest_total = checked.only([TOTAL])
     tickets = tables.get("service_tickets")
     if tickets is not None:
         tickets = tickets[tickets["opened_at"] < snap + pd.Timedelta(days=1)]

@@ -176,16 +176,17 @@ def forecast_chart(history: pd.DataFrame, forecast: pd.DataFrame, *, title: str,
 
 
 @chart
-def mase_chart(table: pd.DataFrame, *, title: str) -> Figure:
-    """Grouped bars of the backtest MASE of the forecast and of seasonal naive per series."""
-    long = table.melt(id_vars="series", value_vars=["MASE forecast", "MASE seasonal naive"],
-                      var_name="method", value_name="MASE")
-    long["method"] = long["method"].str.replace("MASE ", "")
-    fig, ax = plt.subplots(figsize=(FIGSIZE[0], max(3.0, 0.45 * table.shape[0] + 1)))
-    sns.barplot(data=long, y="series", x="MASE", hue="method", ax=ax, orient="h")
+def mase_chart(scores: pd.DataFrame, *, title: str) -> Figure:
+    """Grouped bars of the backtest MASE of every candidate method per series.
+
+    ``scores``: ``series``, ``method`` (words) and ``MASE``
+    (:func:`crm_analysis.demand.method_scores`).
+    """
+    fig, ax = plt.subplots(figsize=(FIGSIZE[0], max(3.0, 0.3 * len(scores) + 1)))
+    sns.barplot(data=scores, y="series", x="MASE", hue="method", ax=ax, orient="h")
     ax.axvline(1, color="0.3", linewidth=0.8, linestyle="--")
-    ax.set(title=title, xlabel="MASE (lower is better; 1 = in-sample seasonal naive error)",
-           ylabel="")
+    ax.set(title=title, xlabel="MASE (lower is better; 1 = the naive rule's error in the "
+           "training weeks)", ylabel="")
     _legend_right(ax)
     return fig
 

@@ -1,6 +1,6 @@
-"""Weekly demand forecasts with prediction intervals, and a rolling-origin backtest.
+"""The harmonic weekly forecaster, and the error measures its backtest uses.
 
-The method is a dynamic harmonic regression (Hyndman & Athanasopoulos, *Forecasting: Principles
+The model is a dynamic harmonic regression (Hyndman & Athanasopoulos, *Forecasting: Principles
 and Practice*, 3rd ed., section 10.5) fitted to ``log(y + c)``:
 
 - a local linear trend: weighted least squares with weights halving every ``halflife_weeks``
@@ -13,22 +13,21 @@ and Practice*, 3rd ed., section 10.5) fitted to ``log(y + c)``:
 - AR(1) errors: the last residual carries the *recent level* into the forecast and decays by
   ``phi`` per week.
 
-The point forecast is the median ``exp(mu) - c``; the intervals come from the AR(1) forecast
-variance ``sigma^2 (1 - phi^(2h)) / (1 - phi^2)`` on the log scale plus the variance of the
-extrapolated regression (sandwich covariance of the weighted fit, inflated by ``(1 + phi) /
-(1 - phi)`` for the autocorrelated errors). The backtest reports how often the intervals held.
+The point forecast is the median ``exp(mu) - c``; the model's own intervals come from the AR(1)
+forecast variance on the log scale plus the variance of the extrapolated regression. The report
+does not take the model on trust: :mod:`crm_analysis.demand.selection` backtests it against
+simple rules and another model, shows it only where it wins, and calibrates the ranges shown on
+the backtest errors.
 
-The baseline is the seasonal naive forecast (the value 52 weeks before; the last value when the
-history is shorter than two years). MASE (Hyndman & Koehler 2006) scales absolute errors by the
-in-sample MAE of the seasonal naive forecast on the training data, so ``MASE < 1`` for the
-baseline's own backtest means it did better out of sample than in sample, and a method beats
-the baseline when its MASE is below the baseline's.
+MASE (Hyndman & Koehler 2006) scales absolute errors by the in-sample MAE of the naive rule on
+the training data (one season back, 52 weeks, with two years of history; the last week
+otherwise): ``MASE < 1`` means a method did better out of sample than that rule did in sample.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -45,33 +44,13 @@ HALFLIFE_CANDIDATES: tuple[float, ...] = (13.0, 26.0, 52.0, 104.0)
 
 
 def baseline_lag(n_weeks: int) -> int:
-    """Seasonal-naive lag for a weekly history of ``n_weeks``: 52 with two years, else 1."""
+    """Lag (weeks) of the naive rule that scales MASE for a history of ``n_weeks``: 52 with two
+    years, else 1."""
     return 52 if n_weeks >= 104 else 1
 
 
-def seasonal_naive(history: np.ndarray, horizon: int, lag: int) -> np.ndarray:
-    """Seasonal naive forecast: ``y[T + h] = y[T + h - lag * ceil(h / lag)]``.
-
-    Parameters
-    ----------
-    history : array
-        The training series (oldest first).
-    horizon : int
-        Steps ahead.
-    lag : int
-        Season length (1 = naive: the last value).
-
-    Returns
-    -------
-    numpy.ndarray of length ``horizon``
-    """
-    y = np.asarray(history, dtype=float)
-    h = np.arange(1, horizon + 1)
-    return y[len(y) - lag + (h - 1) % lag]
-
-
 def mase_scale(history: np.ndarray, lag: int) -> float:
-    """In-sample MAE of the seasonal naive forecast: ``mean |y[t] - y[t - lag]|``."""
+    """In-sample MAE of the naive rule ``lag`` weeks back: ``mean |y[t] - y[t - lag]|``."""
     y = np.asarray(history, dtype=float)
     if len(y) <= lag:
         raise ValueError(f"need more than {lag} observations to scale errors, got {len(y)}")
@@ -88,7 +67,7 @@ def mase(actual: np.ndarray, forecast: np.ndarray, history: np.ndarray, lag: int
     history : array
         Training series that defines the scale.
     lag : int
-        Season length of the scaling seasonal naive forecast.
+        Weeks back of the scaling naive rule (:func:`baseline_lag`).
 
     Returns
     -------
@@ -188,7 +167,7 @@ class HarmonicForecaster:
         train, test = series.iloc[:-hold], series.to_numpy(dtype=float)[-hold:]
         errors = []
         for halflife in HALFLIFE_CANDIDATES:
-            trial = _clone(self, halflife_weeks=halflife).fit(train)
+            trial = replace(self, halflife_weeks=halflife).fit(train)
             errors.append(np.mean(np.abs(trial.predict(hold)["forecast"].to_numpy() - test)))
         return HALFLIFE_CANDIDATES[int(np.argmin(errors))]
 
@@ -217,122 +196,3 @@ class HarmonicForecaster:
             out[f"lower_{pct}"] = np.clip(np.exp(mu - q) - self.offset_, 0, None)
             out[f"upper_{pct}"] = np.exp(mu + q) - self.offset_
         return out
-
-
-def forecast(wide: pd.DataFrame, horizon: int, *,
-             model: HarmonicForecaster | None = None) -> pd.DataFrame:
-    """Forecast every column of a weekly table for the next ``horizon`` weeks.
-
-    Parameters
-    ----------
-    wide : DataFrame
-        Complete weeks as rows (index: week starts), one column per series (e.g. category
-        revenue, currency per week).
-    horizon : int
-        Weeks ahead.
-    model : HarmonicForecaster, optional
-        Settings (default ones when None); copied per series.
-
-    Returns
-    -------
-    DataFrame
-        ``series`` plus the columns of :meth:`HarmonicForecaster.predict`.
-    """
-    settings = model or HarmonicForecaster()
-    parts = [_clone(settings).fit(wide[col]).predict(horizon).assign(series=col)
-             for col in wide.columns]
-    out = pd.concat(parts, ignore_index=True)
-    return out[["series", *[c for c in out.columns if c != "series"]]]
-
-
-def _clone(model: HarmonicForecaster, **changes) -> HarmonicForecaster:
-    settings = dict(n_harmonics=model.n_harmonics, halflife_weeks=model.halflife_weeks,
-                    selection_weeks=model.selection_weeks, ridge=model.ridge,
-                    min_seasonal_weeks=model.min_seasonal_weeks, levels=tuple(model.levels))
-    return HarmonicForecaster(**{**settings, **changes})
-
-
-@dataclass(frozen=True)
-class Backtest:
-    """A rolling-origin backtest of the forecaster against seasonal naive.
-
-    Attributes
-    ----------
-    errors : DataFrame
-        One row per series, origin and step: ``series``, ``origin`` (last training week),
-        ``period``, ``step``, ``actual``, ``forecast``, ``baseline``, the interval bounds,
-        ``inside_80``/``inside_95``, ``scale`` (in-sample seasonal-naive MAE) and ``lag``.
-    by_series : DataFrame
-        Per series: ``mase``, ``baseline_mase``, ``mae``, ``baseline_mae`` (units of the series
-        per week), ``coverage_80``, ``coverage_95`` and ``origins``.
-    overall : dict
-        The same measures over all series (MASE: mean of scaled errors; MAE: mean absolute
-        error per series and week).
-    """
-
-    errors: pd.DataFrame
-    by_series: pd.DataFrame
-    overall: dict
-
-
-def backtest(wide: pd.DataFrame, horizon: int, origins: int = 4, *,
-             model: HarmonicForecaster | None = None) -> Backtest:
-    """Rolling-origin evaluation: refit at ``origins`` cut-offs, forecast ``horizon`` weeks.
-
-    The last origin leaves the final ``horizon`` weeks for testing; each earlier origin is
-    ``horizon`` weeks before the next, so the test windows do not overlap. Each origin scales
-    its errors by the in-sample seasonal-naive MAE of its own training data.
-
-    Parameters
-    ----------
-    wide : DataFrame
-        Complete weeks as rows, one column per series (see :func:`forecast`).
-    horizon : int
-        Weeks ahead (the forecast horizon of the report).
-    origins : int
-        Number of forecast origins; fewer are used when the history is short.
-    model : HarmonicForecaster, optional
-        Settings of the forecaster.
-
-    Returns
-    -------
-    Backtest
-    """
-    settings = model or HarmonicForecaster()
-    n = len(wide)
-    cuts = [n - horizon * k for k in range(1, origins + 1) if n - horizon * k >= 10]
-    if not cuts:
-        raise NotEnoughData(f"a backtest of the {horizon}-week forecast needs at least "
-                            f"{10 + horizon} complete weeks and the data has {n}")
-    pcts = [round(level * 100) for level in settings.levels]
-    rows = []
-    for cut in sorted(cuts):
-        lag = baseline_lag(cut)
-        train, test = wide.iloc[:cut], wide.iloc[cut:cut + horizon]
-        for col in wide.columns:
-            history = train[col].to_numpy(dtype=float)
-            pred = _clone(settings).fit(train[col]).predict(horizon)
-            part = pred.assign(series=col, origin=train.index[-1], actual=test[col].to_numpy(),
-                               baseline=seasonal_naive(history, horizon, lag),
-                               scale=mase_scale(history, lag), lag=lag)
-            for p in pcts:
-                part[f"inside_{p}"] = part["actual"].between(part[f"lower_{p}"],
-                                                             part[f"upper_{p}"])
-            rows.append(part)
-    errors = pd.concat(rows, ignore_index=True)
-    errors["abs_error"] = (errors["actual"] - errors["forecast"]).abs()
-    errors["baseline_abs_error"] = (errors["actual"] - errors["baseline"]).abs()
-    scale = errors["scale"].where(errors["scale"] > 0)
-    errors["scaled_error"] = errors["abs_error"] / scale
-    errors["baseline_scaled_error"] = errors["baseline_abs_error"] / scale
-    aggs = {"mase": ("scaled_error", "mean"), "baseline_mase": ("baseline_scaled_error", "mean"),
-            "mae": ("abs_error", "mean"), "baseline_mae": ("baseline_abs_error", "mean"),
-            **{f"coverage_{p}": (f"inside_{p}", "mean") for p in pcts},
-            "origins": ("origin", "nunique")}
-    by_series = errors.groupby("series", sort=False).agg(**aggs).reset_index()
-    overall = {key: float(errors[col].mean()) for key, (col, _) in aggs.items()
-               if key != "origins"}
-    overall["origins"] = len(cuts)
-    overall["horizon"] = horizon
-    overall["lag"] = int(errors["lag"].min())
-    return Backtest(errors=errors, by_series=by_series, overall=overall)

@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 
 from crm_analysis.demand.analysis import ALL_ORDERS, TOTAL, DemandAnalysis
-from crm_analysis.demand.forecast import baseline_lag
+from crm_analysis.demand.methods import METHODS, method_label
 from crm_analysis.demand.seasonality import strength_words
+from crm_analysis.demand.selection import Backtest
 from crm_analysis.markup import Markup, md
 
 
@@ -77,29 +78,7 @@ def key_findings(result: DemandAnalysis) -> list[Markup]:
                       "({low_change}).", top=top["weekday"],
                       top_change=Markup(_pct(top["index"] - 1)), low=low["weekday"],
                       low_change=Markup(_pct(low["index"] - 1))))
-    fc = forecast_total(result)
-    if len(fc):
-        out.append(md("Forecast for the next {weeks} weeks: **{total}** in revenue, between "
-                      "{low} and {high} a week.", weeks=len(fc),
-                      total=Markup(_money(fc["forecast"].sum())),
-                      low=Markup(_money(fc["forecast"].min())),
-                      high=Markup(_money(fc["forecast"].max()))))
-    bt = result.backtest
-    if bt is not None:
-        o = bt.overall
-        gain = 1 - o["mae"] / o["baseline_mae"] if o["baseline_mae"] > 0 else float("nan")
-        verdict = "beats" if o["mase"] < o["baseline_mase"] else "does not beat"
-        rule = ("the seasonal naive rule (same week last year)"
-                if baseline_lag(len(result.weekly_series())) == 52 else
-                "the naive rule (last week's value; a year-ago rule needs two years)")
-        out.append(md("Checked on {o[origins]} past cut-offs, the forecast {verdict} {rule}: "
-                      "MASE {o[mase]:.2f} against {o[baseline_mase]:.2f}, errors {gain} "
-                      "{direction}; its 80 % ranges held {c80} of the weeks and its 95 % ranges "
-                      "{c95}.", o=o, verdict=verdict, rule=rule,
-                      gain=Markup(_pct(abs(gain), signed=False)),
-                      direction="smaller" if gain >= 0 else "larger",
-                      c80=Markup(_pct(o["coverage_80"], False)),
-                      c95=Markup(_pct(o["coverage_95"], False))))
+    out.extend(forecast_findings(result))
     if result.pairs is not None and len(result.pairs):
         p = result.pairs.iloc[0]
         out.append(md("Products bought together most above chance: {a} and {b}, in {n:,} "
@@ -112,6 +91,60 @@ def key_findings(result: DemandAnalysis) -> list[Markup]:
             out.append(md("The most common complaint is **{topic}** ({share} of complaints).",
                           topic=c["topic"], share=Markup(_pct(c["share_of_type"], False))))
     return out + [md("*Skipped:* {note}", note=note) for note in result.skipped]
+
+
+def headline_check(result: DemandAnalysis) -> pd.Series | None:
+    """The backtest choice of the total series (the forecast the headline shows): ``method``,
+    ``mase``, ``rule_method``, ``rule_mase``, ... (see :class:`Backtest`); None unchecked."""
+    bt = result.backtest_total if result.by else result.backtest
+    return None if bt is None else bt.choice.iloc[0]
+
+
+def _model_mase(bt: Backtest, series: str) -> tuple[str, float]:
+    """The best model of a series in the backtest and its MASE."""
+    scores = bt.scores[(bt.scores["series"] == series) & ~bt.scores["rule"]]
+    if scores.empty:
+        return "", float("nan")
+    row = scores.sort_values("mase").iloc[0]
+    return str(row["method"]), float(row["mase"])
+
+
+def forecast_findings(result: DemandAnalysis) -> list[Markup]:
+    """What the forecast says and whether it earned its place (Markdown sentences)."""
+    fc, check = forecast_total(result), headline_check(result)
+    if check is None or fc.empty:
+        return []
+    out = [md("Forecast for the next {weeks} weeks: **{total}** in revenue, between {low} and "
+              "{high} a week, by {method}.", weeks=len(fc),
+              total=Markup(_money(fc["forecast"].sum())), low=Markup(_money(fc["forecast"].min())),
+              high=Markup(_money(fc["forecast"].max())), method=method_label(check["method"]))]
+    bt = result.backtest_total if result.by else result.backtest
+    o = bt.overall
+    if not METHODS[check["method"]].rule:
+        gain = 1 - check["mae"] / check["rule_mae"] if check["rule_mae"] > 0 else float("nan")
+        out.append(md(
+            "Checked on {o[origins]} past cut-offs, it beat every simple rule: MASE {c[mase]:.2f} "
+            "against {c[rule_mase]:.2f} for {rule}, weekly errors {gain} smaller.", o=o,
+            c=check, rule=method_label(check["rule_method"]),
+            gain=Markup(_pct(gain, signed=False))))
+    else:
+        model, model_mase = _model_mase(bt, check.name)
+        out.append(md(
+            "No model beat the simple rules on {o[origins]} past cut-offs, so the forecast is "
+            "the rule with the smallest error, {rule} (MASE {c[mase]:.2f}; the best model, "
+            "{model}, {model_mase:.2f}).", o=o, c=check, rule=method_label(check["method"]),
+            model=method_label(model) if model else "none", model_mase=model_mase))
+    if np.isfinite(check["coverage_80"]):
+        out.append(md("Its 80 % range held {c80} of the past weeks and its 95 % range {c95} "
+                      "(each cut-off checked with ranges built from the others).",
+                      c80=Markup(_pct(check["coverage_80"], False)),
+                      c95=Markup(_pct(check["coverage_95"], False))))
+    if result.by and result.backtest is not None:
+        won = result.backtest.overall["model_series"]
+        out.append(md("Per category, a model beat the simple rules in {won} of {n} categories; "
+                      "the others are forecast by their best rule.", won=won,
+                      n=result.backtest.overall["series"]))
+    return out
 
 
 def growth_table(result: DemandAnalysis) -> pd.DataFrame:
@@ -133,19 +166,40 @@ def movers_table(result: DemandAnalysis) -> pd.DataFrame:
 
 
 def backtest_table(result: DemandAnalysis) -> pd.DataFrame:
-    """MASE, MAE and interval coverage per category, then overall and the total series."""
-    bt = result.backtest
-    rows = bt.by_series.assign(series=bt.by_series["series"].astype(str))
-    overall = pd.DataFrame([{"series": "Overall (mean of categories)", **bt.overall}])
-    parts = [rows, overall]
+    """Per category, then the total series: the method shown, its MASE and MAE, the best simple
+    rule's, and how often the calibrated ranges held."""
+    parts = [result.backtest.choice.assign(label=lambda c: c.index.astype(str))]
     if result.backtest_total is not None:
-        parts.append(result.backtest_total.by_series.assign(series=f"{TOTAL} (one series)"))
-    t = pd.concat(parts, ignore_index=True)
-    return pd.DataFrame({"series": t["series"], "MASE forecast": t["mase"],
-                         "MASE seasonal naive": t["baseline_mase"],
-                         "MAE forecast / week": t["mae"], "MAE seasonal naive / week":
-                         t["baseline_mae"], "80 % range held": t["coverage_80"],
-                         "95 % range held": t["coverage_95"]})
+        parts.append(result.backtest_total.choice.assign(label=f"{TOTAL} (one series)"))
+    t = pd.concat(parts)
+    return pd.DataFrame({"series": t["label"], "forecast shown": t["method"].map(method_label),
+                         "MASE": t["mase"], "best simple rule": t["rule_method"].map(method_label),
+                         "MASE rule": t["rule_mase"], "MAE / week": t["mae"],
+                         "MAE rule / week": t["rule_mae"], "80 % range held": t["coverage_80"],
+                         "95 % range held": t["coverage_95"]}).reset_index(drop=True)
+
+
+def method_scores(result: DemandAnalysis) -> pd.DataFrame:
+    """MASE of every candidate per series (categories and the total), methods in words."""
+    parts = [result.backtest.scores]
+    if result.backtest_total is not None:
+        parts.append(result.backtest_total.scores)
+    s = pd.concat(parts, ignore_index=True)
+    return pd.DataFrame({"series": s["series"].astype(str),
+                         "method": s["method"].map(method_label), "MASE": s["mase"]})
+
+
+def output_tables(result: DemandAnalysis) -> dict[str, pd.DataFrame]:
+    """The tables notebook 02 writes for other reports and tools (those the data allowed)."""
+    out = {"demand_weekly": result.weekly, "demand_monthly": result.monthly,
+           "demand_forecast": result.forecast}
+    checks = [bt.choice for bt in (result.backtest, result.backtest_total) if bt is not None]
+    if checks:
+        out["demand_backtest"] = (pd.concat(checks).rename_axis("series").reset_index()
+                                  .astype({"series": "string"}))
+    if result.pairs is not None:
+        out["product_pairs"] = result.pairs
+    return out
 
 
 def pairs_table(pairs: pd.DataFrame) -> pd.DataFrame:
@@ -165,19 +219,23 @@ def tickets_table(topics: pd.DataFrame) -> pd.DataFrame:
 def headline_metrics(result: DemandAnalysis, forecast_weeks: int) -> list[dict]:
     """The report's headline numbers as ``record_metric`` keyword arguments; a number the data
     could not give is ``None`` with the reason."""
-    bt = result.backtest.overall if result.backtest is not None else {}
-    no_backtest = None if bt else "no forecast backtest on this history"
+    check = headline_check(result)
+    c = {} if check is None else check.to_dict()
+    no_backtest = None if c else "no forecast backtest on this history"
     dec = result.decomposition
     no_season = None if dec else "a yearly decomposition needs two years of weekly data"
     fc = forecast_total(result)
-    out = [{"name": name, "value": bt.get(key), "label": label, "fmt": fmt, "reason": no_backtest}
+    out = [{"name": name, "value": c.get(key), "label": label, "fmt": fmt, "reason": no_backtest}
            for name, key, label, fmt in (
                ("demand_forecast_mase", "mase", "Forecast MASE (backtest)", ".2f"),
-               ("demand_baseline_mase", "baseline_mase", "Seasonal naive MASE", ".2f"),
+               ("demand_rule_mase", "rule_mase", "Best simple rule MASE", ".2f"),
                ("demand_forecast_mae", "mae", "Forecast MAE per week", ",.0f"),
-               ("demand_baseline_mae", "baseline_mae", "Seasonal naive MAE per week", ",.0f"),
+               ("demand_rule_mae", "rule_mae", "Best simple rule MAE per week", ",.0f"),
                ("demand_interval_coverage_80", "coverage_80", "80% range held", ".0%"),
                ("demand_interval_coverage_95", "coverage_95", "95% range held", ".0%"))]
+    out.append({"name": "demand_forecast_method",
+                "value": method_label(c["method"]) if c else None,
+                "label": "Forecast method (chosen by backtest)", "reason": no_backtest})
     out += [
         {"name": "weekly_revenue_seasonal_strength",
          "value": dec.seasonal_strength if dec else None, "label": "Yearly season strength",
