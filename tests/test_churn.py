@@ -177,6 +177,31 @@ def test_leakage_guard_nothing_after_the_snapshot_reaches_features_or_model(synt
     pd.testing.assert_frame_equal(full.scores, truncated.scores)
 
 
+def _latest(auc: dict[str, list[float]]):
+    """A stand-in backtest result: ROC-AUC bootstrap samples per model (the estimate = mean)."""
+    from types import SimpleNamespace
+    table = pd.DataFrame([{"model": m, "metric": "roc_auc", "estimate": float(np.mean(v))}
+                          for m, v in auc.items()])
+    samples = {(m, "roc_auc"): np.asarray(v, dtype=float) for m, v in auc.items()}
+    return SimpleNamespace(latest=SimpleNamespace(table=table, samples=samples))
+
+
+def test_a_learned_model_scores_only_where_it_clearly_beats_the_best_rule():
+    rng = np.random.default_rng(0)
+    base = rng.normal(0.80, 0.01, 200)
+    close = _latest({"recency": base - 0.05, "bgnbd": base,
+                     "logistic": base + 0.003 + rng.normal(0, 0.01, 200),
+                     "gbm": base + 0.004 + rng.normal(0, 0.01, 200)})
+    choice = churn.choose_model(close)
+    assert choice.name == "bgnbd" and choice.is_rule and not choice.beats_baselines
+    assert "scored by the rule" in choice.reasoning
+    clear = _latest({"recency": base - 0.05, "bgnbd": base, "logistic": base + 0.02,
+                     "gbm": base + 0.021 + rng.normal(0, 0.01, 200)})
+    choice = churn.choose_model(clear)
+    assert choice.name == "logistic" and not choice.is_rule and choice.beats_baselines
+    assert choice.rule == "bgnbd"
+
+
 @pytest.fixture(scope="module")
 def default_run(synthetic):
     clean, truth = synthetic.clean, synthetic.truth

@@ -300,8 +300,11 @@ def analyse(inputs: ChurnInputs, snapshot: object, *, horizon_days: int | None =
                                  reason_features=importance["feature"].head(n_reason_features)
                                  .tolist())
         scores = scored.scores
-        basis = md("Scores come from the chosen model ({label}), trained on every backtest date "
-                   "and calibrated on the latest.", label=choice.label)
+        basis = (md("No learned model beat the best simple rule clearly, so the scores come "
+                    "from the rule ({label}), fitted on every backtest date.", label=choice.label)
+                 if choice.is_rule else
+                 md("Scores come from the chosen model ({label}), trained on every backtest date "
+                    "and calibrated on the latest.", label=choice.label))
     else:
         scores = rule_scores(now[features.feature_names] if len(now) else now,
                              windows.horizon.days, clv)

@@ -81,10 +81,11 @@ def key_findings(analysis: ChurnAnalysis, *, top_n: int,
     base_rate = float(result.predictions["churned"].mean())
     out.append(md(
         "How good is it? Tested on the customers of {test:%d %B %Y} (trained only on earlier "
-        "dates), the chosen model ({label}) ranks a random churner above a random stayer "
+        "dates), the chosen {kind} ({label}) ranks a random churner above a random stayer "
         "{auc:.0%} of the time (ROC-AUC {auc:.3f}; recency alone {rec:.3f}{bg}). Its top 10% "
         "hold {lift:.1f} times the average churn rate ({top_rate:.0%} against {base:.0%}).",
-        test=result.test_cutoff, label=choice.label, auc=auc, rec=rec,
+        test=result.test_cutoff, kind="simple rule" if choice.is_rule else "model",
+        label=choice.label, auc=auc, rec=rec,
         bg=md(", BG/NBD {bg:.3f}", bg=bg) if np.isfinite(bg) else Markup(""), lift=lift,
         top_rate=min(lift * base_rate, 1), base=base_rate))
     if oracle_auc is not None and np.isfinite(oracle_auc):
@@ -94,11 +95,13 @@ def key_findings(analysis: ChurnAnalysis, *, top_n: int,
             "is what cannot be seen in the purchase history.", oracle=oracle_auc,
             gap=oracle_auc - auc))
     reasons = scores["reason_1"][high & (scores["reason_1"] != "")]
-    if len(reasons):
-        first = reasons.str.replace(r"[0-9.,%]+", "N", regex=True).value_counts()
-        out.append(md("The most common first reason among high-risk customers: \"{reason}\" "
-                      "({share:.0%} of them).", reason=first.index[0],
-                      share=first.iloc[0] / len(reasons)))
+    if len(reasons):  # reasons of one kind differ only in their numbers
+        kind = reasons.str.replace(r"[0-9.,%]+", "#", regex=True)
+        counts = kind.value_counts()
+        out.append(md("The most common first reason among high-risk customers is of the kind "
+                      "\"{example}\" ({share:.0%} of them).",
+                      example=reasons[kind == counts.index[0]].iloc[0],
+                      share=counts.iloc[0] / len(reasons)))
     return out + [md("*Note:* {note}", note=note) for note in analysis.windows.notes]
 
 
