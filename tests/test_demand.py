@@ -241,6 +241,7 @@ def test_forecast_beats_seasonal_naive_on_the_synthetic_set(synthetic_tables):
     assert 0.6 <= o["coverage_80"] <= 0.97 and o["coverage_95"] >= 0.85
     total = demand.headline_check(result)
     assert total["method"] == "harmonic" and total["mase"] < total["rule_mase"]
+    assert demand.verdict(result).level == "reliable"  # MASE 0.32 on the total
     assert len(result.categories) == 8 and result.decomposition.seasonal_strength > 0.4
     dec = result.decomposition.yearly_profile().set_index("month")["effect"]
     assert dec[["Nov", "Dec"]].min() > 0.05 and dec["Jul"] < 0  # Q4 peak, summer dip

@@ -19,6 +19,7 @@ import pytest
 
 from crm_analysis import cleaning, features, io, value
 from crm_analysis.config import PROJECT_ROOT
+from crm_analysis.limits import LEVELS
 from crm_analysis.reports import run_reports
 from crm_analysis.synthetic.presets import PRESETS, write_preset
 
@@ -49,6 +50,10 @@ LIFETIMES_UCI = {"r": 0.8229301800930657, "alpha": 9.870108962552194,
 """lifetimes 0.11.3 ``BetaGeoFitter`` on the same weekly summary (see
 tests/data/ONLINE_RETAIL_SOURCE.md)."""
 
+VERDICTS = {"02_demand_analysis": "demand_forecast_verdict", "03_customer_value": "value_verdict",
+            "05_churn_prediction": "churn_verdict", "06_customer_potential": "potential_verdict"}
+"""The reliability verdict every run records for each model-based report."""
+
 pytestmark = pytest.mark.slow
 
 
@@ -77,6 +82,11 @@ def _check(result) -> None:
         for name, metric in nb["metrics"].items():
             if metric["value"] is None:
                 assert metric.get("reason"), f"{nb['name']}: {name} is absent without a reason"
+    verdicts = {nb["name"]: {k: m for k, m in nb["metrics"].items() if k.endswith("_verdict")}
+                for nb in manifest["notebooks"]}
+    for notebook, name in VERDICTS.items():
+        verdict = verdicts[notebook].get(name)
+        assert verdict and verdict["value"] in LEVELS and verdict.get("note"), (notebook, verdict)
 
 
 def test_bgnbd_on_the_uci_export_equals_lifetimes():

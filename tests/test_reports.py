@@ -15,6 +15,7 @@ import nbformat
 import numpy as np
 import pytest
 
+from crm_analysis.limits import USE_WITH_CARE, Verdict
 from crm_analysis.reports import METRIC_MIME, ReportConfigError, RunLockedError, read_metrics
 from crm_analysis.reports import html as rhtml
 from crm_analysis.reports.cli import add_report_parser
@@ -177,6 +178,23 @@ def test_metric_payload_converts_numpy_and_checks_format():
     with pytest.raises(ValueError):
         metric_payload("bad", 3.0, fmt="%d")
     json.dumps(payload)
+
+
+def test_a_present_value_carries_its_note_and_an_absent_one_its_reason():
+    verdict = Verdict(USE_WITH_CARE, "the forecast missed by 1.6 times the naive error")
+    payload = metric_payload(**verdict.metric("demand_forecast_verdict", "Forecast reliability"))
+    assert payload["value"] == "use with care" and payload["note"].startswith("the forecast")
+    assert "reason" not in payload
+    absent = metric_payload("auc", None, reason="no backtest", note="ignored")
+    assert absent["reason"] == "no backtest" and "note" not in absent
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_code_cell(""))
+    nb.cells[0].outputs.append(nbformat.v4.new_output(
+        "display_data", data={METRIC_MIME: payload, "text/plain": "x"}))
+    assert read_metrics(nb)["demand_forecast_verdict"]["note"] == payload["note"]
+    assert verdict.sentence("Forecast").startswith("**Forecast: use with care.** The forecast")
+    with pytest.raises(ValueError, match="verdict level"):
+        Verdict("fine", "why")
 
 
 def test_record_metric_outside_ipython_prints_a_line(capsys):
@@ -392,7 +410,9 @@ def test_index_lists_notebooks_metrics_and_parameters():
                 "title": "A <b>",
                 "status": "ok",
                 "duration_seconds": 1.25,
-                "metrics": {"k": {"value": 1234, "label": "Customers", "fmt": ",d"}},
+                "metrics": {"k": {"value": 1234, "label": "Customers", "fmt": ",d"},
+                            "v": {"value": "use with care", "label": "Reliability",
+                                  "note": "MASE <1.6>"}},
                 "html": "01_a.html",
                 "ipynb": "01_a.ipynb",
                 "error": None,
@@ -415,6 +435,7 @@ def test_index_lists_notebooks_metrics_and_parameters():
     assert 'href="01_a.html"' in page
     assert "A &lt;b&gt;" in page
     assert "skipped because 01_a failed" in page
+    assert "use with care</span> <small>(MASE &lt;1.6&gt;)</small>" in page
     assert "1.2 s" in page or "1.3 s" in page
 
 

@@ -68,6 +68,7 @@ from crm_analysis.churn.report import (
     headline_metrics,
     key_findings,
     metric_value,
+    verdict,
 )
 from crm_analysis.churn.scoring import (
     CALL_LIST_COLUMNS,
@@ -92,5 +93,5 @@ __all__ = [
     "oracle_auc", "oracle_probability", "partial_dependence_table", "plan_windows",
     "prepare_inputs", "purchase_log", "reason_texts", "repeat_gaps", "risk_contributions",
     "risk_tiers", "roc_auc", "rule_scores", "score_customers", "tier_summary", "top_decile_lift",
-    "windows_sentence",
+    "verdict", "windows_sentence",
 ]

@@ -11,9 +11,10 @@ import numpy as np
 
 from crm_analysis.churn.analysis import ChurnAnalysis
 from crm_analysis.churn.backtest import BacktestResult
+from crm_analysis.limits import NOT_RELIABLE, RELIABLE, USE_WITH_CARE, Verdict
 from crm_analysis.markup import Markup, bullets, md
 
-__all__ = ["absent_tables_text", "headline_metrics", "key_findings", "metric_value"]
+__all__ = ["absent_tables_text", "headline_metrics", "key_findings", "metric_value", "verdict"]
 
 
 def metric_value(result: BacktestResult, model: str, metric: str) -> float:
@@ -28,6 +29,29 @@ def absent_tables_text(notes: Mapping[str, str]) -> Markup:
     if not notes:
         return md("All optional tables were present; every feature group is used.")
     return md("Skipped for lack of data:\n{items}", items=bullets(notes.values()))
+
+
+GOOD_AUC, WEAK_AUC = 0.7, 0.6
+"""ROC-AUC from which the churn ranking is reliable, and below which it is not reliable."""
+
+
+def verdict(analysis: ChurnAnalysis) -> Verdict:
+    """How far to trust the churn ranking: the chosen scorer's ROC-AUC on the latest test date.
+
+    Reliable from 0.7, use with care from 0.6, not reliable below 0.6 or without a backtest
+    (the recency rule then ranks unchecked).
+    """
+    result, choice = analysis.result, analysis.choice
+    if result is None:
+        return Verdict(NOT_RELIABLE, "no backtest was possible on this data, so the ranking by "
+                       "days since the last purchase is unchecked")
+    auc = metric_value(result, choice.name, "roc_auc")
+    lift = metric_value(result, choice.name, "top_decile_lift")
+    how = (f"the {'rule' if choice.is_rule else 'model'} shown ({choice.label}) ranks with "
+           f"ROC-AUC {auc:.2f} and top-decile lift {lift:.1f} on the latest test date")
+    if auc < WEAK_AUC:
+        return Verdict(NOT_RELIABLE, f"the ranking is barely better than chance: {how}")
+    return Verdict(RELIABLE if auc >= GOOD_AUC else USE_WITH_CARE, how)
 
 
 def key_findings(analysis: ChurnAnalysis, *, top_n: int,
@@ -51,16 +75,17 @@ def key_findings(analysis: ChurnAnalysis, *, top_n: int,
     snapshot = analysis.snapshot
     high = scores["risk_tier"] == "high"
     if result is None:
-        out = [md("Of **{n:,} active customers** (bought in the last year) on {day:%d %B %Y}, "
-                  "**{high:,}** have been silent for longer than the {h}-day horizon. {basis}",
-                  n=n, day=snapshot, high=int(high.sum()), h=h, basis=analysis.basis)]
+        out = [verdict(analysis).sentence("Churn ranking"), md(
+            "Of **{n:,} active customers** (bought in the last year) on {day:%d %B %Y}, "
+            "**{high:,}** have been silent for longer than the {h}-day horizon. {basis}",
+            n=n, day=snapshot, high=int(high.sum()), h=h, basis=analysis.basis)]
         return out + [md("*Skipped:* {note}", note=note) for note in analysis.skipped]
     expected = scores["churn_probability"].sum()
-    out = [md("Of **{n:,} active customers** (bought in the last year) on {day:%d %B %Y}, we "
-              "expect about **{expected:,.0f}** ({share:.0%}) to make no purchase in the next "
-              "{h} days; **{high:,}** are at high risk (probability 70% or more).", n=n,
-              day=snapshot, expected=expected, share=expected / max(n, 1), h=h,
-              high=int(high.sum()))]
+    out = [verdict(analysis).sentence("Churn ranking"), md(
+        "Of **{n:,} active customers** (bought in the last year) on {day:%d %B %Y}, we expect "
+        "about **{expected:,.0f}** ({share:.0%}) to make no purchase in the next {h} days; "
+        "**{high:,}** are at high risk (probability 70% or more).", n=n, day=snapshot,
+        expected=expected, share=expected / max(n, 1), h=h, high=int(high.sum()))]
     var = scores["value_at_risk"]
     if var.notna().any():
         top = scores.head(top_n)
@@ -136,6 +161,7 @@ def headline_metrics(analysis: ChurnAnalysis, oracle_auc: float | None = None) -
          "reason": reason or "no customer lifetime values"},
         {"name": "churn_model", "value": choice.name if choice else "rule: days since the last "
          "purchase", "label": "Churn model chosen"},
+        verdict(analysis).metric("churn_verdict", "Churn ranking reliability"),
     ]
     if oracle_auc is not None:
         out.append({"name": "churn_oracle_roc_auc", "value": oracle_auc,

@@ -54,6 +54,7 @@ from crm_analysis.demand.report import (
     output_tables,
     pairs_table,
     tickets_table,
+    verdict,
 )
 from crm_analysis.demand.scan import DemandScan
 from crm_analysis.demand.seasonality import (
@@ -115,5 +116,6 @@ __all__ = [
     "tickets_table",
     "to_wide",
     "top_movers",
+    "verdict",
     "weekday_profile",
 ]

@@ -9,6 +9,7 @@ from crm_analysis.demand.analysis import ALL_ORDERS, TOTAL, DemandAnalysis
 from crm_analysis.demand.methods import METHODS, method_label
 from crm_analysis.demand.seasonality import strength_words
 from crm_analysis.demand.selection import Backtest
+from crm_analysis.limits import NOT_RELIABLE, RELIABLE, USE_WITH_CARE, Verdict
 from crm_analysis.markup import Markup, md
 
 
@@ -109,15 +110,40 @@ def _model_mase(bt: Backtest, series: str) -> tuple[str, float]:
     return str(row["method"]), float(row["mase"])
 
 
+GOOD_MASE, WEAK_MASE = 1.0, 2.0
+"""MASE below which the forecast is reliable, and at or above which it is not reliable."""
+
+
+def verdict(result: DemandAnalysis) -> Verdict:
+    """How far to trust the forecast of total revenue (MASE of the method shown, module text).
+
+    Reliable below MASE 1 (the forecast erred less, out of sample, than the naive rule does in
+    sample), use with care below 2, not reliable from 2 or without a backtest.
+    """
+    check = headline_check(result)
+    if check is None:
+        why = next((n for n in result.skipped if "forecast" in n.lower()),
+                   "the history is too short to check a forecast")
+        return Verdict(NOT_RELIABLE, f"no forecast is shown: {why}")
+    how = (f"the forecast ({method_label(check['method'])}) missed by {check['mase']:.2f} times "
+           "the naive rule's in-sample weekly error in its backtest (MASE)")
+    if METHODS[check["method"]].rule:
+        how += "; no model beat the simple rules, so a rule is shown"
+    level = (RELIABLE if check["mase"] < GOOD_MASE else
+             USE_WITH_CARE if check["mase"] < WEAK_MASE else NOT_RELIABLE)
+    return Verdict(level, how)
+
+
 def forecast_findings(result: DemandAnalysis) -> list[Markup]:
     """What the forecast says and whether it earned its place (Markdown sentences)."""
     fc, check = forecast_total(result), headline_check(result)
     if check is None or fc.empty:
         return []
-    out = [md("Forecast for the next {weeks} weeks: **{total}** in revenue, between {low} and "
-              "{high} a week, by {method}.", weeks=len(fc),
-              total=Markup(_money(fc["forecast"].sum())), low=Markup(_money(fc["forecast"].min())),
-              high=Markup(_money(fc["forecast"].max())), method=method_label(check["method"]))]
+    out = [verdict(result).sentence("Forecast"), md(
+        "Forecast for the next {weeks} weeks: **{total}** in revenue, between {low} and {high} a "
+        "week, by {method}.", weeks=len(fc), total=Markup(_money(fc["forecast"].sum())),
+        low=Markup(_money(fc["forecast"].min())), high=Markup(_money(fc["forecast"].max())),
+        method=method_label(check["method"]))]
     bt = result.backtest_total if result.by else result.backtest
     o = bt.overall
     if not METHODS[check["method"]].rule:
@@ -233,6 +259,7 @@ def headline_metrics(result: DemandAnalysis, forecast_weeks: int) -> list[dict]:
                ("demand_rule_mae", "rule_mae", "Best simple rule MAE per week", ",.0f"),
                ("demand_interval_coverage_80", "coverage_80", "80% range held", ".0%"),
                ("demand_interval_coverage_95", "coverage_95", "95% range held", ".0%"))]
+    out.append(verdict(result).metric("demand_forecast_verdict", "Demand forecast reliability"))
     out.append({"name": "demand_forecast_method",
                 "value": method_label(c["method"]) if c else None,
                 "label": "Forecast method (chosen by backtest)", "reason": no_backtest})

@@ -62,6 +62,7 @@ from crm_analysis.potential.report import (
     skipped_notes,
     tier_sentence,
     uplift_analysis,
+    verdict,
 )
 from crm_analysis.potential.targeting import (
     choose_targets,
@@ -134,4 +135,5 @@ __all__ = [
     "uplift_analysis",
     "uplift_at",
     "value_frame",
+    "verdict",
 ]

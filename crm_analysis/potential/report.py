@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from crm_analysis.features import channel_shares
-from crm_analysis.limits import NotEnoughData
+from crm_analysis.limits import NOT_RELIABLE, RELIABLE, USE_WITH_CARE, NotEnoughData, Verdict
 from crm_analysis.markup import Markup, escape, join, md
 from crm_analysis.potential.future_value import MODELS, HoldoutComparison, ScoredValue
 from crm_analysis.potential.headroom import behaviour_group, potential_scores
@@ -29,7 +29,7 @@ from crm_analysis.potential.uplift import (
 
 __all__ = ["OPTIONAL_TABLES", "UpliftAnalysis", "action_sentence", "comparison_sentence",
            "headline_metrics", "key_findings", "potential_frame", "score_uplift", "skipped_notes",
-           "tier_sentence", "uplift_analysis"]
+           "tier_sentence", "uplift_analysis", "verdict"]
 
 OPTIONAL_TABLES: tuple[str, ...] = ("customers", "order_items", "products", "service_tickets",
                                     "campaigns", "campaign_contacts")
@@ -202,7 +202,7 @@ def key_findings(
     if frame.empty:
         return [md("**No customer to value, position or target**: no purchase up to the snapshot "
                    "carries a customer id. The demand report covers these orders.")]
-    out = [
+    out = [verdict(comparison).sentence("Future value"),
         md("**{n:,} customers** are expected to spend **{predicted:,.0f}** in the next {h} days "
            "(by {model}), against {current:,.0f} in the last {h}.", n=len(frame),
            predicted=frame["predicted_value"].sum(), h=horizon_days, model=chosen,
@@ -304,6 +304,26 @@ def comparison_sentence(comparison: HoldoutComparison) -> Markup:
               b=best, others=rest if len(others) else Markup(""))
 
 
+GOOD_GINI, WEAK_GINI = 0.5, 0.25
+"""Normalised Gini from which the future-value ranking is reliable, below which it is not."""
+
+
+def verdict(comparison: HoldoutComparison) -> Verdict:
+    """How far to trust the future values: the chosen prediction's normalised Gini on the
+    holdout (reliable from 0.5, use with care from 0.25, not reliable below or unchecked)."""
+    if not comparison.checked:
+        return Verdict(NOT_RELIABLE, "no prediction could be checked on a holdout, so the values "
+                       "are each customer's spend in the last period, unchecked")
+    best = comparison.metrics.loc[comparison.chosen]
+    how = (f"{best['model']} ranked customers with a normalised Gini of {best['gini']:.2f} on "
+           f"the {comparison.horizon_days}-day holdout")
+    if comparison.chosen == "last_period":
+        how += "; no model beat last period's spend, so the rule is used"
+    level = (RELIABLE if best["gini"] >= GOOD_GINI else
+             USE_WITH_CARE if best["gini"] >= WEAK_GINI else NOT_RELIABLE)
+    return Verdict(level, how)
+
+
 def headline_metrics(comparison: HoldoutComparison) -> list[dict]:
     """The future-value comparison's headline numbers as ``record_metric`` keyword arguments
     (``None`` with the reason when nothing could be checked)."""
@@ -314,6 +334,7 @@ def headline_metrics(comparison: HoldoutComparison) -> list[dict]:
          "label": "Future value horizon (days)", "fmt": ",d"},
         {"name": "potential_model", "value": MODELS.get(comparison.chosen, comparison.chosen),
          "label": "Future value model"},
+        verdict(comparison).metric("potential_verdict", "Future value reliability"),
     ]
     for key, label, fmt in (("spearman", "Future value Spearman (holdout)", ".3f"),
                             ("gini", "Future value normalised Gini (holdout)", ".3f"),

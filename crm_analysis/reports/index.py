@@ -59,7 +59,8 @@ def _metrics_list(metrics: Mapping[str, Mapping[str, Any]]) -> str:
     items = "".join(
         f'<li>{html.escape(str(m.get("label") or name))}: <span class="metric-value">'
         f"{html.escape(format_metric(m.get('value'), m.get('fmt')))}</span>"
-        + (f" <small>({html.escape(str(m['reason']))})</small>" if m.get("reason") else "")
+        + "".join(f" <small>({html.escape(str(m[key]))})</small>"
+                  for key in ("reason", "note") if m.get(key))
         + "</li>"
         for name, m in metrics.items()
     )

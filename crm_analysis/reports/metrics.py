@@ -68,7 +68,7 @@ def format_metric(value: MetricValue, fmt: str | None = None) -> str:
 
 def metric_payload(
     name: str, value: Any, *, label: str | None = None, fmt: str | None = None,
-    reason: str | None = None,
+    reason: str | None = None, note: str | None = None,
 ) -> dict[str, Any]:
     """Validate a metric and return its JSON payload (what :func:`record_metric` displays)."""
     if not isinstance(name, str) or not name.strip():
@@ -82,12 +82,14 @@ def metric_payload(
     payload = {"name": name, "value": plain, "label": label or name, "fmt": fmt}
     if plain is None:
         payload["reason"] = str(reason) if reason else "not computed"
+    elif note:
+        payload["note"] = str(note)
     return payload
 
 
 def record_metric(
     name: str, value: Any, *, label: str | None = None, fmt: str | None = None,
-    reason: str | None = None,
+    reason: str | None = None, note: str | None = None,
 ) -> None:
     """Record a headline number of a notebook for the run's index and ``run.json``.
 
@@ -104,15 +106,18 @@ def record_metric(
     reason : str, optional
         Why the value is absent (``None``, NaN): a section the data could not support records
         its metric this way, so ``run.json`` says what is missing and why.
+    note : str, optional
+        What a present value means, in one sentence (e.g. why a verdict is "use with care");
+        shown beside the value on the index page.
 
     Examples
     --------
     >>> record_metric("customers", 1234, label="Customers", fmt=",d")  # doctest: +SKIP
     """
-    payload = metric_payload(name, value, label=label, fmt=fmt, reason=reason)
+    payload = metric_payload(name, value, label=label, fmt=fmt, reason=reason, note=note)
     text = f"metric {payload['label']}: {format_metric(payload['value'], fmt)}"
-    if "reason" in payload:
-        text += f" ({payload['reason']})"
+    if "reason" in payload or "note" in payload:
+        text += f" ({payload.get('reason') or payload['note']})"
     try:
         from IPython import get_ipython
         from IPython.display import display
@@ -164,6 +169,7 @@ def read_metrics(nb: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
                 "label": payload.get("label") or name,
                 "fmt": payload.get("fmt"),
             }
-            if payload.get("reason"):
-                metrics[name]["reason"] = payload["reason"]
+            for key in ("reason", "note"):
+                if payload.get(key):
+                    metrics[name][key] = payload[key]
     return metrics

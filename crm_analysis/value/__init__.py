@@ -30,6 +30,7 @@ from crm_analysis.value.analysis import (
     key_findings,
     model_parameters,
     parameter_sentence,
+    verdict,
 )
 from crm_analysis.value.beta_geo import BetaGeo
 from crm_analysis.value.checks import (
@@ -110,4 +111,5 @@ __all__ = [
     "top_share",
     "tracking",
     "value_tiers",
+    "verdict",
 ]

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from crm_analysis import features
+from crm_analysis.limits import NOT_RELIABLE, RELIABLE, USE_WITH_CARE, Verdict
 from crm_analysis.markup import Markup, escape, join, md, plain
 from crm_analysis.value._fitting import ConvergenceError
 from crm_analysis.value.beta_geo import BetaGeo
@@ -58,6 +59,7 @@ __all__ = [
     "key_findings",
     "model_parameters",
     "parameter_sentence",
+    "verdict",
 ]
 
 MIN_CUSTOMERS = 20
@@ -388,10 +390,34 @@ def _quality(total_error: float) -> str:
     return "close" if size < 0.05 else "fair" if size < 0.15 else "poor"
 
 
+def verdict(result: ValueAnalysis) -> Verdict:
+    """How far to trust the customer values: the purchase model's error on the holdout total.
+
+    Reliable within 5 %, use with care within 15 %, not reliable beyond, or when no model could
+    be fitted or checked (the values are then past spend or unchecked forecasts).
+    """
+    value = result.customer_value
+    if value.empty:
+        return Verdict(NOT_RELIABLE, "there are no customers to value")
+    if not (value["clv_basis"] == "model").all():
+        return Verdict(NOT_RELIABLE, "no purchase model could be fitted, so the values are "
+                       "each customer's past spend, not a forecast")
+    check = result.holdout
+    if check is None or not np.isfinite(check.error.total_error):
+        return Verdict(NOT_RELIABLE, "the purchase model could not be checked on a holdout: "
+                       + plain(result.holdout_reason or "too little history"))
+    err = check.error.total_error
+    quality = _quality(err)
+    how = (f"{next(iter(check.errors))} missed the repeat purchases of the "
+           f"{check.split.holdout_weeks}-week holdout by {err:+.1%} in total")
+    return Verdict({"close": RELIABLE, "fair": USE_WITH_CARE}.get(quality, NOT_RELIABLE), how)
+
+
 def key_findings(result: ValueAnalysis) -> list[Markup]:
     """Sentences for the top of the report, written from the numbers (Markdown)."""
     value = result.customer_value
-    out = [md("**{n:,} customers** bought at least once up to the snapshot.", n=len(value))]
+    out = [verdict(result).sentence("Customer value"),
+           md("**{n:,} customers** bought at least once up to the snapshot.", n=len(value))]
     if value.empty:
         return out + result.skipped
     shares = result.concentration.set_index("top")["revenue_share"]
@@ -510,5 +536,6 @@ def headline_metrics(result: ValueAnalysis) -> list[dict]:
          "fmt": ",d"},
         {"name": "clv_basis", "value": str(result.customer_value["clv_basis"].iloc[0])
          if len(result.customer_value) else "empirical", "label": "Customer value basis"},
+        verdict(result).metric("value_verdict", "Customer value reliability"),
     ]
     return out
