@@ -184,6 +184,30 @@ def test_profit_curve_argmax_and_budget():
     assert table["expected_profit"].tolist() == pytest.approx([3.5, -3.0])
 
 
+def test_rankings_are_judged_on_observed_conversions_not_on_predictions():
+    from types import SimpleNamespace
+
+    from crm_analysis.potential import observed_strategies, targeting_sentence
+    # 8 held-out contacts, half treated; the model ranks a, b, c, d first, where the treated
+    # convert and the controls do not; last-window spend ranks e, f, g, h first (no effect)
+    test = pd.DataFrame({
+        "customer_id": list("abcdefgh"), "treated": [1, 0, 1, 0, 1, 0, 1, 0],
+        "converted": [1, 0, 1, 0, 0, 0, 1, 1],
+        "predicted_uplift": [0.9, 0.8, 0.7, 0.6, 0.1, 0.1, 0.1, 0.1],
+        "spend_last_window": [1.0, 1.0, 1.0, 1.0, 9.0, 8.0, 7.0, 6.0],
+        "recency_days": [5.0] * 8})
+    table = observed_strategies(SimpleNamespace(test=test), 0.5).set_index("strategy")
+    assert table.loc["uplift model", "observed_uplift"] == pytest.approx(1.0)   # 2/2 - 0/2
+    assert table.loc["spend in the last window", "observed_uplift"] == pytest.approx(0.5 - 0.5)
+    assert table.loc["everyone", "contacts"] == 8
+    assert table.loc["everyone", "observed_uplift"] == pytest.approx(3 / 4 - 1 / 4)
+    assert table.loc["uplift model", "observed_uplift_lo"] <= 1.0 <= table.loc[
+        "uplift model", "observed_uplift_hi"]
+    text = targeting_sentence(table.reset_index())
+    assert "the contacted converted 100.0 points more than their controls" in text
+    assert "by spend in the last window, 0.0 points more" in text
+
+
 def test_target_list_columns():
     frame = pd.DataFrame({
         "action": pd.Categorical(["grow", "let go", "retain"], categories=list(ACTIONS)),

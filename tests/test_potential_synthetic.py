@@ -51,6 +51,10 @@ def test_uplift_and_targeting_beat_value(data):
                                          true_uplift=syn.truth["uplift"], random_state=0)
     assert analysis.check.ok, analysis.check.reasons
     assert analysis.evaluation.truth_correlation > 0.1
+    # on held-out contacts the model's top fifth has more true uplift than the simple rankings'
+    held_out = potential.observed_strategies(analysis.evaluation, 0.2).set_index("strategy")
+    rules = held_out.drop(index="uplift model")["true_uplift"]
+    assert held_out.loc["uplift model", "true_uplift"] > rules.max(), held_out
     # targeting judged with the TRUE uplift of each customer (truth customers' tau)
     feats = potential.value_frame(orders, snapshot, horizon_days=HORIZON, inputs=inputs,
                                   with_target=False)

@@ -57,23 +57,37 @@ def test_customer_rfm_by_hand():
     assert out.loc["A", "revenue"] == 40.0 and out.loc["B", "revenue"] == 5.0
 
 
-def test_quintile_scores_ties_broken_by_order():
-    # ten customers, all with one order: ranks by row order, two per score
-    scores = quintile_scores(pd.Series([1] * 10))
-    assert scores.tolist() == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
-    # recency: fewer days is better
+def test_quintile_scores_tied_customers_share_the_lower_score():
+    # 97% one-time buyers: every one of them has F = 1, the repeat buyers the top scores
+    orders = pd.Series([1] * 97 + [2, 2, 3])
+    scores = quintile_scores(orders)
+    assert set(scores[:97]) == {1} and scores[97:].tolist() == [5, 5, 5]
+    # recency: fewer days is better; ties share the worse score
     days = pd.Series([0, 10, 20, 30, 40, 50, 60, 70, 80, 90])
     assert quintile_scores(days, higher_is_better=False).tolist() == [5, 5, 4, 4, 3, 3, 2, 2, 1, 1]
+    assert quintile_scores(pd.Series([5, 5, 90, 90]), higher_is_better=False).tolist() == [
+        4, 4, 1, 1]
+    assert quintile_scores(pd.Series([1] * 10)).tolist() == [3] * 10  # no information
     assert quintile_scores(pd.Series([3.0])).tolist() == [3]
     assert quintile_scores(pd.Series([], dtype=float)).tolist() == []
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.integers(0, 5), min_size=2, max_size=60))
-def test_quintile_scores_equal_qcut_of_rank(values):
+@given(st.lists(st.integers(0, 1000), min_size=2, max_size=60, unique=True))
+def test_quintile_scores_equal_qcut_of_rank_for_distinct_values(values):
     s = pd.Series(values, dtype=float)
     expected = pd.qcut(s.rank(method="first"), 5, labels=False) + 1
     assert quintile_scores(s).tolist() == expected.astype(int).tolist()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 5), min_size=2, max_size=60))
+def test_quintile_scores_are_monotone_and_equal_for_equal_values(values):
+    s = pd.Series(values, dtype=float)
+    scores = quintile_scores(s)
+    assert scores.groupby(s).nunique().max() == 1
+    order = s.sort_values(kind="stable").index
+    assert scores[order].is_monotonic_increasing
 
 
 def test_segment_grid_covers_every_cell_once_and_named_rules():
@@ -96,7 +110,7 @@ def test_rfm_scores_and_segment_summary():
                        index=pd.Index(list("ABCDE"), name="customer_id"))
     scored = rfm_scores(rfm)
     assert scored["recency_score"].tolist() == [5, 4, 3, 2, 1]
-    assert scored["frequency_score"].tolist() == [5, 4, 1, 3, 2]  # tie 1, 1: C before E
+    assert scored["frequency_score"].tolist() == [5, 4, 1, 3, 1]  # C and E tie at one order
     assert scored.loc["A", "rfm_code"] == "555"
     assert scored["segment"].astype(str).tolist() == [
         "Champions", "Loyal", "About to Sleep", "At Risk", "Hibernating"]
@@ -241,3 +255,10 @@ def test_value_tiers_sizes():
     counts = tiers.value_counts()
     assert counts["top 10%"] == 2 and counts["next 10%"] == 2 and counts["next 30%"] == 6
     assert counts["bottom 50%"] == 10 and tiers.iloc[-1] == "top 10%"
+
+
+def test_value_tiers_never_lift_tied_customers():
+    # 95 customers spent nothing in the window: none of them is in a top tier
+    tiers = value_tiers(pd.Series([0.0] * 95 + [10.0, 20.0, 30.0, 40.0, 50.0]))
+    assert set(tiers[:95]) == {"bottom 50%"}
+    assert set(tiers[95:]) == {"top 10%"}  # the five spenders are the top 5%

@@ -60,8 +60,10 @@ from crm_analysis.potential.report import (
     potential_frame,
     score_uplift,
     skipped_notes,
+    targeting_sentence,
     tier_sentence,
     uplift_analysis,
+    uplift_earns_its_place,
     verdict,
 )
 from crm_analysis.potential.targeting import (
@@ -71,10 +73,12 @@ from crm_analysis.potential.targeting import (
     profit_curve,
 )
 from crm_analysis.potential.uplift import (
+    STRATEGIES,
     NotRandomisedError,
     RandomisationCheck,
     TwoModelUplift,
     check_randomisation,
+    observed_strategies,
     prepare_contacts,
     qini_coefficient,
     qini_curve,
@@ -89,6 +93,7 @@ __all__ = [
     "MODELS",
     "POTENTIAL_COLUMNS",
     "POTENTIAL_TIERS",
+    "STRATEGIES",
     "TARGET_LIST_COLUMNS",
     "BTYDSpend",
     "BoostedSpend",
@@ -116,6 +121,7 @@ __all__ = [
     "headline_metrics",
     "key_findings",
     "metrics",
+    "observed_strategies",
     "position",
     "potential_frame",
     "potential_scores",
@@ -130,10 +136,12 @@ __all__ = [
     "score_uplift",
     "skipped_notes",
     "target_list",
+    "targeting_sentence",
     "tier_sentence",
     "true_expected_spend",
     "uplift_analysis",
     "uplift_at",
+    "uplift_earns_its_place",
     "value_frame",
     "verdict",
 ]

@@ -29,7 +29,8 @@ from crm_analysis.potential.uplift import (
 
 __all__ = ["OPTIONAL_TABLES", "UpliftAnalysis", "action_sentence", "comparison_sentence",
            "headline_metrics", "key_findings", "potential_frame", "score_uplift", "skipped_notes",
-           "tier_sentence", "uplift_analysis", "verdict"]
+           "targeting_sentence", "tier_sentence", "uplift_analysis", "uplift_earns_its_place",
+           "verdict"]
 
 OPTIONAL_TABLES: tuple[str, ...] = ("customers", "order_items", "products", "service_tickets",
                                     "campaigns", "campaign_contacts")
@@ -239,25 +240,69 @@ def key_findings(
                       value=g["predicted_value"]))
     if uplift is not None and uplift.evaluation is not None:
         top = uplift.evaluation.top.set_index("top_share")
-        out.append(md("Campaign uplift (randomised contacts, held out): the 10% of contacts the "
-                      "model ranks highest converted {top:+.1%} more when contacted, against "
-                      "{all:+.1%} on average.", top=top.loc[0.1, "observed_uplift"],
-                      all=top.loc[1.0, "observed_uplift"]))
+        out.append(md("Campaign uplift (randomised contacts, held out): among the 10% of "
+                      "contacts the model ranks highest, the contacted converted {top} than "
+                      "their controls, against {all} for all contacts.",
+                      top=points(top.loc[0.1, "observed_uplift"]),
+                      all=points(top.loc[1.0, "observed_uplift"])))
     elif uplift is not None and uplift.note:
         out.append(md("No uplift model: {note}.", note=uplift.note))
     elif uplift is not None:
         out.append(md("No uplift model: the campaign contacts failed the randomisation check "
                       "({reasons}).", reasons=join(uplift.check.reasons, "; ")))
     if strategies is not None and len(strategies):
-        s = strategies.set_index("strategy")
-        first = s.index[0]
-        others = join((md("{v:,.0f} by {k}", v=v, k=k)
-                       for k, v in s["expected_profit"].iloc[1:].items()))
-        out.append(md("Contacting the {n:,} customers with positive expected profit earns an "
-                      "expected {profit:,.0f} (the same number chosen by naive rankings: "
-                      "{others}).", n=int(s.loc[first, "contacted"]),
-                      profit=s.loc[first, "expected_profit"], others=others))
+        earned, why = uplift_earns_its_place(strategies)
+        out.append(targeting_sentence(strategies))
+        if not earned:
+            out.append(md("**The uplift model's target list is not used**: {why}. The target "
+                          "list follows the positioning grid instead.", why=why))
     return out
+
+
+def targeting_sentence(strategies: pd.DataFrame) -> Markup:
+    """The rankings compared on held-out contacts' observed conversions, in words
+    (``strategies``: :func:`~crm_analysis.potential.observed_strategies`)."""
+    s = strategies.set_index("strategy")
+    model = s.loc["uplift model"]
+    others = join(md("by {k}, {v}", v=points(r["observed_uplift"]), k=k)
+                  for k, r in s.drop(index=["uplift model", "everyone"], errors="ignore")
+                  .iterrows())
+    everyone = s.loc["everyone", "observed_uplift"] if "everyone" in s.index else float("nan")
+    return md(
+        "Judged on held-out contacts, by what they then did: of the {n:,} the uplift model ranks "
+        "highest, the contacted converted {u} than their controls (95% CI {lo:+.1f} to {hi:+.1f} "
+        "points); for the same number chosen {others}; for all contacts, {all}.",
+        n=int(model["contacts"]), u=points(model["observed_uplift"]),
+        lo=100 * model["observed_uplift_lo"], hi=100 * model["observed_uplift_hi"],
+        others=others or "otherwise: no other ranking", all=points(everyone))
+
+
+def uplift_earns_its_place(strategies: pd.DataFrame) -> tuple[bool, Markup]:
+    """Whether the uplift model's list may be used: on held-out contacts its picks must show a
+    positive uplift (95% interval above zero) and more than every simple ranking and than all
+    contacts. Returns the decision and the reason in words."""
+    s = strategies.set_index("strategy")
+    model = s.loc["uplift model"]
+    rivals = s.drop(index="uplift model")["observed_uplift"]
+    if not model["observed_uplift_lo"] > 0:
+        return False, md("on held-out contacts its picks' uplift is not clearly above zero "
+                         "(95% CI {lo:+.1f} to {hi:+.1f} points)",
+                         lo=100 * model["observed_uplift_lo"],
+                         hi=100 * model["observed_uplift_hi"])
+    if (rivals >= model["observed_uplift"]).any():
+        best = rivals.idxmax()
+        return False, md("on held-out contacts the ranking {rival} picked contacts with at least "
+                         "as much uplift ({rival_u} against {u})", rival=best,
+                         rival_u=points(rivals[best]), u=points(model["observed_uplift"]))
+    return True, md("on held-out contacts its picks converted {u} than their controls, more "
+                    "than any simple ranking", u=points(model["observed_uplift"]))
+
+
+def points(difference: float) -> Markup:
+    """A difference of two rates in words: ``"4.2 points more"`` / ``"1.0 points less"``."""
+    if not np.isfinite(difference):
+        return Markup("n/a")
+    return Markup(f"{abs(difference) * 100:.1f} points {'more' if difference >= 0 else 'less'}")
 
 
 def tier_sentence(tiers: pd.DataFrame) -> Markup:

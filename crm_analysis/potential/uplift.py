@@ -37,9 +37,10 @@ from crm_analysis.features import channel_shares
 from crm_analysis.limits import NotEnoughData
 from crm_analysis.potential.future_value import TARGET, threads_for, value_frame
 
-__all__ = ["NotRandomisedError", "RandomisationCheck", "TwoModelUplift", "UpliftEvaluation",
-           "check_randomisation", "contact_features", "evaluate_uplift",
-           "prepare_contacts", "qini_coefficient", "qini_curve", "uplift_at"]
+__all__ = ["STRATEGIES", "NotRandomisedError", "RandomisationCheck", "TwoModelUplift",
+           "UpliftEvaluation", "check_randomisation", "contact_features", "evaluate_uplift",
+           "observed_strategies", "prepare_contacts", "qini_coefficient", "qini_curve",
+           "uplift_at"]
 
 
 class NotRandomisedError(ValueError):
@@ -435,3 +436,59 @@ def evaluate_uplift(
                     true_uplift=truth)
     return UpliftEvaluation(model, test, curve, qini_coefficient(curve), top, corr,
                             list(feature_names))
+
+
+STRATEGIES: dict[str, str] = {
+    "uplift model": "predicted_uplift",
+    "spend in the last window": "spend_last_window",
+    "churn risk (longest silent first)": "recency_days",
+}
+"""Rankings of contacts the target list is compared with: name -> column of the held-out
+contacts (highest first)."""
+
+
+def observed_strategies(evaluation: UpliftEvaluation, share: float) -> pd.DataFrame:
+    """Each ranking's top ``share`` of the held-out contacts, judged on what they then did.
+
+    The uplift model is never judged on its own predictions: for each ranking in
+    :data:`STRATEGIES` the held-out contacts (customers the model never saw) it ranks highest
+    are compared, treated against control, on their observed conversions. On synthetic data the
+    generator's true uplift of the same contacts is shown too.
+
+    Parameters
+    ----------
+    evaluation : UpliftEvaluation
+    share : float
+        Share of contacts each ranking picks (0 < share <= 1), e.g. the share of customers on
+        the target list.
+
+    Returns
+    -------
+    DataFrame
+        ``strategy``, ``contacts``, ``treated_rate``, ``control_rate``, ``observed_uplift``
+        (difference of conversion rates) with ``observed_uplift_lo``/``_hi`` (95% normal
+        interval), and ``true_uplift`` when known; then the row "everyone" (all held-out
+        contacts).
+    """
+    test = evaluation.test
+    share = float(min(max(share, 1.0 / max(len(test), 1)), 1.0))
+    truth = test.get("true_uplift")
+    y, t = test["converted"], test["treated"]
+    rows = []
+    for name, column in [*STRATEGIES.items(), ("everyone", None)]:
+        if column is not None and column not in test:
+            continue
+        score = test[column] if column else pd.Series(0.0, index=test.index)
+        row = uplift_at(y, t, score, shares=(share if column else 1.0,),
+                        true_uplift=truth).iloc[0]
+        order = np.argsort(-score.to_numpy(dtype=float), kind="stable")[:int(row["contacts"])]
+        tt = t.to_numpy(bool)[order]
+        n_t, n_c = int(tt.sum()), int((~tt).sum())
+        rt, rc = row["treated_rate"], row["control_rate"]
+        se = np.sqrt(rt * (1 - rt) / max(n_t, 1) + rc * (1 - rc) / max(n_c, 1))
+        rows.append({"strategy": name, "contacts": int(row["contacts"]), "treated_rate": rt,
+                     "control_rate": rc, "observed_uplift": row["observed_uplift"],
+                     "observed_uplift_lo": row["observed_uplift"] - 1.96 * se,
+                     "observed_uplift_hi": row["observed_uplift"] + 1.96 * se,
+                     **({"true_uplift": row["true_uplift"]} if truth is not None else {})})
+    return pd.DataFrame(rows)

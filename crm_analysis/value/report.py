@@ -154,7 +154,9 @@ def parameter_table(models: Mapping[str, object], *, time_unit: str = "weeks") -
 def value_tiers(clv: pd.Series) -> pd.Series:
     """CLV tier of each customer by rank: top 10%, next 10%, next 30%, bottom 50%.
 
-    Ties are broken by order (``rank(method="first")``), so tiers have their nominal sizes.
+    Tied customers share a tier, the lower one (``rank(method="max")``): when many customers
+    have the same value (e.g. no spend in the window) none of them is lifted into a higher tier
+    by the order of the rows, so tiers can be smaller than their nominal sizes.
 
     Returns
     -------
@@ -162,7 +164,7 @@ def value_tiers(clv: pd.Series) -> pd.Series:
         Categorical with categories :data:`VALUE_TIERS`.
     """
     n = len(clv)
-    share = clv.rank(method="first", ascending=False).to_numpy() / max(n, 1)
+    share = clv.rank(method="max", ascending=False).to_numpy() / max(n, 1)
     codes = np.searchsorted(np.array([0.1, 0.2, 0.5]), share - 1e-12, side="left")
     return pd.Series(pd.Categorical.from_codes(codes, categories=list(VALUE_TIERS)),
                      index=clv.index, name="value_tier")

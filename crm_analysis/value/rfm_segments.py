@@ -8,11 +8,12 @@ Each customer gets three scores from 1 (worst) to 5 (best):
 - ``frequency_score``: number of orders; the most frequent fifth scores 5;
 - ``monetary_score``: total revenue; the top fifth scores 5.
 
-Ties are broken by rank (``rank(method="first")``: tied customers keep their row order, i.e.
-customer-id order for the tables made here) and the ranks are cut into 5 groups of equal size,
-exactly as ``pandas.qcut(rank, 5)`` does; so every score holds a fifth of the customers even when
-most customers share one value (e.g. one order). The price: among tied customers the score is
-arbitrary (an id-order lottery), so read F = 1 and F = 2 together when most customers bought once.
+Scores are cut from the rank into 5 groups of equal size, as ``pandas.qcut(rank, 5)`` does, and
+**tied customers share a score**: the one of the tie's lowest rank (``rank(method="min")`` on the
+measure, oriented so that higher is better). So when most customers bought once, every one-time
+buyer has F = 1 and the repeat buyers share the upper scores; groups are then not of equal size,
+but no customer is placed above an identical one by the order of the rows. When every customer
+has the same value the measure says nothing, and every customer scores the middle group (3).
 
 Segments
 --------
@@ -81,11 +82,13 @@ SEGMENT_GRID: np.ndarray = np.array([
 
 def quintile_scores(values: pd.Series, *, n_groups: int = 5, higher_is_better: bool = True
                     ) -> pd.Series:
-    """Scores 1..n_groups by equal-size groups of the rank, ties broken by row order.
+    """Scores 1..n_groups by equal-size groups of the rank; tied values share a score.
 
-    Identical to ``pandas.qcut(values.rank(method="first"), n_groups, labels=False) + 1`` (the
-    rank r of n falls in group ceil((r - 1) n_groups / (n - 1)), at least 1), computed in exact
-    integer arithmetic, and defined for any n >= 1 (a single customer scores the middle group).
+    For distinct values identical to ``pandas.qcut(values.rank(), n_groups, labels=False) + 1``
+    (the rank r of n falls in group ceil((r - 1) n_groups / (n - 1)), at least 1), computed in
+    exact integer arithmetic. Tied values get the group of the tie's lowest rank (the worse
+    score), so equal customers are never split by row order. A single customer, or customers
+    who all share one value, score the middle group.
 
     Parameters
     ----------
@@ -102,13 +105,14 @@ def quintile_scores(values: pd.Series, *, n_groups: int = 5, higher_is_better: b
         int64 scores 1..n_groups, indexed like ``values``.
     """
     n = len(values)
-    rank = values.rank(method="first").to_numpy(dtype=np.int64) if n else np.array([], np.int64)
-    if n == 1:
-        group = np.array([(n_groups + 1) // 2])
+    if n == 0:
+        return pd.Series(np.array([], np.int64), index=values.index, name=values.name)
+    key = values if higher_is_better else -values
+    if n == 1 or key.nunique(dropna=False) == 1:
+        group = np.full(n, (n_groups + 1) // 2)
     else:
-        group = np.maximum(-(-(rank - 1) * n_groups // max(n - 1, 1)), 1)
-    if not higher_is_better:
-        group = n_groups + 1 - group
+        rank = key.rank(method="min").to_numpy(dtype=np.int64)
+        group = np.maximum(-(-(rank - 1) * n_groups // (n - 1)), 1)
     return pd.Series(group.astype(np.int64), index=values.index, name=values.name)
 
 
