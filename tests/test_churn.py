@@ -175,6 +175,10 @@ def test_leakage_guard_nothing_after_the_snapshot_reaches_features_or_model(synt
     cut_feats, truncated = _pipeline(orders, cut, snapshot, 63)
     pd.testing.assert_frame_equal(full_feats.panel, cut_feats.panel)
     pd.testing.assert_frame_equal(full.scores, truncated.scores)
+    # the call order: high risk first, then medium, then low
+    tiers = pd.Categorical(full.scores["risk_tier"], list(churn.RISK_TIERS)).codes
+    assert (np.diff(tiers) >= 0).all() and full.scores["call_rank"].tolist() == list(
+        range(1, len(full.scores) + 1))
 
 
 def _latest(auc: dict[str, list[float]]):

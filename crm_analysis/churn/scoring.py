@@ -4,7 +4,9 @@ The chosen model is trained on every labelled cutoff (calibrated on the latest, 
 :class:`~crm_analysis.churn.OutOfTimeCalibrated`) and scores every customer active at the
 snapshot. ``value_at_risk = churn_probability x clv``, with the customer lifetime value from
 notebook 03 (discounted expected spend over its horizon): the revenue at stake if the customer
-is lost. Customers without a CLV get none (NaN), never 0.
+is lost. Customers without a CLV get none (NaN), never 0. The call order puts the high-risk
+tier first and, within a tier, the most value at risk first: a valuable customer at low risk is
+not called before one who is about to leave.
 """
 
 from __future__ import annotations
@@ -126,8 +128,12 @@ def score_customers(
         "top_reasons": reasons["top_reasons"].to_numpy(),
         **{c: reasons[c].to_numpy() for c in reasons.columns if c.startswith("reason_")},
     })
-    scores = scores.sort_values(["value_at_risk", "churn_probability"], ascending=False,
-                                na_position="last", kind="mergesort").reset_index(drop=True)
+    # call order: high risk first, the most value at risk first within a tier
+    scores["_tier"] = pd.Categorical(scores["risk_tier"], list(RISK_TIERS)).codes
+    scores = (scores.sort_values(["_tier", "value_at_risk", "churn_probability"],
+                                 ascending=[True, False, False], na_position="last",
+                                 kind="mergesort")
+              .drop(columns="_tier").reset_index(drop=True))
     scores["call_rank"] = np.arange(1, len(scores) + 1)
     scores["customer_id"] = scores["customer_id"].astype("string")
     return ScoreResult(scores, fitted, reference)

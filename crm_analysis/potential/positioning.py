@@ -121,12 +121,13 @@ def grid_summary(positioned: pd.DataFrame) -> pd.DataFrame:
         One row per cell (value, potential, risk, all eight, high value first): ``action``,
         ``customers``, ``customer_share``, ``current_value`` (sum, currency, last horizon),
         ``predicted_value`` (sum, next horizon: the revenue at stake), ``value_at_risk``
-        (sum of current value x churn risk) and ``upside`` (sum).
+        (sum of churn risk x CLV of notebook 03, the definition of the churn report; 0 without
+        CLVs) and ``upside`` (sum).
     """
     keys = ["value_level", "potential_level", "risk_level"]
     cells = pd.MultiIndex.from_product([["high", "low"]] * 3, names=keys)
-    out = (positioned.assign(value_at_risk=positioned["current_value"]
-                             * positioned["churn_risk"])
+    clv = positioned.get("clv", np.nan)
+    out = (positioned.assign(value_at_risk=positioned["churn_risk"] * clv)
            .groupby(keys)
            .agg(customers=("current_value", "size"), current_value=("current_value", "sum"),
                 predicted_value=("predicted_value", "sum"),

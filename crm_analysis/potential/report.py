@@ -231,7 +231,8 @@ def key_findings(
     if "retain" in by_action.index and by_action.loc["retain", "customers"] > 0:
         r = by_action.loc["retain"]
         out.append(md("**Retain**: {n:,} high-value customers at high churn risk hold "
-                      "{risk:,.0f} of current revenue at risk ({source}).",
+                      "{risk:,.0f} of customer value at risk (churn risk x CLV, as in the churn "
+                      "report; {source}).",
                       n=int(r["customers"]), risk=r["value_at_risk"], source=risk_source))
     if "grow" in by_action.index:
         g = by_action.loc["grow"]
@@ -323,7 +324,7 @@ def action_sentence(grid: pd.DataFrame) -> Markup:
     :func:`grid_summary`)."""
     acts = (grid.groupby("action")[["customers", "predicted_value", "value_at_risk"]].sum()
             .reindex(["retain", "grow", "let go"], fill_value=0))
-    return md("**Retain** covers {r:,} customers with {risk:,.0f} of current revenue at risk; "
+    return md("**Retain** covers {r:,} customers with {risk:,.0f} of customer value at risk; "
               "**grow** covers {g:,} customers expected to spend {grow:,.0f}; **let go** covers "
               "{lg:,} customers expected to spend only {let_go:,.0f}: spending marketing money "
               "there is unlikely to pay back.", r=int(acts.loc["retain", "customers"]),
