@@ -72,6 +72,7 @@ def test_guest_orders_only_keep_channels_and_timing():
     assert "none of the 6 orders" in data.skipped[behaviour.NO_CUSTOMERS]
     findings = " ".join(behaviour.key_findings(res))
     assert "nan" not in findings and "0 customers with 0 purchases" in findings
+    assert "dated at midnight" in data.skipped["Time of day"]
     reasons = {m["name"]: m["reason"] for m in behaviour.headline_metrics(res)}
     assert "customer id" in reasons["retention_month3"]
 
@@ -100,9 +101,12 @@ def test_channel_mix_and_weekly_profile():
     mix = behaviour.channel_mix(orders)
     feb = mix[mix["period"] == pd.Timestamp("2024-02-01")].set_index("channel")
     assert feb.loc["app", "share"] == pytest.approx(2 / 3)
-    prof = behaviour.weekly_profile(orders)
-    assert prof.shape == (7, 24) and prof.to_numpy().sum() == pytest.approx(1)
-    assert prof.loc["Fri", 0] == pytest.approx(3 / 6)  # 5 Jan, 2 Feb, 1 Mar are Fridays
+    prof = behaviour.weekly_profile(orders)  # dates without times: weekdays only
+    assert prof.shape == (7, 1) and prof.to_numpy().sum() == pytest.approx(1)
+    assert prof.loc["Fri", "any time"] == pytest.approx(3 / 6)  # 5 Jan, 2 Feb, 1 Mar: Fridays
+    timed = orders.assign(order_date=orders["order_date"] + pd.Timedelta(hours=14))
+    prof = behaviour.weekly_profile(timed)
+    assert prof.shape == (7, 24) and prof.loc["Fri", 14] == pytest.approx(3 / 6)
 
 
 def test_discount_use():

@@ -36,20 +36,35 @@ def channel_mix(orders: pd.DataFrame, *, freq: str = "M") -> pd.DataFrame:
     return counts
 
 
+NO_TIME = "any time"
+"""The one column of :func:`weekly_profile` when the data has no times of day."""
+
+
+def has_time_of_day(dates: pd.Series) -> bool:
+    """Whether any timestamp carries a time of day (exports often date orders at midnight)."""
+    return bool((dates != dates.dt.normalize()).any())
+
+
 def weekly_profile(orders: pd.DataFrame) -> pd.DataFrame:
     """Share of orders by day of week (rows Mon..Sun) and hour of day (columns 0..23).
+
+    When every order is dated at midnight the data has no times of day, and the profile is the
+    share per weekday only (one column, :data:`NO_TIME`): a midnight column would be invented.
 
     Returns
     -------
     DataFrame
-        7 x 24 shares summing to 1 (index ``day``, columns ``hour``).
+        7 x 24 (or 7 x 1) shares summing to 1 (index ``day``, columns ``hour``).
     """
     dates = orders["order_date"]
-    cell = dates.dt.day_of_week.to_numpy() * 24 + dates.dt.hour.to_numpy()
-    counts = np.bincount(cell, minlength=7 * 24).reshape(7, 24)
+    hours = 24 if has_time_of_day(dates) else 1
+    cell = dates.dt.day_of_week.to_numpy() * hours + (dates.dt.hour.to_numpy() if hours > 1
+                                                      else 0)
+    counts = np.bincount(cell, minlength=7 * hours).reshape(7, hours)
     share = counts / max(counts.sum(), 1)
+    columns = range(24) if hours > 1 else [NO_TIME]
     return pd.DataFrame(share, index=pd.Index(DAYS, name="day"),
-                        columns=pd.Index(range(24), name="hour"))
+                        columns=pd.Index(columns, name="hour"))
 
 
 def return_rates(orders: pd.DataFrame, groups: pd.Series | None = None, *,

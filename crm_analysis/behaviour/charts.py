@@ -78,11 +78,14 @@ def share_lines(frame: pd.DataFrame, *, x: str, y: str, hue: str, title: str,
 
 @chart
 def weekly_heatmap(profile: pd.DataFrame) -> Figure:
-    """Share of orders by weekday and hour."""
-    fig, ax = plt.subplots(figsize=(11, 3.5))
-    sns.heatmap(profile, cmap=PALETTE, ax=ax, cbar_kws={"label": "share of orders",
-                                                        "format": PercentFormatter(1.0, 1)})
-    ax.set(title="When customers order (weekday x hour)", xlabel="hour of day", ylabel="")
+    """Share of orders by weekday and hour (by weekday only when the data has no times)."""
+    hours = profile.shape[1] > 1
+    fig, ax = plt.subplots(figsize=(11, 3.5) if hours else (5, 3.5))
+    sns.heatmap(profile, cmap=PALETTE, ax=ax, annot=not hours, fmt=".1%",
+                cbar_kws={"label": "share of orders", "format": PercentFormatter(1.0, 1)})
+    ax.set(title="When customers order (weekday x hour)" if hours else
+           "When customers order (weekday; the data has no times of day)",
+           xlabel="hour of day" if hours else "", ylabel="")
     return fig
 
 

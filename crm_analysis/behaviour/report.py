@@ -116,6 +116,9 @@ def analyse(data: BehaviourData, *, window_days: int = 90, n_bootstrap: int = 10
     if "Order channels" not in data.skipped:
         res.channel_mix = channels.channel_mix(data.all_orders)
     res.weekly = channels.weekly_profile(data.all_orders)
+    if res.weekly.shape[1] == 1:
+        data.skipped["Time of day"] = ("is not in the data (every order is dated at midnight), "
+                                       "so orders are shown by weekday only")
     if data.has("order_items") and "order_id" in data.orders:
         res.discounts = discount_use(data.orders, t["order_items"])
     if "Return rates" not in data.skipped and grp is None:
