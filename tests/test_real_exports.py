@@ -180,3 +180,8 @@ def test_cdnow_in_the_middle_of_its_history_with_a_half_year_horizon(tmp_path):
     churn = result["05_churn_prediction"].metrics
     assert churn["churn_horizon_days"]["value"] == 182
     assert churn["churn_backtest_cutoffs"]["value"] == 0  # 364 days cannot hold 2 x 182 + 182
+    # every CDNOW customer first bought in the first quarter of 1997: the reports say so
+    demand = (result.run_dir / "02_demand_analysis.html").read_text(encoding="utf-8")
+    assert "A closed cohort" in demand and "Dates without times" not in demand
+    behaviour = (result.run_dir / "04_customer_behaviour.html").read_text(encoding="utf-8")
+    assert "Dates without times" in behaviour
