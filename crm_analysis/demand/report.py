@@ -41,8 +41,9 @@ def key_findings(result: DemandAnalysis) -> list[Markup]:
         detail = md(" ({units:,.0f} units{cats})", units=units, cats=md(
             " in {n} categories", n=len(result.categories)) if result.by else Markup(""))
     out.append(md("From {first:%d %b %Y} to {last:%d %b %Y} there were **{orders:,} orders** "
-                  "worth **{revenue}**{detail}.", first=daily.first_day, last=result.snapshot,
-                  orders=daily.orders, revenue=Markup(_money(daily.revenue)), detail=detail))
+                  "worth **{revenue}**{detail}, guest orders and new customers included.",
+                  first=daily.first_day, last=result.snapshot, orders=daily.orders,
+                  revenue=Markup(_money(daily.revenue)), detail=detail))
     g = result.growth
     total = g[g["group"] == (TOTAL if result.by else ALL_ORDERS)].dropna(subset=["value"])
     if len(total):

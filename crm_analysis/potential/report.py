@@ -205,7 +205,8 @@ def key_findings(
                    "carries a customer id. The demand report covers these orders.")]
     out = [verdict(comparison).sentence("Future value"),
         md("**{n:,} customers** are expected to spend **{predicted:,.0f}** in the next {h} days "
-           "(by {model}), against {current:,.0f} in the last {h}.", n=len(frame),
+           "(by {model}), against {current:,.0f} in the last {h}: revenue of today's customers "
+           "only, without new customers and guest orders.", n=len(frame),
            predicted=frame["predicted_value"].sum(), h=horizon_days, model=chosen,
            current=frame["current_value"].sum()),
     ]

@@ -452,11 +452,11 @@ def key_findings(result: ValueAnalysis) -> list[Markup]:
     top10 = float(clv[value["value_tier"] == "top 10%"].sum())
     if (value["clv_basis"] == "model").all():
         out.append(md(
-            "Over the next {days} days customers are expected to make {purchases:,.0f} purchases "
-            "worth {total:,.0f} in present value (median CLV {median:,.2f}); the top 10% by CLV "
-            "hold {top_share:.0%} of it.", days=result.horizon_days,
-            purchases=value["expected_purchases"].sum(), total=total, median=clv.median(),
-            top_share=top10 / total if total > 0 else float("nan")))
+            "Over the next {days} days today's customers are expected to make {purchases:,.0f} "
+            "purchases worth {total:,.0f} of revenue (not margin) in present value (median CLV "
+            "{median:,.2f}); the top 10% by CLV hold {top_share:.0%} of it.",
+            days=result.horizon_days, purchases=value["expected_purchases"].sum(), total=total,
+            median=clv.median(), top_share=top10 / total if total > 0 else float("nan")))
     else:
         out.append(md(
             "{basis} Customers spent {total:,.0f} in that window; the top 10% of them "
