@@ -19,7 +19,7 @@ Models:
 - ``theta``: the Theta method (Assimakopoulos & Nikolopoulos 2000; simple exponential smoothing
   with half the linear trend as drift, Hyndman & Billah 2003), from statsmodels, on
   ``log(y + c)``; with two years or more the yearly season is removed first (classical
-  multiplicative decomposition) and put back;
+  decomposition, additive on the log scale, i.e. multiplicative on revenue) and put back;
 - ``harmonic``: :class:`~crm_analysis.demand.forecast.HarmonicForecaster` (local linear trend,
   Fourier yearly season with two years or more, AR(1) errors).
 """
@@ -94,9 +94,9 @@ class Theta:
         seasonal = len(y) >= 2 * SEASON_WEEKS
         with warnings.catch_warnings():  # optimiser chatter on flat or short series
             warnings.simplefilter("ignore")
+            # a multiplicative season on y is an additive one on log(y + c)
             self.fit_ = ThetaModel(z, period=SEASON_WEEKS if seasonal else 1,
-                                   deseasonalize=seasonal, method="multiplicative"
-                                   if seasonal else "auto").fit()
+                                   deseasonalize=seasonal, method="additive").fit()
         return self
 
     def predict(self, horizon: int) -> np.ndarray:
