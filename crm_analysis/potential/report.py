@@ -16,6 +16,7 @@ from crm_analysis.markup import Markup, escape, join, md
 from crm_analysis.potential.future_value import MODELS, HoldoutComparison, ScoredValue
 from crm_analysis.potential.headroom import behaviour_group, potential_scores
 from crm_analysis.potential.positioning import position
+from crm_analysis.potential.targeting import choose_targets, expected_profit
 from crm_analysis.potential.uplift import (
     NotRandomisedError,
     RandomisationCheck,
@@ -24,13 +25,14 @@ from crm_analysis.potential.uplift import (
     check_randomisation,
     contact_features,
     evaluate_uplift,
+    observed_strategies,
     prepare_contacts,
 )
 
-__all__ = ["OPTIONAL_TABLES", "UpliftAnalysis", "action_sentence", "comparison_sentence",
-           "headline_metrics", "key_findings", "potential_frame", "score_uplift", "skipped_notes",
-           "targeting_sentence", "tier_sentence", "uplift_analysis", "uplift_earns_its_place",
-           "verdict"]
+__all__ = ["OPTIONAL_TABLES", "Targeting", "UpliftAnalysis", "action_sentence",
+           "comparison_sentence", "headline_metrics", "key_findings", "plan_targeting",
+           "potential_frame", "score_uplift", "skipped_notes", "targeting_sentence",
+           "tier_sentence", "uplift_analysis", "uplift_earns_its_place", "verdict"]
 
 OPTIONAL_TABLES: tuple[str, ...] = ("customers", "order_items", "products", "service_tickets",
                                     "campaigns", "campaign_contacts")
@@ -259,6 +261,60 @@ def key_findings(
             out.append(md("**The uplift model's target list is not used**: {why}. The target "
                           "list follows the positioning grid instead.", why=why))
     return out
+
+
+@dataclass(frozen=True)
+class Targeting:
+    """The target list by expected incremental profit, and whether it earned its place.
+
+    ``targets`` is the positioning frame with ``predicted_uplift``,
+    ``expected_incremental_profit`` and ``contact`` when the list is used (``earned``), else
+    the positioning frame as it was; ``profit`` and ``contact`` are per customer who may be
+    contacted; ``strategies`` is :func:`~crm_analysis.potential.observed_strategies`."""
+
+    targets: pd.DataFrame
+    profit: pd.Series
+    contact: pd.Series
+    strategies: pd.DataFrame
+    earned: bool
+    why: Markup
+
+
+def plan_targeting(uplift: UpliftAnalysis, frame: pd.DataFrame, features_now: pd.DataFrame,
+                   orders: pd.DataFrame, snapshot: object, customers: pd.DataFrame | None, *,
+                   margin: float, contact_cost: float, max_contacts: int | None = None
+                   ) -> Targeting:
+    """Expected profit of a contact now, the best list under the budget, and its check on the
+    held-out contacts (:func:`uplift_earns_its_place`).
+
+    Parameters
+    ----------
+    uplift : UpliftAnalysis
+        With an evaluation (a randomised contact log).
+    frame : DataFrame
+        :func:`potential_frame` (``expected_order_value`` per customer).
+    features_now : DataFrame
+        Customer features at the snapshot (``ScoredValue.features``).
+    orders, snapshot, customers
+        Purchases, the scoring day and the customers table (opt-outs are never contacted).
+    margin, contact_cost : float
+        Profit share of revenue; cost of one contact (currency).
+    max_contacts : int, optional
+        Budget as a number of contacts.
+    """
+    lift = score_uplift(uplift, features_now, orders, snapshot, customers)
+    joined = frame.join(lift, how="left")
+    sub = joined.loc[lift.index]
+    profit = expected_profit(sub["predicted_uplift"], sub["expected_order_value"], margin=margin,
+                             contact_cost=contact_cost)
+    contact = choose_targets(profit, max_contacts=max_contacts)
+    strategies = observed_strategies(uplift.evaluation, max(int(contact.sum()), 1) / len(profit))
+    earned, why = uplift_earns_its_place(strategies)
+    targets = frame
+    if earned:
+        targets = joined.assign(expected_incremental_profit=profit, contact=contact)
+        targets["contact"] = targets["contact"].astype("boolean").fillna(False).astype(bool)
+    return Targeting(targets, profit, contact, strategies, earned, why)
 
 
 def targeting_sentence(strategies: pd.DataFrame) -> Markup:
