@@ -208,6 +208,21 @@ def test_rankings_are_judged_on_observed_conversions_not_on_predictions():
     assert "by spend in the last window, 0.0 points more" in text
 
 
+def test_uplift_is_shrunk_to_what_held_out_contacts_showed():
+    from types import SimpleNamespace
+
+    from crm_analysis.potential import uplift_shrinkage
+
+    def top(predicted, observed):
+        return SimpleNamespace(top=pd.DataFrame({"top_share": [0.1, 1.0],
+                                                 "predicted_uplift": [0.5, predicted],
+                                                 "observed_uplift": [0.4, observed]}))
+    assert uplift_shrinkage(top(0.10, 0.04)) == pytest.approx(0.4)
+    assert uplift_shrinkage(top(0.10, 0.30)) == 1.0   # never scaled up
+    assert uplift_shrinkage(top(0.10, -0.02)) == 0.0  # nothing positive observed
+    assert uplift_shrinkage(top(0.0, 0.05)) == 0.0
+
+
 def test_target_list_columns():
     frame = pd.DataFrame({
         "action": pd.Categorical(["grow", "let go", "retain"], categories=list(ACTIONS)),

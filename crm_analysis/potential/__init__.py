@@ -66,6 +66,7 @@ from crm_analysis.potential.report import (
     tier_sentence,
     uplift_analysis,
     uplift_earns_its_place,
+    uplift_shrinkage,
     verdict,
 )
 from crm_analysis.potential.targeting import (
@@ -146,6 +147,7 @@ __all__ = [
     "uplift_analysis",
     "uplift_at",
     "uplift_earns_its_place",
+    "uplift_shrinkage",
     "value_frame",
     "verdict",
 ]

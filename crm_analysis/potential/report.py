@@ -32,7 +32,8 @@ from crm_analysis.potential.uplift import (
 __all__ = ["OPTIONAL_TABLES", "Targeting", "UpliftAnalysis", "action_sentence",
            "comparison_sentence", "headline_metrics", "key_findings", "plan_targeting",
            "potential_frame", "score_uplift", "skipped_notes", "targeting_sentence",
-           "tier_sentence", "uplift_analysis", "uplift_earns_its_place", "verdict"]
+           "tier_sentence", "uplift_analysis", "uplift_earns_its_place", "uplift_shrinkage",
+           "verdict"]
 
 OPTIONAL_TABLES: tuple[str, ...] = ("customers", "order_items", "products", "service_tickets",
                                     "campaigns", "campaign_contacts")
@@ -278,6 +279,20 @@ class Targeting:
     strategies: pd.DataFrame
     earned: bool
     why: Markup
+    shrinkage: float = 1.0
+
+
+def uplift_shrinkage(evaluation: UpliftEvaluation) -> float:
+    """Factor in [0, 1] that scales predicted uplift to what held-out contacts showed.
+
+    The ratio of the observed uplift of all held-out contacts (treated minus control conversion
+    rate) to their mean predicted uplift, clipped to [0, 1]: a model that promises more than the
+    contacts delivered is scaled down, never up; 0 when nothing positive was observed."""
+    everyone = evaluation.top.set_index("top_share").loc[1.0]
+    predicted, observed = everyone["predicted_uplift"], everyone["observed_uplift"]
+    if not (np.isfinite(predicted) and np.isfinite(observed)) or predicted <= 0:
+        return 0.0
+    return float(np.clip(observed / predicted, 0.0, 1.0))
 
 
 def plan_targeting(uplift: UpliftAnalysis, frame: pd.DataFrame, features_now: pd.DataFrame,
@@ -285,7 +300,9 @@ def plan_targeting(uplift: UpliftAnalysis, frame: pd.DataFrame, features_now: pd
                    margin: float, contact_cost: float, max_contacts: int | None = None
                    ) -> Targeting:
     """Expected profit of a contact now, the best list under the budget, and its check on the
-    held-out contacts (:func:`uplift_earns_its_place`).
+    held-out contacts (:func:`uplift_earns_its_place`). Predicted uplift is first scaled by
+    :func:`uplift_shrinkage` so that the expected profit does not promise more than the
+    held-out contacts showed.
 
     Parameters
     ----------
@@ -302,7 +319,8 @@ def plan_targeting(uplift: UpliftAnalysis, frame: pd.DataFrame, features_now: pd
     max_contacts : int, optional
         Budget as a number of contacts.
     """
-    lift = score_uplift(uplift, features_now, orders, snapshot, customers)
+    shrink = uplift_shrinkage(uplift.evaluation)
+    lift = score_uplift(uplift, features_now, orders, snapshot, customers) * shrink
     joined = frame.join(lift, how="left")
     sub = joined.loc[lift.index]
     profit = expected_profit(sub["predicted_uplift"], sub["expected_order_value"], margin=margin,
@@ -314,7 +332,7 @@ def plan_targeting(uplift: UpliftAnalysis, frame: pd.DataFrame, features_now: pd
     if earned:
         targets = joined.assign(expected_incremental_profit=profit, contact=contact)
         targets["contact"] = targets["contact"].astype("boolean").fillna(False).astype(bool)
-    return Targeting(targets, profit, contact, strategies, earned, why)
+    return Targeting(targets, profit, contact, strategies, earned, why, shrink)
 
 
 def targeting_sentence(strategies: pd.DataFrame) -> Markup:
