@@ -220,7 +220,7 @@ def test_uplift_is_shrunk_to_what_held_out_contacts_showed():
     assert uplift_shrinkage(top(0.10, 0.04)) == pytest.approx(0.4)
     assert uplift_shrinkage(top(0.10, 0.30)) == 1.0   # never scaled up
     assert uplift_shrinkage(top(0.10, -0.02)) == 0.0  # nothing positive observed
-    assert uplift_shrinkage(top(0.0, 0.05)) == 0.0
+    assert uplift_shrinkage(top(-0.01, 0.05)) == 1.0  # promises nothing: nothing to shrink
 
 
 def test_target_list_columns():

@@ -30,7 +30,8 @@ from crm_analysis.potential.uplift import (
 )
 
 __all__ = ["OPTIONAL_TABLES", "Targeting", "UpliftAnalysis", "action_sentence",
-           "comparison_sentence", "headline_metrics", "key_findings", "plan_targeting",
+           "comparison_sentence", "headline_metrics", "key_findings", "plan_sentence",
+           "plan_targeting",
            "potential_frame", "score_uplift", "skipped_notes", "targeting_sentence",
            "tier_sentence", "uplift_analysis", "uplift_earns_its_place", "uplift_shrinkage",
            "verdict"]
@@ -264,6 +265,10 @@ def key_findings(
     return out
 
 
+COMPARE_SHARE = 0.1
+"""Share of held-out contacts the rankings are compared at when the target list is empty."""
+
+
 @dataclass(frozen=True)
 class Targeting:
     """The target list by expected incremental profit, and whether it earned its place.
@@ -290,7 +295,9 @@ def uplift_shrinkage(evaluation: UpliftEvaluation) -> float:
     contacts delivered is scaled down, never up; 0 when nothing positive was observed."""
     everyone = evaluation.top.set_index("top_share").loc[1.0]
     predicted, observed = everyone["predicted_uplift"], everyone["observed_uplift"]
-    if not (np.isfinite(predicted) and np.isfinite(observed)) or predicted <= 0:
+    if not np.isfinite(predicted) or predicted <= 0:
+        return 1.0  # the model promises nothing on average: nothing to scale down
+    if not np.isfinite(observed):
         return 0.0
     return float(np.clip(observed / predicted, 0.0, 1.0))
 
@@ -326,13 +333,33 @@ def plan_targeting(uplift: UpliftAnalysis, frame: pd.DataFrame, features_now: pd
     profit = expected_profit(sub["predicted_uplift"], sub["expected_order_value"], margin=margin,
                              contact_cost=contact_cost)
     contact = choose_targets(profit, max_contacts=max_contacts)
-    strategies = observed_strategies(uplift.evaluation, max(int(contact.sum()), 1) / len(profit))
+    share = contact.mean() if contact.any() else COMPARE_SHARE  # an empty list: compare at 10%
+    strategies = observed_strategies(uplift.evaluation, float(share))
     earned, why = uplift_earns_its_place(strategies)
     targets = frame
     if earned:
         targets = joined.assign(expected_incremental_profit=profit, contact=contact)
         targets["contact"] = targets["contact"].astype("boolean").fillna(False).astype(bool)
     return Targeting(targets, profit, contact, strategies, earned, why, shrink)
+
+
+def plan_sentence(plan: Targeting, *, contact_cost: float, margin: float) -> Markup:
+    """The target list's size and expected profit, and how its ranking fared, in words."""
+    n, check = int(plan.contact.sum()), targeting_sentence(plan.strategies)
+    if plan.shrinkage == 0:
+        return md("Held-out contacts showed no uplift on average, so no contact is expected to "
+                  "pay at {cost} a contact. {check}", cost=contact_cost, check=check)
+    if n == 0:
+        return md("No customer has a positive expected profit at {cost} a contact and "
+                  "{margin:.0%} margin, so nobody is on the list. {check}", cost=contact_cost,
+                  margin=margin, check=check)
+    scaled = (md(" with its uplift scaled by {shrink:.2f} to what held-out contacts showed",
+                 shrink=plan.shrinkage) if plan.shrinkage < 1 else Markup(""))
+    return md("Contacting the **{n:,}** customers with positive expected profit (of {allowed:,} "
+              "who may be contacted) would earn **{total:,.0f}** at {cost} a contact and "
+              "{margin:.0%} margin, by the model's estimate{scaled}. {check}", n=n,
+              allowed=len(plan.profit), total=float(plan.profit[plan.contact].sum()),
+              cost=contact_cost, margin=margin, scaled=scaled, check=check)
 
 
 def targeting_sentence(strategies: pd.DataFrame) -> Markup:
@@ -344,12 +371,14 @@ def targeting_sentence(strategies: pd.DataFrame) -> Markup:
                   for k, r in s.drop(index=["uplift model", "everyone"], errors="ignore")
                   .iterrows())
     everyone = s.loc["everyone", "observed_uplift"] if "everyone" in s.index else float("nan")
+    lo, hi = model["observed_uplift_lo"], model["observed_uplift_hi"]
+    interval = (md(" (95% CI {lo:+.1f} to {hi:+.1f} points)", lo=100 * lo, hi=100 * hi)
+                if np.isfinite(lo) and np.isfinite(hi) else Markup(""))
     return md(
         "Judged on held-out contacts, by what they then did: of the {n:,} the uplift model ranks "
-        "highest, the contacted converted {u} than their controls (95% CI {lo:+.1f} to {hi:+.1f} "
-        "points); for the same number chosen {others}; for all contacts, {all}.",
-        n=int(model["contacts"]), u=points(model["observed_uplift"]),
-        lo=100 * model["observed_uplift_lo"], hi=100 * model["observed_uplift_hi"],
+        "highest, the contacted converted {u} than their controls{interval}; for the same number "
+        "chosen {others}; for all contacts, {all}.", n=int(model["contacts"]),
+        u=points(model["observed_uplift"]), interval=interval,
         others=others or "otherwise: no other ranking", all=points(everyone))
 
 

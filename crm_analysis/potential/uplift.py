@@ -488,7 +488,7 @@ def observed_strategies(evaluation: UpliftEvaluation, share: float) -> pd.DataFr
         se = np.sqrt(rt * (1 - rt) / max(n_t, 1) + rc * (1 - rc) / max(n_c, 1))
         rows.append({"strategy": name, "contacts": int(row["contacts"]), "treated_rate": rt,
                      "control_rate": rc, "observed_uplift": row["observed_uplift"],
-                     "observed_uplift_lo": row["observed_uplift"] - 1.96 * se,
-                     "observed_uplift_hi": row["observed_uplift"] + 1.96 * se,
+                     "observed_uplift_lo": max(row["observed_uplift"] - 1.96 * se, -1.0),
+                     "observed_uplift_hi": min(row["observed_uplift"] + 1.96 * se, 1.0),
                      **({"true_uplift": row["true_uplift"]} if truth is not None else {})})
     return pd.DataFrame(rows)
