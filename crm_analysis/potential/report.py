@@ -29,12 +29,27 @@ from crm_analysis.potential.uplift import (
     prepare_contacts,
 )
 
-__all__ = ["OPTIONAL_TABLES", "Targeting", "UpliftAnalysis", "action_sentence",
-           "comparison_sentence", "headline_metrics", "key_findings", "plan_sentence",
-           "plan_targeting",
-           "potential_frame", "score_uplift", "skipped_notes", "targeting_sentence",
-           "tier_sentence", "uplift_analysis", "uplift_earns_its_place", "uplift_shrinkage",
-           "verdict"]
+__all__ = [
+    "OPTIONAL_TABLES",
+    "Targeting",
+    "UpliftAnalysis",
+    "action_sentence",
+    "comparison_sentence",
+    "headline_metrics",
+    "key_findings",
+    "plan_sentence",
+    "plan_targeting",
+    "potential_frame",
+    "score_uplift",
+    "skipped_notes",
+    "targeting_metrics",
+    "targeting_sentence",
+    "tier_sentence",
+    "uplift_analysis",
+    "uplift_earns_its_place",
+    "uplift_shrinkage",
+    "verdict",
+]
 
 OPTIONAL_TABLES: tuple[str, ...] = ("customers", "order_items", "products", "service_tickets",
                                     "campaigns", "campaign_contacts")
@@ -341,6 +356,25 @@ def plan_targeting(uplift: UpliftAnalysis, frame: pd.DataFrame, features_now: pd
         targets = joined.assign(expected_incremental_profit=profit, contact=contact)
         targets["contact"] = targets["contact"].astype("boolean").fillna(False).astype(bool)
     return Targeting(targets, profit, contact, strategies, earned, why, shrink)
+
+
+def targeting_metrics(plan: Targeting) -> list[dict]:
+    """The targeting check's headline numbers as ``record_metric`` keyword arguments."""
+    observed = plan.strategies.set_index("strategy")["observed_uplift"]
+    no_group = ("the contacts picked hold no treated or no control contact, so no uplift can be "
+                "observed")
+    return [
+        {"name": "targeting_observed_uplift", "value": observed.get("uplift model"),
+         "label": "Observed uplift of the model's picks (held out)", "fmt": "+.1%",
+         "reason": no_group},
+        {"name": "targeting_observed_uplift_everyone", "value": observed.get("everyone"),
+         "label": "Observed uplift of all held-out contacts", "fmt": "+.1%", "reason": no_group},
+        {"name": "targeting_expected_profit",
+         "value": float(plan.profit[plan.contact].sum()) if plan.earned else None,
+         "label": "Expected profit of the target list (model estimate)", "fmt": ",.0f",
+         "reason": "the uplift model's list is not used: it did not beat simple rankings on "
+                   "held-out contacts"},
+    ]
 
 
 def plan_sentence(plan: Targeting, *, contact_cost: float, margin: float) -> Markup:
