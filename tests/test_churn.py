@@ -9,6 +9,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 from crm_analysis import churn
 from crm_analysis.features import rfm_summary
+from crm_analysis.synthetic import SyntheticConfig, generate
 
 
 def _orders(rows):
@@ -140,8 +141,6 @@ def test_risk_tiers_and_crm_export():
 # -- the pipeline on generated data ----------------------------------------------------------
 @pytest.fixture(scope="module")
 def synthetic():
-    from crm_analysis.synthetic import SyntheticConfig, generate
-
     data = generate(SyntheticConfig(n_customers=5_000, seed=7, dirty=False))
     return data
 
@@ -206,12 +205,12 @@ def test_a_learned_model_scores_only_where_it_clearly_beats_the_best_rule():
     assert choice.rule == "bgnbd"
 
 
-@pytest.fixture(scope="module")
-def default_run(synthetic):
-    clean, truth = synthetic.clean, synthetic.truth
-    snapshot = pd.Timestamp(synthetic.config.end)
+def _reference_run(data):
+    """Backtest and choice on a synthetic set, with both references on its latest test date."""
+    clean, truth, cfg = data.clean, data.truth, data.config
+    snapshot = pd.Timestamp(cfg.end)
     tables = {k: clean[k] for k in ("order_items", "products", "customers", "service_tickets",
-                                    "campaign_contacts")}
+                                    "campaign_contacts") if k in clean}
     inputs = churn.prepare_inputs(clean["orders"], tables)
     windows = churn.plan_windows(inputs.log, snapshot, n_cutoffs=4)
     horizon = windows.horizon
@@ -219,24 +218,40 @@ def default_run(synthetic):
                               label_end=snapshot)
     result = churn.backtest(feats, churn.make_models(feats.feature_names), n_bootstrap=50)
     choice = churn.choose_model(result)
-    true_p = churn.oracle_probability(truth["customers"], synthetic.config, result.test_cutoff,
-                                      horizon.days)
-    oracle = churn.oracle_auc(result.predictions.set_index("customer_id")["churned"], true_p)
-    return result, choice, oracle
+    labels = result.predictions.set_index("customer_id")["churned"]
+    oracle = churn.oracle_auc(labels, churn.oracle_probability(
+        truth["customers"], cfg, result.test_cutoff, horizon.days))
+    bayes = churn.oracle_auc(labels, churn.bayes_probability(
+        clean["orders"], cfg, result.test_cutoff, horizon.days))
+    return result, choice, oracle, bayes
+
+
+@pytest.fixture(scope="module")
+def default_run(synthetic):
+    return _reference_run(synthetic)
 
 
 def test_synthetic_chosen_model_beats_both_baselines(default_run):
-    result, choice, oracle = default_run
+    result, choice, oracle, _ = default_run
     auc = {m: churn.metric_value(result, m, "roc_auc") for m in ("recency", "bgnbd", choice.name)}
     assert auc[choice.name] > auc["recency"] and auc[choice.name] > auc["bgnbd"], auc
     assert auc[choice.name] < oracle  # the oracle is an upper bound
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 6 asks for the chosen model within 0.03 of the oracle AUC; the oracle knows whether "
-    "each customer is still alive, which the purchase history cannot reveal: on this data it "
-    "reaches about 0.95 against about 0.82 for the model (and about 0.87 for a model that knew "
-    "each customer's true purchase and dropout rates). See docs/churn.md."))
-def test_synthetic_chosen_model_within_003_of_the_oracle(default_run):
-    result, choice, oracle = default_run
-    assert oracle - churn.metric_value(result, choice.name, "roc_auc") <= 0.03
+def test_synthetic_chosen_model_within_002_of_the_history_based_reference(default_run):
+    """Issue 15 (deciding issue 6): the oracle sees the hidden state (about 0.95) and stays a
+    stated ceiling; the requirement is the history-based reference, here a lower bound of it
+    (the generator's BG/NBD part with its true parameters)."""
+    result, choice, oracle, bayes = default_run
+    auc = churn.metric_value(result, choice.name, "roc_auc")
+    assert bayes - auc <= 0.02, (auc, bayes)
+    assert bayes < oracle
+
+
+def test_exact_bgnbd_chosen_model_within_001_of_the_bayes_reference():
+    """On exact BG/NBD data the reference is exact: the BG/NBD formula with the true
+    parameters, the best any model of the purchase history can do."""
+    data = generate(SyntheticConfig.exact_bgnbd(n_customers=5_000, seed=7, dirty=False))
+    result, choice, _, bayes = _reference_run(data)
+    auc = churn.metric_value(result, choice.name, "roc_auc")
+    assert abs(bayes - auc) <= 0.01, (choice.name, auc, bayes)

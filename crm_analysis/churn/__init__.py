@@ -62,7 +62,13 @@ from crm_analysis.churn.models import (
     OutOfTimeCalibrated,
     make_models,
 )
-from crm_analysis.churn.oracle import oracle_auc, oracle_probability
+from crm_analysis.churn.oracle import (
+    References,
+    bayes_probability,
+    oracle_auc,
+    oracle_probability,
+    synthetic_references,
+)
 from crm_analysis.churn.report import (
     absent_tables_text,
     headline_metrics,
@@ -85,13 +91,15 @@ from crm_analysis.churn.scoring import (
 __all__ = [
     "ACTIVE_DAYS", "BASELINES", "CALL_LIST_COLUMNS", "CANDIDATES", "CRM_COLUMNS", "FEATURES",
     "METRICS", "MODEL_LABELS", "RISK_TIERS", "BacktestResult", "ChurnAnalysis", "ChurnInputs",
-    "FeatureSet", "Horizon", "ModelChoice", "OutOfTimeCalibrated", "PurchaseLog", "ScoreResult",
-    "Windows", "absent_tables_text", "analyse", "average_precision", "backtest", "brier_score",
+    "FeatureSet", "Horizon", "ModelChoice", "OutOfTimeCalibrated", "PurchaseLog", "References",
+    "ScoreResult",
+    "Windows", "absent_tables_text", "analyse", "average_precision", "backtest",
+    "bayes_probability", "brier_score",
     "build_panel", "calibration_curve", "call_list", "choose_model", "churn_features",
     "churn_labels", "crm_export", "evaluate", "feature_groups", "feature_importance",
     "feature_info", "headline_metrics", "key_findings", "make_models", "metric_value",
     "oracle_auc", "oracle_probability", "partial_dependence_table", "plan_windows",
     "prepare_inputs", "purchase_log", "reason_texts", "repeat_gaps", "risk_contributions",
-    "risk_tiers", "roc_auc", "rule_scores", "score_customers", "tier_summary", "top_decile_lift",
-    "verdict", "windows_sentence",
+    "risk_tiers", "roc_auc", "rule_scores", "score_customers", "synthetic_references",
+    "tier_summary", "top_decile_lift", "verdict", "windows_sentence",
 ]

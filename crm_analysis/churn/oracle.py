@@ -12,9 +12,20 @@ So the true probability of no purchase in the horizon, given the latent state, i
 and its ROC-AUC against the realised labels is what a perfect model of the customer could reach
 (the labels still carry the luck of the Poisson draws, cancellations and campaign-caused
 orders). A model within a few hundredths of it has little left to learn.
+
+The oracle sees the latent state, which no purchase history reveals. The *history-based*
+reference (:func:`bayes_probability`) sees only what a model could see at the cutoff, each
+customer's orders, and knows the generator's true population parameters: on
+``SyntheticConfig.exact_bgnbd`` data, where purchases follow BG/NBD exactly, it is the BG/NBD
+probability of no purchase in the horizon with the true ``r, alpha, a, b`` (days), the best a
+model of the purchase history can do there.
 """
 
 from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,8 +33,10 @@ import pandas as pd
 from crm_analysis.churn.backtest import roc_auc
 from crm_analysis.synthetic.config import SyntheticConfig
 from crm_analysis.synthetic.timegrid import seasonal_profile
+from crm_analysis.value.beta_geo import BetaGeo
 
-__all__ = ["oracle_auc", "oracle_probability"]
+__all__ = ["References", "bayes_probability", "oracle_auc", "oracle_probability",
+           "synthetic_references"]
 
 
 def oracle_probability(truth_customers: pd.DataFrame, config: SyntheticConfig, cutoff: object,
@@ -78,3 +91,68 @@ def oracle_auc(labels: pd.Series, probability: pd.Series) -> float:
     p = probability.reindex(labels.index)
     ok = p.notna().to_numpy()
     return roc_auc(labels.to_numpy(dtype=float)[ok], p.to_numpy()[ok])
+
+
+def bayes_probability(orders: pd.DataFrame, config: SyntheticConfig, cutoff: object,
+                      horizon_days: int) -> pd.Series:
+    """P(no purchase in (cutoff, cutoff + horizon_days] | orders up to the cutoff), with the
+    generator's true BG/NBD parameters (exact on ``SyntheticConfig.exact_bgnbd`` data).
+
+    Parameters
+    ----------
+    orders : DataFrame
+        Orders with ``customer_id`` and ``order_date`` (guests are left out); only those on or
+        before the cutoff day are read.
+    config : SyntheticConfig
+        The generator's configuration: ``r``, ``alpha`` (per day), ``a``, ``b``.
+    cutoff : date-like
+        Cutoff day; the whole day is the past.
+    horizon_days : int
+
+    Returns
+    -------
+    Series named ``bayes_p_churn``, indexed by customer id (customers who bought by the cutoff).
+    """
+    day_end = pd.Timestamp(cutoff).normalize() + pd.Timedelta(days=1)
+    known = orders[orders["customer_id"].notna()]
+    dates = pd.to_datetime(known["order_date"])
+    seen = known[(dates < day_end).to_numpy()].assign(order_date=dates[dates < day_end])
+    g = seen.groupby("customer_id", observed=True)["order_date"].agg(["min", "max", "size"])
+    day = pd.Timedelta(days=1)
+    model = BetaGeo()
+    model.params_ = {"r": config.r, "alpha": config.alpha, "a": config.a, "b": config.b}
+    p = model.probability_no_purchase(float(horizon_days), (g["size"] - 1).to_numpy(float),
+                                      ((g["max"] - g["min"]) / day).to_numpy(float),
+                                      ((day_end - g["min"]) / day).to_numpy(float))
+    return pd.Series(np.asarray(p, float), index=g.index.rename("customer_id"),
+                     name="bayes_p_churn")
+
+
+@dataclass(frozen=True)
+class References:
+    """ROC-AUC of the two synthetic references on the latest test cutoff: the oracle (latent
+    state, a ceiling no history reaches) and the history-based reference (true parameters,
+    observable orders)."""
+
+    oracle_auc: float
+    bayes_auc: float
+
+
+def synthetic_references(labels: pd.Series, orders: pd.DataFrame, truth_dir: str | Path,
+                         cutoff: object, horizon_days: int) -> References | None:
+    """Both references for the realised labels of a test cutoff, when ``truth_dir`` holds the
+    generator's truth (``config.json``, ``customers.parquet``); None for real data.
+
+    On the default synthetic set the history-based reference uses the generator's BG/NBD part
+    only (its seasonality, complaint-driven dropout and campaign orders are not in it), so it is
+    a lower bound of the best a history-based model could reach; on ``exact_bgnbd`` data it is
+    exact.
+    """
+    truth = Path(truth_dir)
+    if not (truth / "customers.parquet").is_file() or not (truth / "config.json").is_file():
+        return None
+    config = SyntheticConfig.from_dict(json.loads((truth / "config.json").read_text()))
+    oracle = oracle_probability(pd.read_parquet(truth / "customers.parquet"), config, cutoff,
+                                horizon_days)
+    bayes = bayes_probability(orders, config, cutoff, horizon_days)
+    return References(oracle_auc(labels, oracle), oracle_auc(labels, bayes))

@@ -11,6 +11,7 @@ import numpy as np
 
 from crm_analysis.churn.analysis import ChurnAnalysis
 from crm_analysis.churn.backtest import BacktestResult
+from crm_analysis.churn.oracle import References
 from crm_analysis.limits import NOT_RELIABLE, RELIABLE, USE_WITH_CARE, Verdict
 from crm_analysis.markup import Markup, bullets, md
 
@@ -55,7 +56,7 @@ def verdict(analysis: ChurnAnalysis) -> Verdict:
 
 
 def key_findings(analysis: ChurnAnalysis, *, top_n: int,
-                 oracle_auc: float | None = None) -> list[Markup]:
+                 references: References | None = None) -> list[Markup]:
     """Sentences for the top of the report.
 
     Parameters
@@ -63,8 +64,8 @@ def key_findings(analysis: ChurnAnalysis, *, top_n: int,
     analysis : ChurnAnalysis
     top_n : int
         Length of the call list.
-    oracle_auc : float, optional
-        The synthetic oracle's ROC-AUC on the latest test cutoff.
+    references : References, optional
+        The synthetic references' ROC-AUC on the latest test cutoff.
 
     Returns
     -------
@@ -113,12 +114,13 @@ def key_findings(analysis: ChurnAnalysis, *, top_n: int,
         label=choice.label, auc=auc, rec=rec,
         bg=md(", BG/NBD {bg:.3f}", bg=bg) if np.isfinite(bg) else Markup(""), lift=lift,
         top_rate=min(lift * base_rate, 1), base=base_rate))
-    if oracle_auc is not None and np.isfinite(oracle_auc):
+    if references is not None:
         out.append(md(
-            "On this synthetic data a model that knew each customer's hidden state (still active "
-            "or not, true purchase rate) would reach ROC-AUC {oracle:.3f}; the gap of {gap:.3f} "
-            "is what cannot be seen in the purchase history.", oracle=oracle_auc,
-            gap=oracle_auc - auc))
+            "On this synthetic data the best a model of the purchase history can reach, knowing "
+            "the generator's true parameters, is ROC-AUC {bayes:.3f} (gap {gap:.3f}); a model "
+            "that saw each customer's hidden state (still active or not, true purchase rate) "
+            "would reach {oracle:.3f}, which no history reveals.", bayes=references.bayes_auc,
+            gap=references.bayes_auc - auc, oracle=references.oracle_auc))
     reasons = scores["reason_1"][high & (scores["reason_1"] != "")]
     if len(reasons):  # reasons of one kind differ only in their numbers
         kind = reasons.str.replace(r"[0-9.,%]+", "#", regex=True)
@@ -130,7 +132,8 @@ def key_findings(analysis: ChurnAnalysis, *, top_n: int,
     return out + [md("*Note:* {note}", note=note) for note in analysis.windows.notes]
 
 
-def headline_metrics(analysis: ChurnAnalysis, oracle_auc: float | None = None) -> list[dict]:
+def headline_metrics(analysis: ChurnAnalysis, references: References | None = None
+                     ) -> list[dict]:
     """The report's headline numbers as ``record_metric`` keyword arguments; a number the data
     could not give is ``None`` with the reason."""
     result, choice = analysis.result, analysis.choice
@@ -163,7 +166,9 @@ def headline_metrics(analysis: ChurnAnalysis, oracle_auc: float | None = None) -
          "purchase", "label": "Churn model chosen"},
         verdict(analysis).metric("churn_verdict", "Churn ranking reliability"),
     ]
-    if oracle_auc is not None:
-        out.append({"name": "churn_oracle_roc_auc", "value": oracle_auc,
-                    "label": "ROC-AUC, synthetic oracle", "fmt": ".3f"})
+    if references is not None:
+        out += [{"name": "churn_oracle_roc_auc", "value": references.oracle_auc,
+                 "label": "ROC-AUC, synthetic oracle (hidden state)", "fmt": ".3f"},
+                {"name": "churn_bayes_roc_auc", "value": references.bayes_auc,
+                 "label": "ROC-AUC, history-based reference (true parameters)", "fmt": ".3f"}]
     return out
