@@ -255,3 +255,17 @@ def test_exact_bgnbd_chosen_model_within_001_of_the_bayes_reference():
     result, choice, _, bayes = _reference_run(data)
     auc = churn.metric_value(result, choice.name, "roc_auc")
     assert abs(bayes - auc) <= 0.01, (choice.name, auc, bayes)
+
+
+def test_reasons_are_actionable_and_never_blank():
+    X = pd.DataFrame({"recency_days": [200.0, 12.0], "orders": [1.0, 9.0], "age": [39.0, 50.0]},
+                     index=pd.Index(["a", "b"], name="customer_id"))
+    reference = pd.Series({"recency_days": 30.0, "orders": 3.0, "age": 45.0})
+    # a: the model leans most on age, then on silence and few orders; b: nothing stands out
+    contributions = pd.DataFrame({"recency_days": [0.8, 0.0], "orders": [0.3, 0.0],
+                                  "age": [1.5, 0.01]}, index=X.index)
+    reasons = churn.reason_texts(contributions, X, horizon_days=90, reference=reference)
+    assert reasons.loc["a", "reason_1"] == "no purchase for 200 days"
+    assert reasons.loc["a", "reason_2"] == "1 order(s) in total"
+    assert "age" not in reasons.loc["a", "top_reasons"]
+    assert reasons.loc["b", "reason_1"] == "no purchase for 12 days"  # the plain fact, not blank

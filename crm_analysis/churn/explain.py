@@ -158,11 +158,14 @@ def reason_texts(contributions: pd.DataFrame, X: pd.DataFrame, *, horizon_days: 
 
     Returns
     -------
-    DataFrame indexed like ``X``: ``reason_1`` .. ``reason_n`` (text, "" when none) and
-    ``top_reasons`` (the non-empty ones joined by "; ").
+    DataFrame indexed like ``X``: ``reason_1`` .. ``reason_n`` (text, "" when none; the first
+    is never empty when ``recency_days`` is a feature: without a strong signal it states the days
+    since the last purchase) and ``top_reasons`` (the non-empty ones joined by "; "). Features
+    that describe who a customer is (:attr:`Feature.actionable` False) are never reasons.
     """
     c = contributions.to_numpy(copy=True)
     values = X.to_numpy(dtype=float)
+    c[:, ~np.array([feature_info(col).actionable for col in X.columns], dtype=bool)] = 0.0
     if reference is not None:
         ref = reference.reindex(X.columns).to_numpy(dtype=float)
         sign = np.array([feature_info(col).direction for col in X.columns])
@@ -190,6 +193,10 @@ def reason_texts(contributions: pd.DataFrame, X: pd.DataFrame, *, horizon_days: 
             text[hit] = words.to_numpy(dtype=object)
         out[f"reason_{r + 1}"] = text
     frame = pd.DataFrame(out, index=X.index)
+    if k and "recency_days" in X.columns:  # no strong signal: say the plain fact that is there
+        empty = (frame["reason_1"] == "").to_numpy()
+        days = _format(X["recency_days"].to_numpy(dtype=float)[empty], 0)
+        frame.loc[empty, "reason_1"] = ("no purchase for " + days + " days").to_numpy(object)
     joined = frame.iloc[:, 0].astype(str)
     for r in range(1, k):
         col = frame.iloc[:, r].astype(str)

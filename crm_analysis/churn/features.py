@@ -53,6 +53,8 @@ class Feature:
     ``decimals`` is the number of decimals shown; -1 shows the value as a percentage.
     ``direction`` is the side on which a value reads as a churn reason: +1 above the typical
     customer's value (e.g. days since the last purchase), -1 below it (e.g. orders), 0 either.
+    ``actionable`` is False for who a customer is (age, region, acquisition channel, opt-in):
+    such features help the model but are never given as a reason to call someone.
     """
 
     group: str
@@ -61,6 +63,7 @@ class Feature:
     decimals: int = 0
     reason_zero: str | None = None
     direction: int = 0
+    actionable: bool = True
 
 
 FEATURES: dict[str, Feature] = {
@@ -127,9 +130,9 @@ FEATURES: dict[str, Feature] = {
                                "clicked {v} campaign message(s)", direction=-1),
     "campaign_conversions": Feature("campaigns", "campaign conversions",
                                     "{v} campaign conversion(s)", direction=-1),
-    "age": Feature("profile", "age (years)", "age {v}"),
+    "age": Feature("profile", "age (years)", "age {v}", actionable=False),
     "marketing_opt_in": Feature("profile", "opted in to marketing", "opted in to marketing",
-                                reason_zero="not opted in to marketing"),
+                                reason_zero="not opted in to marketing", actionable=False),
 }
 _PREFIXES = {"acquired_": ("acquired via {name}", "acquired via {name}"),
              "region_": ("region {name}", "lives in region {name}")}
@@ -143,7 +146,7 @@ def feature_info(name: str) -> Feature:
         if name.startswith(prefix):
             level = name[len(prefix):]
             return Feature("profile", label.format(name=level), reason.format(name=level),
-                           reason_zero=f"not {reason.format(name=level)}")
+                           reason_zero=f"not {reason.format(name=level)}", actionable=False)
     return Feature("other", name, f"{name} {{v}}", 2)
 
 
