@@ -238,3 +238,11 @@ def test_target_list_columns():
     out = target_list(frame)
     assert out["customer_id"].tolist() == ["a", "c"]
     assert "10.0 points" in out["reason"].iloc[0]
+
+
+def test_average_spend_rate_rule_by_hand():
+    from crm_analysis.potential import AverageSpendRate
+
+    frame = pd.DataFrame({"tenure_days": [9.0, 719.0], "total_spend": [100.0, 720.0]})
+    # a new customer's 100 spread over at least one horizon; 720 over 720 days -> 1 a day
+    assert AverageSpendRate(180).fit(frame).predict(frame).tolist() == [100.0, 180.0]

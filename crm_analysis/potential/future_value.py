@@ -53,10 +53,10 @@ except ImportError:  # pragma: no cover - only while the churn package is missin
     ChurnInputs = None  # type: ignore[assignment,misc]
     FEATURE_SOURCE = "rfm"
 
-__all__ = ["FEATURE_SOURCE", "MIN_HORIZON_DAYS", "MODELS", "BTYDSpend", "BoostedSpend",
-           "HoldoutComparison", "LastPeriodSpend", "ScoredValue", "TwoStageSpend",
-           "compare_models", "fit_horizon", "prepare", "score_customers", "threads_for",
-           "true_expected_spend", "value_frame"]
+__all__ = ["FEATURE_SOURCE", "MIN_HORIZON_DAYS", "MODELS", "RULES", "AverageSpendRate",
+           "BTYDSpend", "BoostedSpend", "HoldoutComparison", "LastPeriodSpend", "ScoredValue",
+           "TwoStageSpend", "compare_models", "fit_horizon", "prepare", "score_customers",
+           "threads_for", "true_expected_spend", "value_frame"]
 
 SUMMARY_COLUMNS = ("frequency", "recency", "T", "monetary_value")
 """BG/NBD summary columns (weeks; spend per repeat purchase day) carried in every value frame."""
@@ -67,11 +67,15 @@ ALL_CUSTOMERS_DAYS = 10**6
 
 MODELS: dict[str, str] = {
     "last_period": "last period's spend (the simple rule)",
+    "average_rate": "average spend rate since the first purchase (a simple rule)",
     "btyd": "BG/NBD x Gamma-Gamma",
     "two_stage": "P(buy) x E[spend | buy]",
     "boosted": "gradient boosting (Poisson)",
 }
-"""Model keys and their names for people; the simple rule first (every model must beat it)."""
+"""Model keys and their names for people; the simple rules first (every model must beat them)."""
+
+RULES: tuple[str, ...] = ("last_period", "average_rate")
+"""The simple rules among :data:`MODELS`: nothing learned, always compared."""
 
 MIN_HORIZON_DAYS = 14
 """Shortest horizon the comparison shortens to when the history is short."""
@@ -283,6 +287,27 @@ class LastPeriodSpend(_SpendModel):
         return frame["spend_last_window"].fillna(0.0).to_numpy(dtype=float)
 
 
+class AverageSpendRate(_SpendModel):
+    """A simple rule: next horizon's spend = the customer's spend per day since her first
+    purchase (at least one horizon, so a new customer's first order is not multiplied up) times
+    the horizon. The frequency x monetary rule of RFM, as a spend rate. Nothing to learn."""
+
+    def __init__(self, horizon_days: int = 180) -> None:
+        self.horizon_days = horizon_days
+
+    def fit(self, frame: pd.DataFrame, y=None) -> AverageSpendRate:
+        """Nothing is learned; records the number of customers."""
+        self.n_customers_ = len(frame)
+        return self
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        """Total spend / max(days since the first purchase + 1, horizon) x horizon, currency."""
+        self._check_fitted()
+        days = np.maximum(frame["tenure_days"].to_numpy(dtype=float) + 1, self.horizon_days)
+        spend = frame["total_spend"].fillna(0.0).to_numpy(dtype=float)
+        return spend / days * self.horizon_days
+
+
 def _subsample(n: int, max_rows: int | None, random_state) -> np.ndarray:
     if max_rows is None or n <= max_rows:
         return np.arange(n)
@@ -428,6 +453,8 @@ class BoostedSpend(_BoostedModel):
 def _make(name: str, horizon_days: int, random_state, max_train_rows):
     if name == "last_period":
         return LastPeriodSpend(horizon_days)
+    if name == "average_rate":
+        return AverageSpendRate(horizon_days)
     if name == "btyd":
         return BTYDSpend(horizon_days, random_state)
     if name == "two_stage":
@@ -535,9 +562,10 @@ def compare_models(
 ) -> HoldoutComparison:
     """Fit the predictors before ``snapshot - horizon`` and score the horizon after.
 
-    The simple rule (last period's spend) is always compared; BG/NBD x Gamma-Gamma when it can be
-    fitted; the machine-learning models when the history holds their learning window too. The
-    horizon is shortened to fit the history (:func:`fit_horizon`).
+    The simple rules (last period's spend, the average spend rate since the first purchase)
+    are always compared; BG/NBD x Gamma-Gamma when it can be fitted; the machine-learning
+    models when the history holds their learning window too. The horizon is shortened to fit
+    the history (:func:`fit_horizon`).
 
     Parameters
     ----------

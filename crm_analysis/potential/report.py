@@ -13,7 +13,7 @@ import pandas as pd
 from crm_analysis.features import channel_shares
 from crm_analysis.limits import NOT_RELIABLE, RELIABLE, USE_WITH_CARE, NotEnoughData, Verdict
 from crm_analysis.markup import Markup, escape, join, md
-from crm_analysis.potential.future_value import MODELS, HoldoutComparison, ScoredValue
+from crm_analysis.potential.future_value import MODELS, RULES, HoldoutComparison, ScoredValue
 from crm_analysis.potential.headroom import behaviour_group, potential_scores
 from crm_analysis.potential.positioning import position
 from crm_analysis.potential.targeting import choose_targets, expected_profit
@@ -501,8 +501,8 @@ def verdict(comparison: HoldoutComparison) -> Verdict:
     best = comparison.metrics.loc[comparison.chosen]
     how = (f"{best['model']} ranked customers with a normalised Gini of {best['gini']:.2f} on "
            f"the {comparison.horizon_days}-day holdout")
-    if comparison.chosen == "last_period":
-        how += "; no model beat last period's spend, so the rule is used"
+    if comparison.chosen in RULES:
+        how += "; no model beat the simple rules, so the rule is used"
     level = (RELIABLE if best["gini"] >= GOOD_GINI else
              USE_WITH_CARE if best["gini"] >= WEAK_GINI else NOT_RELIABLE)
     return Verdict(level, how)
