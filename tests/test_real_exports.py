@@ -73,6 +73,17 @@ def _run(data: Path, reports: Path, overrides: tuple[str, ...] = ()):
                        overrides=["n_bootstrap=50", *overrides])
 
 
+def _one_action(processed: Path) -> None:
+    """The churn report's high-risk calls are not told to keep warm or grow on the potential
+    page: both pages read the same churn risk."""
+    calls = pd.read_csv(processed / "churn_call_list.csv", encoding="utf-8-sig",
+                        dtype={"customer": str})
+    first = calls[calls["risk tier"] == "high"].head(20)["customer"]
+    actions = pd.read_parquet(processed / "customer_potential.parquet").set_index("customer_id")
+    shown = actions["action"].astype(str).reindex(first).dropna()
+    assert not shown.isin(["nurture", "grow"]).any(), shown[shown.isin(["nurture", "grow"])]
+
+
 def _check(result) -> None:
     """Every notebook ok; every absent headline number carries its reason."""
     bad = {nb.name: (nb.status, nb.error) for nb in result.notebooks if nb.status != "ok"}
@@ -124,6 +135,7 @@ def test_every_notebook_runs_on_the_uci_export(tmp_path):
     _uci_raw(tmp_path / "data")
     result = _run(tmp_path / "data", tmp_path / "reports")
     _check(result)
+    _one_action(tmp_path / "data" / "processed")
     orders = pd.read_parquet(tmp_path / "data" / "processed" / "orders.parquet")
     assert not orders["order_id"].str.startswith("A").any()  # bad-debt invoices A563185-7
     assert orders["customer_id"].dropna().str.fullmatch(r"\d+").all()  # 17850.0 is 17850
@@ -133,6 +145,7 @@ def test_every_notebook_runs_on_the_uci_export(tmp_path):
 def test_every_notebook_runs_on_each_export_shape(preset, tmp_path):
     write_preset(preset, tmp_path / "data" / "raw", seed=11)
     _check(_run(tmp_path / "data", tmp_path / "reports"))
+    _one_action(tmp_path / "data" / "processed")
 
 
 def _orders_csv(raw: Path, frame: pd.DataFrame) -> None:

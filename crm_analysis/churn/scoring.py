@@ -160,7 +160,7 @@ def tier_summary(scores: pd.DataFrame) -> pd.DataFrame:
 
 
 CALL_LIST_COLUMNS: dict[str, str] = {
-    "rank": "call order, 1 = call first (largest value at risk)",
+    "rank": "call order, 1 = call first (high risk first, then the largest value at risk)",
     "customer": "customer id (look the name up in the CRM)",
     "churn probability": "P(no purchase in the horizon), 0-1",
     "risk tier": "high, medium or low",
