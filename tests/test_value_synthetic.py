@@ -122,3 +122,23 @@ def test_bgnbd_recovers_truth_counted_in_hours(seed):
         true = getattr(cfg, name)
         assert covered(fit.confidence_intervals_, name, true), (name, fit.params_[name], true)
         assert fit.params_[name] == pytest.approx(true, rel=0.06), name
+
+
+def test_the_purchase_model_must_beat_the_rate_rule_or_the_value_is_empirical(monkeypatch):
+    """The rate rule by hand; the BG/NBD values stand on synthetic data where BG/NBD beats the
+    rule, and give way to the empirical value when the rule is unbeatable (a perfect rule)."""
+    from crm_analysis import value
+    from crm_analysis.value import analysis
+
+    cal = pd.DataFrame({"frequency": [0.0, 2.0], "T": [10.0, 20.0], "duration_holdout": [5.0, 5.0]})
+    assert value.rate_rule(cal).tolist() == [0.0, 0.5]
+    data = generate(SyntheticConfig(n_customers=1_500, seed=3, dirty=False))
+    orders, end = data.clean["orders"], data.config.end
+    fitted = value.analyse(orders, end, seed=1)
+    assert fitted.holdout.model_earns_its_place
+    assert (fitted.customer_value["clv_basis"] == "model").all()
+    monkeypatch.setattr(analysis, "rate_rule", lambda cal_hold: cal_hold["frequency_holdout"])
+    beaten = value.analyse(orders, end, seed=1)
+    assert not beaten.holdout.model_earns_its_place and beaten.holdout.rule.mae == 0
+    assert (beaten.customer_value["clv_basis"] != "model").all()
+    assert "did not beat the simple rate rule" in value.verdict(beaten).reason

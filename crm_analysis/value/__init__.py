@@ -30,6 +30,7 @@ from crm_analysis.value.analysis import (
     key_findings,
     model_parameters,
     parameter_sentence,
+    rate_rule,
     verdict,
 )
 from crm_analysis.value.beta_geo import BetaGeo
@@ -104,6 +105,7 @@ __all__ = [
     "period_transactions",
     "purchase_orders",
     "quintile_scores",
+    "rate_rule",
     "revenue_concentration",
     "rfm_scores",
     "rfm_segment",

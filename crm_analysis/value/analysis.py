@@ -59,6 +59,7 @@ __all__ = [
     "key_findings",
     "model_parameters",
     "parameter_sentence",
+    "rate_rule",
     "verdict",
 ]
 
@@ -185,6 +186,9 @@ class HoldoutCheck:
         Model name -> :class:`~crm_analysis.value.HoldoutError`.
     weekly : DataFrame
         :func:`~crm_analysis.value.tracking` of the first model, week by week.
+    rule : HoldoutError or None
+        The simple rate rule on the same holdout (:func:`rate_rule`): the bar the purchase
+        model must clear.
     """
 
     split: HoldoutSplit
@@ -193,11 +197,25 @@ class HoldoutCheck:
     predictions: pd.DataFrame
     errors: dict[str, HoldoutError]
     weekly: pd.DataFrame
+    rule: HoldoutError | None = None
+
+    @property
+    def model_earns_its_place(self) -> bool:
+        """Whether the carrying model's per-customer error beats the rate rule's."""
+        return self.rule is None or self.error.mae < self.rule.mae
 
     @property
     def error(self) -> HoldoutError:
         """The error of the model that carries the report."""
         return next(iter(self.errors.values()))
+
+
+def rate_rule(cal_hold: pd.DataFrame) -> np.ndarray:
+    """The simple rule for holdout purchases: each customer's repeat purchases per week of the
+    calibration period, carried over the holdout (``frequency / T x duration_holdout``)."""
+    age = np.maximum(cal_hold["T"].to_numpy(dtype=float), 1e-9)
+    return (cal_hold["frequency"].to_numpy(dtype=float) / age
+            * cal_hold["duration_holdout"].to_numpy(dtype=float))
 
 
 def _holdout_check(orders: pd.DataFrame, snapshot: pd.Timestamp, holdout_weeks: int,
@@ -233,11 +251,12 @@ def _holdout_check(orders: pd.DataFrame, snapshot: pd.Timestamp, holdout_weeks: 
                         "period up to {end:%d %B %Y} give no finite predictions.",
                         end=split.calibration_end)
     errors = {name: holdout_error(predictions, name) for name in fits.transaction}
+    rule = holdout_error(predictions.assign(rule=rate_rule(cal)), "rule")
     daily = features.daily_repeat_purchases(orders, cohort_end=split.calibration_end,
                                             observation_end=snapshot)
     weekly = tracking(fits.purchases, daily, calibration_end=split.calibration_end,
                       time_scaler=WEEK_DAYS)
-    return HoldoutCheck(split, cal, fits, predictions, errors, weekly), None
+    return HoldoutCheck(split, cal, fits, predictions, errors, weekly, rule), None
 
 
 @dataclass
@@ -342,7 +361,12 @@ def analyse(
         skipped.append(reason)
     horizon = clv_horizon_days / WEEK_DAYS
     value = None
-    if fits.purchases is not None:
+    if holdout is not None and not holdout.model_earns_its_place:
+        fits.notes.append(md(
+            "{name} does not beat the simple rate rule on the holdout (mean absolute error per "
+            "customer {model:.3f} against {rule:.3f} purchases): the empirical value is used.",
+            name=next(iter(holdout.errors)), model=holdout.error.mae, rule=holdout.rule.mae))
+    elif fits.purchases is not None:
         rate = per_period_rate(annual_discount_rate, 365.25 / WEEK_DAYS)
         value = customer_value_table(rfm, summary, fits.purchases, fits.spend, horizon=horizon,
                                      discount_rate=rate, margin=margin)
@@ -364,7 +388,8 @@ def analyse(
                                               margin=margin)
         basis = md("Customer value is an **empirical value, not a forecast**: each customer's "
                    "spend in the last {window} days times the margin {margin:g}, because the "
-                   "purchase models could not be used on this data.", window=window,
+                   "purchase models could not be used on this data or did not beat the simple "
+                   "rate rule.", window=window,
                    margin=margin)
         skipped.append(md("Model-based customer lifetime value is replaced by the spend of the "
                           "last {window} days (see below).", window=window))
@@ -399,10 +424,13 @@ def verdict(result: ValueAnalysis) -> Verdict:
     value = result.customer_value
     if value.empty:
         return Verdict(NOT_RELIABLE, "there are no customers to value")
-    if not (value["clv_basis"] == "model").all():
-        return Verdict(NOT_RELIABLE, "no purchase model could be fitted, so the values are "
-                       "each customer's past spend, not a forecast")
     check = result.holdout
+    if not (value["clv_basis"] == "model").all():
+        why = ("the purchase model did not beat the simple rate rule on the holdout"
+               if check is not None and not check.model_earns_its_place else
+               "no purchase model could be used")
+        return Verdict(NOT_RELIABLE, f"{why}, so the values are each customer's past spend, "
+                       "not a forecast")
     if check is None or not np.isfinite(check.error.total_error):
         return Verdict(NOT_RELIABLE, "the purchase model could not be checked on a holdout: "
                        + plain(result.holdout_reason or "too little history"))
@@ -480,11 +508,14 @@ def holdout_sentence(check: HoldoutCheck) -> Markup:
         "days and {e.actual_total:,.0f} happened ({e.total_error:+.1%}, {quality}). Per customer "
         "the mean absolute error is {e.mae:.2f} purchases (most customers buy 0 or 1 times, so "
         "individual forecasts are rough; the totals and rankings are what to use). Week by week "
-        "the forecast is off by {gap:.0%} of a typical week on average{others}.",
+        "the forecast is off by {gap:.0%} of a typical week on average{others}.{rule}",
         weeks=check.split.holdout_weeks, name=name, e=err,
         quality=quality if quality != "poor" else Markup("poor: treat the forecasts below with "
                                                          "care"),
-        gap=gap, others=md("; {o}", o=others) if others else Markup(""))
+        gap=gap, others=md("; {o}", o=others) if others else Markup(""),
+        rule=md(" The simple rate rule (each customer's purchase rate of the calibration period "
+                "carried forward) is off by {r.total_error:+.1%} in total, with a mean absolute "
+                "error of {r.mae:.2f}.", r=check.rule) if check.rule is not None else Markup(""))
 
 
 def parameter_sentence(result: ValueAnalysis) -> Markup | None:
