@@ -524,9 +524,13 @@ def parameter_sentence(result: ValueAnalysis) -> Markup | None:
     if model is None:
         return None
     p = model.params_
+    gap, weeks = p["alpha"] / p["r"], float(result.summary["T"].max())
+    caveat = (md(" That is longer than the whole history ({weeks:,.0f} weeks): most customers "
+                 "buy too rarely to show a rhythm here, so read the totals and rankings, not "
+                 "this average.", weeks=weeks) if gap > weeks else Markup(""))
     text = md("An active customer buys on average every {gap:,.1f} weeks, and after a repeat "
-              "purchase drops out with probability {dropout:.1%} on average (BG/NBD).",
-              gap=p["alpha"] / p["r"], dropout=p["a"] / (p["a"] + p["b"]))
+              "purchase drops out with probability {dropout:.1%} on average (BG/NBD).{caveat}",
+              gap=gap, dropout=p["a"] / (p["a"] + p["b"]), caveat=caveat)
     spend = result.fits.spend
     if spend is None:
         return text
