@@ -223,6 +223,22 @@ def test_uplift_is_shrunk_to_what_held_out_contacts_showed():
     assert uplift_shrinkage(top(-0.01, 0.05)) == 1.0  # promises nothing: nothing to shrink
 
 
+def test_churn_risk_agrees_with_the_churn_reports_tiers():
+    from crm_analysis.churn.scoring import TIER_THRESHOLDS
+    from crm_analysis.potential import TIER_BANDS, churn_risk
+
+    assert (TIER_BANDS["medium"][0], TIER_BANDS["high"][0]) == TIER_THRESHOLDS
+    bgnbd = pd.Series([0.2, 0.9, 0.3, np.nan, 0.6], index=list("abcde"))
+    scores = pd.DataFrame({"customer_id": list("abcd"),
+                           "churn_probability": [0.8, np.nan, np.nan, np.nan],
+                           "risk_tier": ["high", "low", "high", "medium"]})
+    risk, source = churn_risk(bgnbd, scores)
+    # a: the model's probability; b, c: BG/NBD moved into the rule's tier; d: the band's middle;
+    # e: not scored by 05, BG/NBD as it is
+    assert risk.tolist() == pytest.approx([0.8, 0.4, 0.7, 0.55, 0.6])
+    assert "rule tier" in source and "for 1 customers" in source
+
+
 def test_target_list_columns():
     frame = pd.DataFrame({
         "action": pd.Categorical(["grow", "let go", "retain"], categories=list(ACTIONS)),

@@ -49,6 +49,7 @@ from crm_analysis.potential.headroom import (
 from crm_analysis.potential.positioning import (
     ACTION_WHY,
     ACTIONS,
+    TIER_BANDS,
     churn_risk,
     grid_summary,
     position,
@@ -103,6 +104,7 @@ __all__ = [
     "RULES",
     "STRATEGIES",
     "TARGET_LIST_COLUMNS",
+    "TIER_BANDS",
     "AverageSpendRate",
     "BTYDSpend",
     "BoostedSpend",

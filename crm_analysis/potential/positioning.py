@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["ACTIONS", "ACTION_WHY", "churn_risk", "grid_summary", "position"]
+__all__ = ["ACTIONS", "ACTION_WHY", "TIER_BANDS", "churn_risk", "grid_summary", "position"]
 
 ACTIONS: tuple[str, ...] = ("retain", "grow", "nurture", "win back", "let go")
 ACTION_WHY: dict[str, str] = {
@@ -39,18 +39,26 @@ ACTION_WHY: dict[str, str] = {
 }
 
 
+TIER_BANDS: dict[str, tuple[float, float]] = {"low": (0.0, 0.4), "medium": (0.4, 0.7),
+                                              "high": (0.7, 1.0)}
+"""Churn probability band of each risk tier of notebook 05 (its ``TIER_THRESHOLDS``)."""
+
+
 def churn_risk(
     p_no_purchase: pd.Series, churn_scores: pd.DataFrame | None = None
 ) -> tuple[pd.Series, str]:
-    """Churn risk per customer and where it came from.
+    """Churn risk per customer and where it came from, agreeing with notebook 05.
 
     Parameters
     ----------
     p_no_purchase : Series
         BG/NBD P(no purchase in the horizon), indexed by customer id: the fallback.
     churn_scores : DataFrame, optional
-        ``churn_scores`` of notebook 05 (``customer_id``, ``churn_probability``); customers it
-        did not score (inactive for over a year) keep the fallback.
+        ``churn_scores`` of notebook 05 (``customer_id``, ``churn_probability``, ``risk_tier``);
+        customers it did not score (inactive for over a year) keep the fallback. Where 05 ranked
+        by its simple rule (a tier, no probability), the risk is the BG/NBD probability moved
+        into the tier's band (:data:`TIER_BANDS`; the band's middle without BG/NBD), so a
+        customer 05 calls high risk is high risk here too.
 
     Returns
     -------
@@ -62,15 +70,24 @@ def churn_risk(
     if churn_scores is None or "churn_probability" not in churn_scores.columns:
         return risk, ("churn risk is the BG/NBD probability of no purchase in the horizon "
                       "(no churn scores from notebook 05)")
-    model = pd.Series(churn_scores["churn_probability"].to_numpy(dtype=float),
-                      index=pd.Index(churn_scores["customer_id"]))
-    model = model[~model.index.duplicated()]
-    at = model.index.get_indexer(risk.index)
-    found = at >= 0
-    values = np.where(found, model.to_numpy()[np.where(found, at, 0)], risk.to_numpy())
-    return (pd.Series(values, index=risk.index, name="churn_risk"),
-            f"churn risk is the churn model's probability (notebook 05) for {found.sum():,} "
-            f"customers and BG/NBD P(no purchase) for the {(~found).sum():,} it did not score")
+    scores = churn_scores.drop_duplicates("customer_id").set_index("customer_id")
+    model = scores["churn_probability"].astype(float).reindex(risk.index)
+    found = risk.index.isin(scores.index)
+    values = model.to_numpy(copy=True)
+    by_rule = found & np.isnan(values)
+    if by_rule.any() and "risk_tier" in scores.columns:
+        tier = scores["risk_tier"].astype(str).reindex(risk.index)[by_rule]
+        lo = tier.map({k: band[0] for k, band in TIER_BANDS.items()}).fillna(0.0).to_numpy()
+        hi = tier.map({k: band[1] for k, band in TIER_BANDS.items()}).fillna(1.0).to_numpy()
+        fallback = risk.to_numpy()[by_rule]
+        values[by_rule] = np.where(np.isnan(fallback), (lo + hi) / 2, np.clip(fallback, lo, hi))
+    values = np.where(found, values, risk.to_numpy())
+    source = (f"churn risk is the churn model's probability (notebook 05) for "
+              f"{(found & ~by_rule).sum():,} customers"
+              + (f", notebook 05's rule tier (with BG/NBD's order inside each tier) for "
+                 f"{by_rule.sum():,}" if by_rule.any() else "")
+              + f" and BG/NBD P(no purchase) for the {(~found).sum():,} it did not score")
+    return pd.Series(values, index=risk.index, name="churn_risk"), source
 
 
 def position(
