@@ -47,10 +47,14 @@ CHOICES = {
     "demand": ("02", "demand_forecast_method", "demand_forecast_mase", "demand_rule_mase",
                "demand_forecast_verdict", "MASE"),
     "churn": ("05", "churn_model", "churn_test_roc_auc", None, "churn_verdict", "ROC-AUC"),
-    "future value": ("06", "potential_model", "potential_holdout_gini",
-                     "potential_gini_last_period", "potential_verdict", "Gini"),
+    "future value": ("06", "potential_model", "potential_holdout_gini", None,
+                     "potential_verdict", "Gini"),
 }
 """Report -> (notebook, method metric, its score, the best rule's score, verdict, measure)."""
+
+RULE_SCORES = {"churn": ("churn_baseline_recency_roc_auc", "churn_baseline_bgnbd_roc_auc"),
+               "future value": ("potential_gini_last_period", "potential_gini_average_rate")}
+"""Where a report has several simple rules: the best of these is the rule's score."""
 
 
 def _choices(metrics: dict) -> dict:
@@ -61,8 +65,7 @@ def _choices(metrics: dict) -> dict:
     out = {}
     for report, (nb, method, score, rule, verdict, measure) in CHOICES.items():
         rule_score = value(nb, rule) if rule else max(
-            (v for v in (value(nb, "churn_baseline_recency_roc_auc"),
-                         value(nb, "churn_baseline_bgnbd_roc_auc")) if v is not None),
+            (v for v in (value(nb, key) for key in RULE_SCORES[report]) if v is not None),
             default=None)
         out[report] = {"method": value(nb, method), "measure": measure,
                        "score": value(nb, score), "rule_score": rule_score,
