@@ -90,6 +90,17 @@ def test_tier_and_action_sentences_count_whole_customers():
     assert "covers 0 customers expected to spend only 0" in text  # no let-go cell at all
 
 
+def test_one_time_buyers_get_no_headroom_only_predicted_growth():
+    frame = pd.DataFrame({
+        "current_value": [0.0, 10.0, 20.0, 30.0, 40.0],
+        "predicted_value": [5.0, 10.0, 10.0, 30.0, 40.0],
+        "segment": ["A"] * 5, "behaviour_group": ["one-time buyer"] * 5})
+    out = potential_scores(frame, min_peers=1)
+    assert out["peer_value"].iloc[0] == pytest.approx(30.0)  # still reported
+    assert out["headroom"].tolist() == [0.0] * 5
+    assert out["upside"].tolist() == pytest.approx([5.0, 0.0, 0.0, 0.0, 0.0])
+
+
 def test_position_actions_cover_the_grid():
     frame = pd.DataFrame({
         "current_value": [100.0, 100.0, 0.0, 0.0, 0.0, 0.0, 100.0, 0.0, 0.0, 0.0],

@@ -11,6 +11,10 @@ For each customer, over one horizon (``horizon_days``, currency units):
 - ``upside`` = max(predicted_value, peer_value) - current_value, floored at 0: the larger of the
   growth the model expects and the gap to her peers.
 
+One-time buyers get no headroom: a single order shows no buying rhythm to hold against
+look-alikes (with 97% one-time buyers the "peers" would be a lottery of single orders), so
+their upside is the predicted growth alone.
+
 Tiers rank customers by ``upside``: **high potential** (top 20%), **medium potential** (next 30%),
 **low potential** (the rest, including everyone with no upside).
 """
@@ -94,8 +98,8 @@ def potential_scores(
     Returns
     -------
     DataFrame
-        ``frame`` plus ``growth`` (predicted - current), ``peer_value``, ``headroom``,
-        ``upside`` and ``potential_tier``.
+        ``frame`` plus ``growth`` (predicted - current), ``peer_value``, ``headroom`` (0 for
+        one-time buyers), ``upside`` and ``potential_tier``.
     """
     missing = [c for c in ("current_value", "predicted_value", segment, group)
                if c not in frame.columns]
@@ -110,11 +114,12 @@ def potential_scores(
     peer = peer.where(~small, current.groupby(keys[0], sort=False).transform("quantile",
                                                                            quantile))
     predicted = frame["predicted_value"].astype(float)
+    benchmark = peer.where(keys[1] != BEHAVIOUR_GROUPS[0], 0.0)  # one-time buyers: no peers
     out = frame.assign(
         growth=predicted - current,
         peer_value=peer,
-        headroom=(peer - current).clip(lower=0.0),
-        upside=(np.maximum(predicted, peer) - current).clip(lower=0.0),
+        headroom=(benchmark - current).clip(lower=0.0),
+        upside=(np.maximum(predicted, benchmark) - current).clip(lower=0.0),
     )
     out["potential_tier"] = potential_tiers(out["upside"])
     return out
