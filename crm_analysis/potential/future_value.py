@@ -269,17 +269,21 @@ class BTYDSpend(_SpendModel):
         return self.predict_purchases(frame) * self.predict_order_value(frame)
 
 
-class LastPeriodSpend(_SpendModel):
-    """The simple rule: next horizon's spend = the spend of the last horizon (``spend_last_window``
-    of the feature frame, whose window is the horizon). Nothing to learn."""
+class _SpendRule(_SpendModel):
+    """A simple rule over a horizon (days): nothing is learned."""
 
     def __init__(self, horizon_days: int = 180) -> None:
         self.horizon_days = horizon_days
 
-    def fit(self, frame: pd.DataFrame, y=None) -> LastPeriodSpend:
+    def fit(self, frame: pd.DataFrame, y=None) -> _SpendRule:
         """Nothing is learned; records the number of customers."""
         self.n_customers_ = len(frame)
         return self
+
+
+class LastPeriodSpend(_SpendRule):
+    """The simple rule: next horizon's spend = the spend of the last horizon (``spend_last_window``
+    of the feature frame, whose window is the horizon). Nothing to learn."""
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """Spend in the last horizon before the frame's cutoff, currency units."""
@@ -287,18 +291,10 @@ class LastPeriodSpend(_SpendModel):
         return frame["spend_last_window"].fillna(0.0).to_numpy(dtype=float)
 
 
-class AverageSpendRate(_SpendModel):
+class AverageSpendRate(_SpendRule):
     """A simple rule: next horizon's spend = the customer's spend per day since her first
     purchase (at least one horizon, so a new customer's first order is not multiplied up) times
     the horizon. The frequency x monetary rule of RFM, as a spend rate. Nothing to learn."""
-
-    def __init__(self, horizon_days: int = 180) -> None:
-        self.horizon_days = horizon_days
-
-    def fit(self, frame: pd.DataFrame, y=None) -> AverageSpendRate:
-        """Nothing is learned; records the number of customers."""
-        self.n_customers_ = len(frame)
-        return self
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """Total spend / max(days since the first purchase + 1, horizon) x horizon, currency."""
