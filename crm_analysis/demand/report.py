@@ -140,10 +140,12 @@ def forecast_findings(result: DemandAnalysis) -> list[Markup]:
     fc, check = forecast_total(result), headline_check(result)
     if check is None or fc.empty:
         return []
+    low, high = _money(fc["forecast"].min()), _money(fc["forecast"].max())
+    weekly = (md("{low} a week", low=Markup(low)) if low == high else
+              md("between {low} and {high} a week", low=Markup(low), high=Markup(high)))
     out = [verdict(result).sentence("Forecast"), md(
-        "Forecast for the next {weeks} weeks: **{total}** in revenue, between {low} and {high} a "
-        "week, by {method}.", weeks=len(fc), total=Markup(_money(fc["forecast"].sum())),
-        low=Markup(_money(fc["forecast"].min())), high=Markup(_money(fc["forecast"].max())),
+        "Forecast for the next {weeks} weeks: **{total}** in revenue, {weekly}, by {method}.",
+        weeks=len(fc), total=Markup(_money(fc["forecast"].sum())), weekly=weekly,
         method=method_label(check["method"]))]
     bt = result.backtest_total if result.by else result.backtest
     o = bt.overall
