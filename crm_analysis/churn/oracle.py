@@ -14,11 +14,12 @@ and its ROC-AUC against the realised labels is what a perfect model of the custo
 orders). A model within a few hundredths of it has little left to learn.
 
 The oracle sees the latent state, which no purchase history reveals. The *history-based*
-reference (:func:`bayes_probability`) sees only what a model could see at the cutoff, each
-customer's orders, and knows the generator's true population parameters: on
-``SyntheticConfig.exact_bgnbd`` data, where purchases follow BG/NBD exactly, it is the BG/NBD
-probability of no purchase in the horizon with the true ``r, alpha, a, b`` (days), the best a
-model of the purchase history can do there.
+reference (:func:`history_probability`) sees only what a model could see at the cutoff (each
+customer's orders, covariates and complaint tickets) and knows the generator's true parameters
+and structure: its posterior probability of no purchase in the horizon
+(:mod:`crm_analysis.synthetic.posterior`), the bar a model of the history is held to.
+:func:`bayes_probability` is its closed-form special case, the BG/NBD formula with the true
+``r, alpha, a, b`` (days): exact when purchases follow BG/NBD and covariates carry nothing.
 """
 
 from __future__ import annotations
@@ -32,11 +33,12 @@ import pandas as pd
 
 from crm_analysis.churn.backtest import roc_auc
 from crm_analysis.synthetic.config import SyntheticConfig
+from crm_analysis.synthetic.posterior import no_purchase_probability
 from crm_analysis.synthetic.timegrid import seasonal_profile
 from crm_analysis.value.beta_geo import BetaGeo
 
-__all__ = ["References", "bayes_probability", "oracle_auc", "oracle_probability",
-           "synthetic_references"]
+__all__ = ["References", "bayes_probability", "history_probability", "oracle_auc",
+           "oracle_probability", "synthetic_references"]
 
 
 def oracle_probability(truth_customers: pd.DataFrame, config: SyntheticConfig, cutoff: object,
@@ -128,6 +130,20 @@ def bayes_probability(orders: pd.DataFrame, config: SyntheticConfig, cutoff: obj
                      name="bayes_p_churn")
 
 
+def history_probability(orders: pd.DataFrame, customers: pd.DataFrame | None,
+                        tickets: pd.DataFrame | None, config: SyntheticConfig, cutoff: object,
+                        horizon_days: int, *, seed: int = 0) -> pd.Series:
+    """P(no purchase in (cutoff, cutoff + horizon_days] | orders, covariates and complaints up
+    to the cutoff), under the generator's true parameters and structure.
+
+    See :func:`crm_analysis.synthetic.posterior.no_purchase_probability` (same arguments;
+    ``seed`` scrambles its quasi-Monte Carlo sample). Returns a Series named
+    ``history_p_churn`` indexed by customer id.
+    """
+    return no_purchase_probability(orders, customers, tickets, config, cutoff, horizon_days,
+                                   seed=seed)
+
+
 @dataclass(frozen=True)
 class References:
     """ROC-AUC of the two synthetic references on the latest test cutoff: the oracle (latent
@@ -139,14 +155,15 @@ class References:
 
 
 def synthetic_references(labels: pd.Series, orders: pd.DataFrame, truth_dir: str | Path,
-                         cutoff: object, horizon_days: int) -> References | None:
+                         cutoff: object, horizon_days: int, *,
+                         customers: pd.DataFrame | None = None,
+                         tickets: pd.DataFrame | None = None, seed: int = 0
+                         ) -> References | None:
     """Both references for the realised labels of a test cutoff, when ``truth_dir`` holds the
     generator's truth (``config.json``, ``customers.parquet``); None for real data.
 
-    On the default synthetic set the history-based reference uses the generator's BG/NBD part
-    only (its seasonality, complaint-driven dropout and campaign orders are not in it), so it is
-    a lower bound of the best a history-based model could reach; on ``exact_bgnbd`` data it is
-    exact.
+    ``customers`` and ``tickets`` (the cleaned tables) give the history-based reference the
+    covariates and complaints a model can see; without them it uses the orders alone.
     """
     truth = Path(truth_dir)
     if not (truth / "customers.parquet").is_file() or not (truth / "config.json").is_file():
@@ -154,5 +171,6 @@ def synthetic_references(labels: pd.Series, orders: pd.DataFrame, truth_dir: str
     config = SyntheticConfig.from_dict(json.loads((truth / "config.json").read_text()))
     oracle = oracle_probability(pd.read_parquet(truth / "customers.parquet"), config, cutoff,
                                 horizon_days)
-    bayes = bayes_probability(orders, config, cutoff, horizon_days)
+    bayes = history_probability(orders, customers, tickets, config, cutoff, horizon_days,
+                                seed=seed)
     return References(oracle_auc(labels, oracle), oracle_auc(labels, bayes))
