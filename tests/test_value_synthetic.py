@@ -142,3 +142,24 @@ def test_the_purchase_model_must_beat_the_rate_rule_or_the_value_is_empirical(mo
     assert not beaten.holdout.model_earns_its_place and beaten.holdout.rule.mae == 0
     assert (beaten.customer_value["clv_basis"] != "model").all()
     assert "did not beat the simple rate rule" in value.verdict(beaten).reason
+
+
+def test_win_back_segments_are_described_by_their_members():
+    """On habit data At Risk and Can't Lose are once-frequent customers; when most customers
+    bought once, a high FM score is a big single order, and the page says so."""
+    from crm_analysis import value
+
+    data = generate(SyntheticConfig(n_customers=1_500, seed=3, dirty=False))
+    habit = " ".join(value.key_findings(value.analyse(data.clean["orders"], data.config.end)))
+    assert "once frequent or big spenders" in habit
+    rng = np.random.default_rng(0)
+    n = 3_000
+    first = pd.Timestamp("2022-01-01") + pd.to_timedelta(rng.integers(0, 700, n), unit="D")
+    repeat = rng.random(n) < 0.05  # 95% one-time buyers
+    orders = pd.DataFrame({
+        "customer_id": [f"c{i}" for i in range(n)] + [f"c{i}" for i in np.flatnonzero(repeat)],
+        "order_date": list(first) + list(first[repeat] + pd.Timedelta(days=30)),
+        "amount": rng.gamma(2.0, 40.0, n + int(repeat.sum()))})
+    once = " ".join(value.key_findings(value.analyse(orders, "2023-12-31")))
+    assert "big spenders, most of them on a single order," in once
+    assert "once frequent" not in once

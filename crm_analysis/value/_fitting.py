@@ -363,13 +363,19 @@ def fit_mle(
         if not np.isfinite(objective(z0)[0]):
             runs.append((np.inf, z0, False, "log-likelihood not finite at the start"))
             continue
+        res = None
         if analytic_hessian:
-            res = optimize.minimize(
-                objective, z0, jac=True, hess=hess_of, method="trust-exact",
-                options={"maxiter": maxiter, "gtol": 1e-10},
-            )
-            z_end = np.clip(res.x, -LOG_BOUND, LOG_BOUND)
-        else:
+            try:
+                res = optimize.minimize(
+                    objective, z0, jac=True, hess=hess_of, method="trust-exact",
+                    options={"maxiter": maxiter, "gtol": 1e-10},
+                )
+                z_end = np.clip(res.x, -LOG_BOUND, LOG_BOUND)
+            except (UnboundLocalError, np.linalg.LinAlgError, ValueError):
+                # scipy's trust-exact subproblem can fail outright on a nearly singular
+                # Hessian (seen on data of 95% one-time buyers): this start goes to L-BFGS-B
+                res = None
+        if res is None:
             res = optimize.minimize(
                 objective, z0, jac=True, method="L-BFGS-B", bounds=bounds,
                 options={"maxiter": maxiter, "ftol": 1e-15, "gtol": 1e-10, "maxcor": 20},

@@ -457,12 +457,18 @@ def key_findings(result: ValueAnalysis) -> list[Markup]:
     seg = result.segments.set_index("segment")
     champions = seg.loc["Champions"]
     at_risk = seg.loc[["At Risk", "Can't Lose"]]
+    n_at_risk = int(at_risk["customers"].sum())
+    # what the pair is, read from its members: on mostly one-time data a high FM score means a
+    # big single order, not a buying habit
+    repeat = (at_risk["median_orders"] > 1) & (at_risk["customers"] > 0)
+    habit = at_risk.loc[repeat, "customers"].sum() > n_at_risk / 2
     out.append(md(
         "Champions are {champions[customer_share]:.0%} of customers and earned "
-        "{champions[revenue_share]:.0%} of revenue; At Risk and Can't Lose customers (once "
-        "frequent or big spenders who have not bought for a while) are {n_at_risk:,} customers "
-        "with {share_at_risk:.0%} of revenue: the first list for win-back.",
-        champions=champions, n_at_risk=at_risk["customers"].sum(),
+        "{champions[revenue_share]:.0%} of revenue; At Risk and Can't Lose customers ({what} "
+        "who have not bought for a while) are {n_at_risk:,} customers with {share_at_risk:.0%} "
+        "of revenue: the first list for win-back.", champions=champions,
+        what="once frequent or big spenders" if habit else
+        "big spenders, most of them on a single order,", n_at_risk=n_at_risk,
         share_at_risk=at_risk["revenue_share"].sum()))
     check = result.holdout
     if check is not None and np.isfinite(check.error.total_error):
