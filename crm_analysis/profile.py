@@ -138,7 +138,7 @@ def load(directory: str | Path) -> DataProfile | None:
 
 
 REPORT_NOTES: dict[str, tuple[str, ...]] = {
-    "cleaning": ("one_time", "closed", "season", "time", "guests"),
+    "cleaning": ("counts", "one_time", "closed", "season", "time", "guests"),
     "demand": ("closed", "season", "guests"),
     "value": ("one_time", "closed", "season"),
     "behaviour": ("one_time", "closed", "time", "guests"),
@@ -155,7 +155,14 @@ def notes(profile: DataProfile | None, report: str) -> list[Markup]:
         return []
     out = []
     for kind in REPORT_NOTES[report]:
-        if kind == "one_time" and profile.mostly_one_time:
+        if kind == "counts":
+            out.append(md("**{customers:,} customers** bought in the cleaned data: the count "
+                          "every customer report starts from (the churn report scores those "
+                          "still active). {orders:,} orders, {guests:,} of them without a "
+                          "customer id; the demand report counts them all.",
+                          customers=profile.customers, orders=profile.orders,
+                          guests=profile.guest_orders))
+        elif kind == "one_time" and profile.mostly_one_time:
             out.append(md("**{share:.0%} of customers bought only once.** Frequencies, repeat "
                           "rates and purchase models rest on the other {n:,} customers; a "
                           "customer's single order says little about what she will do next.",

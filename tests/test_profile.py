@@ -25,7 +25,8 @@ def test_one_time_buyers_closed_cohort_dates_without_times_and_guests():
     assert shape.mostly_one_time and shape.closed_cohort and not shape.has_time_of_day
     assert shape.guest_orders == 2 and shape.history_days == 366 and shape.weeks == 52
     text = " ".join(profile.notes(shape, "cleaning"))
-    for words in ("90% of customers bought only once", "A closed cohort", "52 weeks of history",
+    for words in ("10 customers** bought in the cleaned data", "13 orders, 2 of them without",
+                  "90% of customers bought only once", "A closed cohort", "52 weeks of history",
                   "Dates without times", "15% of orders have no customer id"):
         assert words in text, words
     # each report states only what changes how its own results read
@@ -43,5 +44,7 @@ def test_an_ordinary_shape_needs_no_words_and_later_orders_are_ignored():
     shape = profile.profile_data(_orders(rows), "2024-12-31")
     assert shape.customers == 36 and shape.one_time_share == 0 and shape.has_time_of_day
     assert not shape.closed_cohort and shape.weeks >= profile.SEASON_WEEKS
-    assert profile.notes(shape, "cleaning") == []
+    only = profile.notes(shape, "cleaning")  # the counts, nothing about the shape
+    assert len(only) == 1 and "36 customers** bought" in only[0]
+    assert profile.notes(shape, "demand") == []
     assert profile.notes(None, "demand") == []

@@ -491,6 +491,16 @@ def key_findings(result: ValueAnalysis) -> list[Markup]:
             "{median:,.2f}); the top 10% by CLV hold {top_share:.0%} of it.",
             days=result.horizon_days, purchases=value["expected_purchases"].sum(), total=total,
             median=clv.median(), top_share=top10 / total if total > 0 else float("nan")))
+        trust = verdict(result)
+        if trust.level != RELIABLE and check is not None and check.rule is not None:
+            name, err = next(iter(check.errors.items()))
+            out.append(md(
+                "{lead} {name} missed its holdout total by {err:+.0%}. Per customer it erred "
+                "less than the simple rate rule (mean absolute error {mae:.2f} against {rule:.2f} "
+                "purchases), so use the values to rank customers.",
+                lead=Markup("**Not a revenue plan.**") if trust.level == NOT_RELIABLE else
+                Markup("**A rough total.**"), name=name, err=err.total_error, mae=err.mae,
+                rule=check.rule.mae))
     else:
         out.append(md(
             "{basis} Customers spent {total:,.0f} in that window; the top 10% of them "
