@@ -5,6 +5,7 @@ Subcommands
 generate   build a synthetic CRM export with known ground truth (``make data``)
 validate   load a raw source against the data contract and summarise it
 report     run the notebooks with papermill and write HTML reports (``make reports``)
+prune      remove old runs (report folders and processed sets), keeping the newest N
 
 Exit codes: 0 success, 1 a notebook failed (``report``), 2 bad input or configuration; the
 message of a bad input names the source, the column and example rows.
@@ -108,9 +109,10 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--mapping", help="YAML mapping file or a shipped mapping name")
     val.set_defaults(func=_validate)
 
-    from crm_analysis.reports.cli import add_report_parser
+    from crm_analysis.reports.cli import add_prune_parser, add_report_parser
 
     add_report_parser(sub)
+    add_prune_parser(sub)
     return parser
 
 

@@ -265,4 +265,4 @@ def hostile_report(tmp_path_factory) -> HostileReport:
                          reports_dir=root / "reports", run_id="hostile", timeout=600)
     failed = {nb.name: nb.error for nb in result.notebooks if nb.status != "ok"}
     assert result.exit_code == 0 and not failed, failed
-    return HostileReport(tables, result, root / "data" / "processed")
+    return HostileReport(tables, result, result.processed_dir)

@@ -135,8 +135,8 @@ def test_every_notebook_runs_on_the_uci_export(tmp_path):
     _uci_raw(tmp_path / "data")
     result = _run(tmp_path / "data", tmp_path / "reports")
     _check(result)
-    _one_action(tmp_path / "data" / "processed")
-    orders = pd.read_parquet(tmp_path / "data" / "processed" / "orders.parquet")
+    _one_action(result.processed_dir)
+    orders = pd.read_parquet(tmp_path / "data" / "processed" / "current" / "orders.parquet")
     assert not orders["order_id"].str.startswith("A").any()  # bad-debt invoices A563185-7
     assert orders["customer_id"].dropna().str.fullmatch(r"\d+").all()  # 17850.0 is 17850
 
@@ -144,8 +144,9 @@ def test_every_notebook_runs_on_the_uci_export(tmp_path):
 @pytest.mark.parametrize("preset", sorted(PRESETS))
 def test_every_notebook_runs_on_each_export_shape(preset, tmp_path):
     write_preset(preset, tmp_path / "data" / "raw", seed=11)
-    _check(_run(tmp_path / "data", tmp_path / "reports"))
-    _one_action(tmp_path / "data" / "processed")
+    result = _run(tmp_path / "data", tmp_path / "reports")
+    _check(result)
+    _one_action(result.processed_dir)
 
 
 def _orders_csv(raw: Path, frame: pd.DataFrame) -> None:

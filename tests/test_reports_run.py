@@ -157,7 +157,8 @@ def test_kernel_is_this_python_and_gets_the_data_root(main_run):
     metrics = result["01_a"].metrics
     assert metrics["python"]["value"] == sys.executable
     assert metrics["data_dir"]["value"] == str(data.resolve())
-    assert (data / "processed" / "a.txt").read_text() == "5"
+    assert (result.processed_dir / "a.txt").read_text() == "5"
+    assert result.processed_dir.parent == data.resolve() / "processed" / "runs"
     assert result["02_b"].metrics["a_value"]["value"] == 5
 
 
@@ -388,6 +389,7 @@ def test_interrupted_run_leaves_nothing(earlier_run, signum, tmp_path):
         assert kernels_started_by(proc.pid) == []
     assert "interrupted" in err_path.read_text()
     assert not (reports / run_id).exists()
+    assert not list((data / "processed" / "runs").glob(f"{run_id}.*"))  # its set is gone too
     assert not [p for p in reports.iterdir() if p.name.startswith(".")]
     assert os.readlink(reports / "latest") == "before"
     assert (reports / "before" / "run.json").is_file()

@@ -27,10 +27,15 @@ exit codes:
        raw data that breaks the data contract (the failed page names file, column, rows)
   130  interrupted (Ctrl-C or SIGTERM); no run folder is left behind
 
+Each run writes its processed tables into its own set, DATA_DIR/processed/runs/RUN_ID.*, and
+on success publishes it as DATA_DIR/processed/current (the CRM exports stay at the stable paths
+DATA_DIR/processed/churn_crm_export.csv and target_list.csv). Runs with different ids on one
+data root can run at the same time; a killed run's leftovers are removed by the next run.
+
 examples:
   crm-analysis report
   crm-analysis report --notebooks 03_customer_value,04_customer_behaviour
-  crm-analysis report -p snapshot_date=2025-06-30 -p seed=7 --run-id june
+  crm-analysis report -p snapshot_date=2025-06-30 -p seed=7 --run-id june --keep 10
 """
 
 
@@ -109,7 +114,53 @@ def configure_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser
     parser.add_argument(
         "--notebooks-dir", metavar="DIR", help="folder of notebooks (default: <project>/notebooks)"
     )
+    parser.add_argument(
+        "--keep",
+        type=int,
+        metavar="N",
+        help="after a successful run keep only the N newest runs (report folders and "
+        "processed sets; the current one always stays). Default: keep all",
+    )
     return parser
+
+
+def add_prune_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the ``prune`` sub-command: keep the N newest runs of a reports folder and data root."""
+    parser = subparsers.add_parser(
+        "prune",
+        help="remove old runs (report folders and processed sets), keeping the newest N",
+        description="Remove all but the N newest report runs and processed sets. The run "
+        "reports/latest points at, the published processed set and runs in progress are "
+        "never removed.",
+    )
+    parser.add_argument("--keep", type=int, required=True, metavar="N",
+                        help="how many runs to keep (at least 1)")
+    parser.add_argument("--data-dir", metavar="DIR",
+                        help="data root (default: CRM_DATA_DIR or <project>/data)")
+    parser.add_argument("--reports-dir", metavar="DIR",
+                        help="reports folder (default: CRM_REPORTS_DIR or <project>/reports)")
+    parser.set_defaults(func=run_prune_command)
+    return parser
+
+
+def run_prune_command(args: argparse.Namespace) -> int:
+    """Run the ``prune`` command; prints what was removed, returns the exit code."""
+    from pathlib import Path
+
+    from crm_analysis import config
+    from crm_analysis.reports.prune import prune
+
+    if args.keep < 1:
+        print(f"crm-analysis prune: error: --keep must be at least 1, got {args.keep}",
+              file=sys.stderr)
+        return 2
+    reports = Path(args.reports_dir).resolve() if args.reports_dir else config.reports_dir()
+    data = Path(args.data_dir).resolve() if args.data_dir else config.data_dir()
+    removed = prune(reports, data, args.keep)
+    for path in removed:
+        print(f"removed {path}")
+    print(f"{len(removed)} folder(s) removed; the {args.keep} newest runs are kept")
+    return 0
 
 
 def run_report_command(args: argparse.Namespace) -> int:
@@ -129,6 +180,7 @@ def run_report_command(args: argparse.Namespace) -> int:
             notebooks=names,
             force=args.force,
             timeout=args.timeout,
+            keep=args.keep,
         )
     except ReportConfigError as exc:
         print(f"crm-analysis report: error: {exc}", file=sys.stderr)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from crm_analysis.reports import manifest as mf
 from crm_analysis.reports.errors import ReportConfigError
+from crm_analysis.reports.lock import flock
 
 if TYPE_CHECKING:
     from crm_analysis.reports.runner import RunLog
@@ -56,7 +57,18 @@ def check_data_root(data_dir: Path, *, is_default: bool) -> bool:
 
 
 def prepare_data_root(data_dir: Path, *, is_default: bool, log: RunLog | None = None) -> None:
-    """Make ``data_dir`` ready: default synthetic data if needed, ``processed/`` created."""
+    """Make ``data_dir`` ready: default synthetic data if needed, ``processed/`` created.
+
+    Holds the data root's lock (``.data.lock``) meanwhile, so that of several runs started
+    together on an empty default root one writes the synthetic data and the others wait
+    for it instead of reading half-written files.
+    """
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with flock(data_dir / ".data.lock"):
+        _prepare(data_dir, is_default=is_default, log=log)
+
+
+def _prepare(data_dir: Path, *, is_default: bool, log: RunLog | None) -> None:
     if check_data_root(data_dir, is_default=is_default):
         if log:
             log.info(f"{data_dir / 'raw'} is empty: writing the default synthetic data set")

@@ -61,3 +61,16 @@ def update_latest(reports_dir: Path, run_id: str, ok: bool, log: RunLog) -> None
             point_latest(reports_dir, runs[-1][1] if runs else None)
     except (OSError, ReportConfigError) as exc:
         log.info(f"warning: could not update {link}: {exc}")
+
+
+def catch_up_latest(reports_dir: Path, published_run: str | None, log: RunLog) -> None:
+    """A run killed between publishing its processed set and pointing ``latest`` left
+    ``latest`` one run behind: point it at the run whose set is published, if that run
+    finished successfully in ``reports_dir``."""
+    link = reports_dir / LATEST
+    if not published_run or (link.is_symlink() and os.readlink(link) == published_run):
+        return
+    if any(run == published_run for _, run in _successful_runs(
+            reports_dir)):
+        point_latest(reports_dir, published_run)
+        log.info(f"{link} -> {published_run} (caught up with the published processed set)")

@@ -1,4 +1,5 @@
-"""One run id, one process: a non-blocking ``fcntl.flock`` on ``reports/.<run_id>.lock``."""
+"""Locks: one run id, one process (a non-blocking ``fcntl.flock`` on
+``reports/.<run_id>.lock``), and a blocking lock for short critical sections (:func:`flock`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,26 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from crm_analysis.reports.errors import RunLockedError
+
+
+@contextlib.contextmanager
+def flock(path: Path, *, blocking: bool = True) -> Iterator[bool]:
+    """Hold an exclusive ``flock`` on ``path`` (created if missing) for the block; yields
+    whether it was taken (always True when ``blocking``). The kernel releases it if the
+    process dies, so a killed holder never blocks anyone."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
 
 
 def lock_path(reports_dir: Path, run_id: str) -> Path:

@@ -7,18 +7,24 @@ A run, step by step:
    a configuration error (exit code 2) and nothing is written.
 2. Take the run id's lock (``reports/.<run_id>.lock``) and refuse an existing run id unless
    ``force``.
-3. Build the run in a hidden temporary folder next to its final place
-   (:func:`crm_analysis.atomic.atomic_dir`). If the data root is the default one and its
-   ``raw/`` is empty, the default synthetic data set is written first.
-4. Execute each notebook (kernel ``python3``, ``CRM_DATA_DIR`` and the run settings of
-   :mod:`~crm_analysis.reports.settings`, e.g. ``CRM_ENGINE``, set for the kernel, working
-   folder = the notebook's folder, per-cell timeout); write the executed ``.ipynb`` and its
-   ``.html``. A failing notebook gets a failure banner; notebooks that require it are skipped.
-5. Write ``index.html`` and ``run.json``, rename the folder into place, and point
-   ``reports/latest`` at it if every notebook succeeded.
+3. Create the run's own processed set in the data root (:mod:`~crm_analysis.reports.
+   processed_sets`; leftovers of killed runs are removed first), and build the run's report in
+   a hidden temporary folder next to its final place (:func:`crm_analysis.atomic.atomic_dir`).
+   If the data root is the default one and its ``raw/`` is empty, the default synthetic data
+   set is written first (under the data root's lock, so concurrent runs write it once).
+4. Execute each notebook (kernel ``python3``; ``CRM_DATA_DIR``, ``CRM_PROCESSED_DIR`` = the
+   run's set, ``CRM_RUN_ID`` and the run settings of :mod:`~crm_analysis.reports.settings`,
+   e.g. ``CRM_ENGINE``, set for the kernel; working folder = the notebook's folder; per-cell
+   timeout); write the executed ``.ipynb`` and its ``.html``. A failing notebook gets a failure
+   banner; notebooks that require it are skipped.
+5. Write ``index.html`` and ``run.json``, mark the processed set finished, rename the report
+   folder into place, and, if every notebook succeeded, publish the processed set as
+   ``processed/current`` and point ``reports/latest`` at the run (each one rename).
 
-Ctrl-C or SIGTERM at any point removes the temporary folder: no half-finished run is left, and
-earlier runs and ``latest`` are untouched.
+Ctrl-C or SIGTERM at any point removes the temporary report folder and the run's processed set;
+SIGKILL leaves them behind, unpublished, and the next run removes them. Earlier runs, the
+published set and ``latest`` are untouched either way. Runs with different ids on one data root
+run side by side: each reads only its own set.
 
 Exit codes: 0 all notebooks ran, 1 a notebook failed, 2 bad input or configuration
 (:class:`~crm_analysis.reports.errors.ReportConfigError`), 130 interrupted.
@@ -42,6 +48,7 @@ from typing import IO, Any
 from crm_analysis import config
 from crm_analysis.atomic import TMP_PREFIX, atomic_dir
 from crm_analysis.reports import manifest as mf
+from crm_analysis.reports import processed_sets as sets
 from crm_analysis.reports.dataroot import check_data_root, prepare_data_root
 from crm_analysis.reports.errors import ReportConfigError, RunExistsError
 from crm_analysis.reports.kernel import (
@@ -51,7 +58,7 @@ from crm_analysis.reports.kernel import (
     kernel_note,
     sigterm_as_interrupt,
 )
-from crm_analysis.reports.latest import LATEST, update_latest
+from crm_analysis.reports.latest import LATEST, catch_up_latest, update_latest
 from crm_analysis.reports.lock import run_lock
 from crm_analysis.reports.metrics import read_metrics
 from crm_analysis.reports.notebooks import NotebookSpec, discover_notebooks, order_notebooks
@@ -148,6 +155,11 @@ class RunResult:
     exit_code: int
     notebooks: list[NotebookResult]
     manifest: dict[str, Any]
+
+    @property
+    def processed_dir(self) -> Path:
+        """The run's own processed set (published as ``processed/current`` if the run is ok)."""
+        return Path(self.manifest["processed_dir"])
 
     @property
     def statuses(self) -> dict[str, str]:
@@ -346,6 +358,7 @@ def run_reports(
     force: bool = False,
     timeout: float | None = DEFAULT_TIMEOUT,
     *,
+    keep: int | None = None,
     stream: IO[str] | None = None,
 ) -> RunResult:
     """Execute report notebooks in dependency order and publish them as one run.
@@ -372,6 +385,9 @@ def run_reports(
         Replace an existing run with the same id.
     timeout : float or None
         Per-cell limit in seconds (``None`` or 0: no limit).
+    keep : int, optional
+        After a successful run, keep only the ``keep`` newest runs (report folders and
+        processed sets; :func:`~crm_analysis.reports.prune.prune`). Default: keep all.
     stream : file, optional
         Where progress lines go (default ``sys.stderr``).
 
@@ -398,6 +414,8 @@ def run_reports(
     timeout = timeout or None
     if timeout is not None and timeout < 0:
         raise ReportConfigError("timeout must be positive (or 0 for no limit)")
+    if keep is not None and keep < 1:
+        raise ReportConfigError(f"--keep must be at least 1, got {keep}")
 
     specs = discover_notebooks(nb_dir)
     ordered, outside = order_notebooks(specs, notebooks)
@@ -410,6 +428,7 @@ def run_reports(
 
     out_root.mkdir(parents=True, exist_ok=True)
     final = out_root / run_id
+    processed_set = None
     try:
         with sigterm_as_interrupt(), run_lock(out_root, run_id):
             if final.exists() and not force:
@@ -418,8 +437,13 @@ def run_reports(
                     "or pass --force to replace it"
                 )
             _remove_stale(out_root, run_id)
+            stale = remove_dead_runs(out_root)
+            catch_up_latest(out_root, sets.current_run_id(root), log)
+            processed_set, leftovers = sets.new_set(root, run_id)
             with atomic_dir(final, overwrite=force) as tmp:
                 kernel_output = log.attach(tmp / "run.log")
+                for folder in [*stale, *leftovers]:
+                    log.info(f"removed the leftovers of a run that was killed: {folder}")
                 try:
                     result = _run(
                         log,
@@ -434,6 +458,7 @@ def run_reports(
                         started=started,
                         nb_dir=nb_dir,
                         root=root,
+                        processed_set=processed_set,
                         is_default_root=is_default_root,
                         param_file=param_file,
                         defaults=defaults,
@@ -444,12 +469,61 @@ def run_reports(
                     )
                 finally:
                     log.close()
-            update_latest(out_root, run_id, result.status == "ok", log)
-    except KeyboardInterrupt:
-        log.close()
-        log.info(f"interrupted: run '{run_id}' abandoned, no run folder written")
+                processed_set.finish(result.status)
+                checkpoint("finished")
+            ok = result.status == "ok"
+            if ok:
+                checkpoint("before-publish")
+                sets.publish(processed_set)
+                checkpoint("published")
+            update_latest(out_root, run_id, ok, log)
+            processed_set.close()
+            if ok and keep is not None:
+                from crm_analysis.reports.prune import prune
+
+                for gone in prune(out_root, root, keep):
+                    log.info(f"pruned {gone}")
+    except BaseException as exc:
+        if processed_set is not None and not (processed_set.path / sets.COMPLETE).exists():
+            processed_set.discard()  # unfinished: never published, nobody else reads it
+        elif processed_set is not None:
+            processed_set.close()
+        if isinstance(exc, KeyboardInterrupt):
+            log.close()
+            log.info(f"interrupted: run '{run_id}' abandoned, no run folder written")
         raise
     return result
+
+
+def checkpoint(name: str) -> None:
+    """Fault injection for the crash tests: ``CRM_TEST_KILL_AT=<name>`` makes the run kill
+    itself with SIGKILL here, as a power cut or the OOM killer would. Never set in use."""
+    if os.environ.get("CRM_TEST_KILL_AT") == name:
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def remove_dead_runs(reports_dir: Path) -> list[Path]:
+    """Temporary report folders of killed runs of any run id (their run lock is free)."""
+    from crm_analysis.reports.errors import RunLockedError
+
+    pattern = re.compile(rf"^{re.escape(TMP_PREFIX)}(.+)\.[a-z0-9_]{{8}}$")
+    removed = []
+    for stale in sorted(reports_dir.iterdir()):
+        found = pattern.match(stale.name)
+        if not found or not stale.is_dir() or stale.is_symlink():
+            continue
+        other = found.group(1)
+        if not _RUN_ID.match(other) or other == LATEST:
+            continue
+        try:
+            with run_lock(reports_dir, other):
+                shutil.rmtree(stale, ignore_errors=True)
+                removed.append(stale)
+        except RunLockedError:
+            continue  # that run is alive
+    return removed
 
 
 def _missing_inputs(spec: NotebookSpec, results: Mapping[str, NotebookResult],
@@ -483,6 +557,7 @@ def _run(
     started: dt.datetime,
     nb_dir: Path,
     root: Path,
+    processed_set: sets.ProcessedSet,
     is_default_root: bool,
     param_file: Path,
     defaults: Mapping[str, Any],
@@ -494,17 +569,21 @@ def _run(
     """The body of a run, inside the temporary run folder."""
     log.info(f"run {run_id}: {len(ordered)} notebook(s) from {nb_dir}")
     log.info(f"data root {root}")
+    log.info(f"processed set {processed_set.path}")
     for name, value in settings.items():
         log.info(f"setting {name} = {value}")
     for note in [kernel_note(), *notes]:
         if note:
             log.info(note)
-    for name, missing in outside.items():
-        log.info(
-            f"{name} requires {', '.join(missing)}, not part of this run: its outputs are "
-            "assumed to exist in processed/"
-        )
     prepare_data_root(root, is_default=is_default_root, log=log)
+    published = sets.current_set(root)
+    if outside:
+        for name, missing in outside.items():
+            log.info(f"{name} requires {', '.join(missing)}, not part of this run: its "
+                     "outputs come from the published processed set")
+        if published is not None:
+            copied = sets.seed_from(processed_set, published)
+            log.info(f"started from the published set {published.name} ({len(copied)} files)")
     fingerprint = mf.data_fingerprint(root / "raw")
     log.info(f"raw data: {fingerprint['files']} file(s), sha256 {fingerprint['sha256'][:16]}")
 
@@ -513,7 +592,7 @@ def _run(
     total = len(ordered)
     for i, spec in enumerate(ordered, 1):
         prefix = f"[{i}/{total}] {spec.name}"
-        why = _missing_inputs(spec, results, root / "processed")
+        why = _missing_inputs(spec, results, processed_set.path)
         if why:
             results[spec.name] = NotebookResult(
                 name=spec.name,
@@ -536,9 +615,11 @@ def _run(
             timeout=timeout,
             progress=progress,
             kernel_output=kernel_output,
-            env=kernel_environment(settings),
+            env={**kernel_environment(settings), config.PROCESSED_ENV: str(processed_set.path),
+                 "CRM_RUN_ID": run_id},
         )
         results[spec.name] = result
+        checkpoint(f"after-{spec.name}")
         line = f"{prefix} ... {result.status} ({result.duration_seconds:.1f} s)"
         if result.error:
             line += f": {result.error['message']}"
@@ -559,6 +640,7 @@ def _run(
         "notebooks_dir": str(nb_dir),
         "data_dir": str(root),
         "data": {"raw_dir": str(root / "raw"), **fingerprint},
+        "processed_dir": str(processed_set.path),
         "parameters": {nb.name: nb.parameters for nb in notebooks},
         "parameter_file": str(param_file) if param_file.is_file() else None,
         "parameter_file_values": dict(defaults),
