@@ -77,9 +77,9 @@ def test_cleaning_figures_match_the_generator_truth(run):
     assert metrics["orders_clean"] == len(data.clean["orders"])
     assert metrics["unmatched_returns"] == dirt[("orphan_cancellation", "orders")]
     assert metrics["snapshot_date"] == data.config.end
-    processed = pd.read_parquet(root / "processed" / "orders.parquet")
+    processed = pd.read_parquet(result.processed_dir / "orders.parquet")
     assert len(processed) == len(data.clean["orders"])
-    meta = json.loads((root / "processed" / "cleaning.json").read_text())
+    meta = json.loads((root / "processed" / "current" / "cleaning.json").read_text())
     assert meta["snapshot_date"] == data.config.end
 
 
@@ -121,16 +121,19 @@ def test_html_pages_have_no_code_and_no_external_resources(run):
 
 
 def test_cleaning_twice_gives_the_same_outputs(run, tmp_path):
-    _, root, _ = run
-    processed = root / "processed"
-    before = {p.name: pd.read_parquet(p) for p in sorted(processed.glob("*.parquet"))}
+    _, root, first = run
+    cleaning = {"orders.parquet", "customers.parquet", "order_items.parquet",
+                "quality_log.parquet"}
+    before = {p.name: pd.read_parquet(p) for p in sorted(first.processed_dir.glob("*.parquet"))
+              if p.name in cleaning}
+    assert set(before) == cleaning
     again = run_reports(notebooks_dir=PROJECT_ROOT / "notebooks", data_dir=root,
                         reports_dir=tmp_path, run_id="again", notebooks=["01_data_cleaning"])
-    assert again.exit_code == 0
+    assert again.exit_code == 0 and again.processed_dir != first.processed_dir
     for name, frame in before.items():
-        if name in {p.name for p in processed.glob("*.parquet")}:
-            pd.testing.assert_frame_equal(pd.read_parquet(processed / name), frame, obj=name)
-    assert not list(processed.glob(".tmp-*")), "temporary files left behind"
+        pd.testing.assert_frame_equal(pd.read_parquet(again.processed_dir / name), frame,
+                                      obj=name)
+    assert not list(again.processed_dir.glob(".tmp-*")), "temporary files left behind"
 
 
 def test_duckdb_engine_gives_the_same_reports(run, tmp_path):
