@@ -255,3 +255,23 @@ def test_orders_only_analysis_runs_and_skips(synthetic_tables):
     assert result.by is None and result.pairs is None and result.movers is None
     assert result.backtest.overall["mase"] < 1
     assert any("order_items" in s for s in result.skipped)
+
+
+def test_a_single_product_shop_has_one_category_and_no_pairs(synthetic_tables):
+    """A one-product shop (the `single_product` export shape): the by-category views hold
+    one category with all revenue, no product pair exists, the forecast still runs, and the
+    findings compare no category with itself ("fastest growing: X; slowest: X")."""
+    products = synthetic_tables["products"]
+    only = products["product_id"].iloc[0]
+    items = synthetic_tables["order_items"].assign(product_id=only)
+    tables = {**synthetic_tables, "order_items": items, "products": products.iloc[:1]}
+    result = demand.analyse(tables, snapshot="2025-12-31")
+    assert len(result.categories) == 1
+    total = result.weekly.groupby("category", observed=True)["revenue"].sum()
+    assert len(total) == 1 and total.iloc[0] == pytest.approx(
+        result.weekly_total["revenue"].sum())
+    assert result.pairs is None or result.pairs.empty
+    assert result.backtest is not None and not result.forecast.empty
+    findings = " ".join(demand.key_findings(result))
+    assert "units in 1 category)" in findings
+    assert "slowest" not in findings and "Per category" not in findings

@@ -141,7 +141,14 @@ def test_every_notebook_runs_on_the_uci_export(tmp_path):
     assert orders["customer_id"].dropna().str.fullmatch(r"\d+").all()  # 17850.0 is 17850
 
 
-@pytest.mark.parametrize("preset", sorted(PRESETS))
+SUITE_PRESETS = sorted(set(PRESETS) - {"thirty_customers", "single_product"})
+"""The shapes run here. Two are left to ``benchmarks/bench_shapes.py``, which runs all twelve
+(a run costs about 45 s of CPU, mostly kernel start-up, and `make test` has 15 minutes): 30
+customers lies between 5 customers and the 400-customer shapes, and the single product is a
+one-category demand analysis that the unit tests of ``demand`` cover."""
+
+
+@pytest.mark.parametrize("preset", SUITE_PRESETS)
 def test_every_notebook_runs_on_each_export_shape(preset, tmp_path):
     write_preset(preset, tmp_path / "data" / "raw", seed=11)
     result = _run(tmp_path / "data", tmp_path / "reports")

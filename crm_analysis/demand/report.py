@@ -38,8 +38,10 @@ def key_findings(result: DemandAnalysis) -> list[Markup]:
     units = daily.units
     detail = ""
     if units is not None:
+        n = len(result.categories)
         detail = md(" ({units:,.0f} units{cats})", units=units, cats=md(
-            " in {n} categories", n=len(result.categories)) if result.by else Markup(""))
+            " in {n} {word}", n=n, word="category" if n == 1 else "categories")
+            if result.by else Markup(""))
     out.append(md("From {first:%d %b %Y} to {last:%d %b %Y} there were **{orders:,} orders** "
                   "worth **{revenue}**{detail}, guest orders and new customers included.",
                   first=daily.first_day, last=result.snapshot, orders=daily.orders,
@@ -55,7 +57,7 @@ def key_findings(result: DemandAnalysis) -> list[Markup]:
     if result.by:
         latest = g[(g["period"] == g["period"].max()) & (g["group"] != TOTAL)]
         latest = latest.dropna(subset=["vs_year_ago"])
-        if len(latest):
+        if len(latest) > 1:  # one category is the total: nothing to compare
             best = latest.loc[latest["vs_year_ago"].idxmax()]
             worst = latest.loc[latest["vs_year_ago"].idxmin()]
             out.append(md("Fastest growing category on a year before: **{best}** ({best_change}); "
@@ -168,7 +170,7 @@ def forecast_findings(result: DemandAnalysis) -> list[Markup]:
                       "(each cut-off checked with ranges built from the others).",
                       c80=Markup(_pct(check["coverage_80"], False)),
                       c95=Markup(_pct(check["coverage_95"], False))))
-    if result.by and result.backtest is not None:
+    if result.by and result.backtest is not None and result.backtest.overall["series"] > 1:
         won = result.backtest.overall["model_series"]
         out.append(md("Per category, a model beat the simple rules in {won} of {n} categories; "
                       "the others are forecast by their best rule.", won=won,
