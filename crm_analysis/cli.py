@@ -57,14 +57,22 @@ def _generate(args: argparse.Namespace) -> int:
 def _validate(args: argparse.Namespace) -> int:
     from crm_analysis.io import load_raw, validate_raw
 
-    raw = load_raw(args.source, mapping=args.mapping)
+    source = args.source
+    folder = Path(source)
+    if folder.is_dir() and (folder / "raw").is_dir() and not any(
+            p.suffix in (".csv", ".gz", ".parquet") for p in folder.iterdir()):
+        source = str(folder / "raw")  # a data root: its raw/ folder, as `report` reads it
+    raw = load_raw(source, mapping=args.mapping)
     for name in raw.tables:
         frame = raw[name]
         print(f"{name:<18} {len(frame):>12,} rows  {len(frame.columns):>3} columns")
+        if name in raw.dialects:
+            print(f"{'':<18} read with {raw.dialects[name].describe()}")
     warnings = [f for f in validate_raw(raw) if f.level == "warning"]
     for finding in warnings:
         print(f"  {finding}")
-    what = f"; {len(warnings)} kinds of dirt for the cleaning step" if warnings else ""
+    kinds = f"{len(warnings)} kind{'s' if len(warnings) != 1 else ''}"
+    what = f"; {kinds} of dirt for the cleaning step" if warnings else ""
     print(f"{raw.source}: conforms to the data contract{what}")
     return EXIT_OK
 
@@ -105,7 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.set_defaults(func=_generate)
 
     val = sub.add_parser("validate", help="check a raw source against the data contract")
-    val.add_argument("source", help="folder of CSV/Parquet exports or a SQLAlchemy URL")
+    val.add_argument("source", help="a data root (with raw/), a folder of CSV/Parquet exports, "
+                     "one file, or a SQLAlchemy URL")
     val.add_argument("--mapping", help="YAML mapping file or a shipped mapping name")
     val.set_defaults(func=_validate)
 

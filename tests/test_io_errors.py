@@ -113,13 +113,18 @@ def test_empty_optional_table_counts_as_not_supplied(tmp_path: Path) -> None:
 
 
 def test_wrong_encoding_names_encoding_and_suggests_mapping(tmp_path: Path) -> None:
+    """Without a mapping the encoding is read from the file (issue 17); a mapping that names
+    the wrong one gets an error naming it, the first bad line and the setting to change."""
     text = GOOD + "3,Müller,2024-01-03,4\n"
     (tmp_path / "orders.csv").write_bytes(text.encode("latin-1"))
-    message = str(_load_error(tmp_path))
+    raw = load_raw(tmp_path)
+    assert raw["orders"]["customer_id"].iloc[2] == "Müller"
+    assert raw.dialects["orders"].encoding == "cp1252"
+    assert "encoding" in raw.dialects["orders"].detected
+    message = str(_load_error(tmp_path, {"encoding": "utf-8"}))
     assert "orders.csv: orders: cannot be decoded as utf-8" in message
     assert "line 4" in message
     assert "`encoding:`" in message
-    assert load_raw(tmp_path, {"encoding": "latin-1"})["orders"]["customer_id"].iloc[2] == "Müller"
 
 
 def test_duplicate_keys_in_dimension_table(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from crm_analysis.io.dialect import Dialect
 from crm_analysis.io.errors import DataContractError, EmptyTableError, Problem, RowLocator
 from crm_analysis.io.mapping import (
     TRANSFORM_INPUTS,
@@ -71,6 +72,10 @@ class RawData(AbcMapping[str, pd.DataFrame]):
         in the declared formats of the one that parsed the value (-1 where missing).
     empty_tables : list of str
         Optional tables whose file or query had columns but no rows: treated as not supplied.
+    dialects : dict
+        Per table read from a CSV file, how the file is written (:class:`~crm_analysis.io.
+        dialect.Dialect`: separator, decimal and thousands marks, encoding, missing markers, and
+        which of them were read from the file rather than the mapping).
     """
 
     frames: dict[str, pd.DataFrame]
@@ -81,6 +86,7 @@ class RawData(AbcMapping[str, pd.DataFrame]):
     date_formats_used: dict[str, dict[str, int]] = field(default_factory=dict)
     date_format_codes: dict[str, pd.Series] = field(default_factory=dict, repr=False)
     empty_tables: list[str] = field(default_factory=list)
+    dialects: dict[str, Dialect] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         if name not in self.frames:
@@ -177,21 +183,21 @@ def _map_and_parse(
             values,
             dtype,
             date_formats=date_formats,
-            decimal=mapping.decimal if raw.text else ".",
-            thousands=mapping.thousands if raw.text else None,
+            decimal=raw.dialect.decimal if raw.dialect else ".",
+            thousands=raw.dialect.thousands if raw.dialect else None,
             format_codes=codes,
         )
         if codes:
             format_codes[f"{table}.{col}"] = codes["codes"]
         if bad.any():
-            loc.add(col, _bad_message(dtype, date_formats, mapping, raw.text), bad, values)
+            loc.add(col, _bad_message(dtype, date_formats, raw.dialect), bad, values)
         out[col] = parsed
         unparsed[col] = bad
     extra = [c for c in spare if c not in set(wanted.values())]
     return pd.DataFrame(out, index=frame.index), extra, unparsed
 
 
-def _bad_message(dtype: str, formats: tuple[str, ...], mapping: Mapping, text: bool) -> str:
+def _bad_message(dtype: str, formats: tuple[str, ...], dialect: Dialect | None) -> str:
     if dtype == "timestamp":
         return (
             f"values cannot be read as dates with the formats {list(formats)} (or lie outside "
@@ -199,9 +205,8 @@ def _bad_message(dtype: str, formats: tuple[str, ...], mapping: Mapping, text: b
         )
     if dtype in ("number", "integer"):
         kind = "whole numbers" if dtype == "integer" else "numbers"
-        seps = (
-            f" with decimal {mapping.decimal!r} and thousands {mapping.thousands!r}" if text else ""
-        )
+        seps = (f" with decimal {dialect.decimal!r} and thousands {dialect.thousands!r}"
+                if dialect is not None else "")
         return (
             f"values cannot be read as {kind}{seps}; check `decimal:`/`thousands:` in the mapping"
         )
@@ -400,8 +405,9 @@ def load_raw(
         counts = codes[codes >= 0].value_counts()
         formats_used[key] = {formats[int(i)]: int(n) for i, n in counts.sort_index().items()}
     release_memory()
+    dialects = {name: raw.dialect for name, raw in found.items() if raw.dialect is not None}
     return RawData(frames, source_label, mapping, extra, derived, formats_used, format_codes,
-                   empty)
+                   empty, dialects)
 
 
 def _final_check(frames: dict[str, pd.DataFrame], label: str) -> None:

@@ -95,10 +95,10 @@ class Mapping:
 
     name: str = "default"
     source_name: str | None = None
-    separator: str = ","
-    decimal: str = "."
+    separator: str | None = None  # None: read from each CSV file (crm_analysis.io.dialect)
+    decimal: str | None = None
     thousands: str | None = None
-    encoding: str = "utf-8"
+    encoding: str | None = None
     currency: str | None = None
     date_formats: tuple[str, ...] = DEFAULT_DATE_FORMATS
     transform: str | None = None
@@ -222,15 +222,20 @@ def load_mapping(
     return Mapping(
         name=label,
         source_name=data.get("source_name"),
-        separator=str(data.get("separator", ",")),
-        decimal=str(data.get("decimal", ".")),
+        separator=_optional(data.get("separator")),
+        decimal=_optional(data.get("decimal")),
         thousands=str(thousands) if thousands not in (None, "") else None,
-        encoding=str(data.get("encoding", "utf-8")),
+        encoding=_optional(data.get("encoding")),
         currency=data.get("currency"),
         date_formats=_as_tuple(data.get("date_formats")) or DEFAULT_DATE_FORMATS,
         transform=data.get("transform"),
         tables=tables,
     )
+
+
+def _optional(value: Any) -> str | None:
+    """A dialect setting as given, or None (read it from the file) when left out."""
+    return None if value is None else str(value)
 
 
 def _check(data: dict[str, Any], label: str) -> list[Problem]:
@@ -261,7 +266,7 @@ def _check(data: dict[str, Any], label: str) -> list[Problem]:
         if transform
         else {name: list(spec.columns) for name, spec in TABLES.items()}
     )
-    if data.get("decimal", ".") == data.get("thousands"):
+    if data.get("decimal") is not None and data.get("decimal") == data.get("thousands"):
         problems.append(
             Problem(label, "mapping", None, "decimal and thousands separators must differ")
         )

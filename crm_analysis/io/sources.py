@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
+from crm_analysis.io.dialect import SEPARATORS, Dialect, detect_dialect
 from crm_analysis.io.errors import DataContractError, EmptyTableError, Problem, RowLocator
 from crm_analysis.io.mapping import Mapping, TableMapping
 
@@ -34,7 +35,8 @@ class RawTable:
 
     frame: pd.DataFrame
     locator: RowLocator
-    text: bool  # values are CSV text (separators from the mapping apply)
+    text: bool  # values are CSV text (the dialect's decimal and thousands marks apply)
+    dialect: Dialect | None = None  # how the CSV file is written (None: Parquet or SQL)
 
 
 def is_sql_source(source: object) -> bool:
@@ -90,6 +92,7 @@ def missing_file_problem(folder: Path, table: str, spec: TableMapping) -> Proble
 
 
 def _undecodable_line(path: Path, encoding: str) -> tuple[int, str] | None:
+    encoding = "utf-8" if encoding == "utf-8-sig" else encoding
     if path.name.endswith(".gz"):
         with gzip.open(path) as handle:
             data = handle.read()
@@ -102,12 +105,13 @@ def _undecodable_line(path: Path, encoding: str) -> tuple[int, str] | None:
     return None
 
 
-def _read_csv(path: Path, mapping: Mapping) -> pd.DataFrame:
-    """Every column as text, empty fields missing. pyarrow's multi-threaded reader first (about
-    4x faster than pandas' C parser and half the memory); on any problem the C parser reads the
-    file again, whose errors (bad bytes, ragged rows) :func:`read_file` turns into messages."""
-    options = dict(dtype=str, keep_default_na=False, na_values=[""], encoding=mapping.encoding,
-                   sep=mapping.separator, compression="infer")
+def _read_csv(path: Path, dialect: Dialect) -> pd.DataFrame:
+    """Every column as text, empty fields (and the dialect's missing markers) missing.
+    pyarrow's multi-threaded reader first (about 4x faster than pandas' C parser and half the
+    memory); on any problem the C parser reads the file again, whose errors (bad bytes, ragged
+    rows) :func:`read_file` turns into messages."""
+    options = dict(dtype=str, keep_default_na=False, na_values=["", *dialect.missing],
+                   encoding=dialect.encoding, sep=dialect.separator, compression="infer")
     try:
         return pd.read_csv(path, engine="pyarrow", **options)
     except Exception:
@@ -125,14 +129,19 @@ def read_file(path: Path, table: str, mapping: Mapping) -> RawTable:
     """
     locator = RowLocator(str(path), table, header_rows=1, label="spreadsheet row")
     is_csv = not path.name.endswith(".parquet")
+    dialect = None
     try:
-        frame = _read_csv(path, mapping) if is_csv else pd.read_parquet(path)
+        if is_csv:
+            dialect = detect_dialect(path, separator=mapping.separator, decimal=mapping.decimal,
+                                     thousands=mapping.thousands, encoding=mapping.encoding)
+        frame = _read_csv(path, dialect) if dialect is not None else pd.read_parquet(path)
     except pd.errors.EmptyDataError as exc:
         raise DataContractError(
             [Problem(str(path), table, None, "the file is empty (no header, no rows)")]
         ) from exc
     except UnicodeDecodeError as exc:
-        where = _undecodable_line(path, mapping.encoding)
+        encoding = dialect.encoding if dialect is not None else mapping.encoding or "utf-8"
+        where = _undecodable_line(path, encoding)
         detail = f" (first bad byte 0x{where[1]} on line {where[0]})" if where else ""
         raise DataContractError(
             [
@@ -140,7 +149,7 @@ def read_file(path: Path, table: str, mapping: Mapping) -> RawTable:
                     str(path),
                     table,
                     None,
-                    f"cannot be decoded as {mapping.encoding}{detail}; "
+                    f"cannot be decoded as {encoding}{detail}; "
                     "set `encoding:` in the mapping "
                     "(exports from Excel on Windows are often cp1252 or latin-1)",
                 )
@@ -162,7 +171,16 @@ def read_file(path: Path, table: str, mapping: Mapping) -> RawTable:
                 )
             ]
         )
-    return RawTable(frame, locator, text=is_csv)
+    if dialect is not None and dialect.separator == "," and len(frame.columns) == 1:
+        only = str(frame.columns[0])
+        other = next((s for s in SEPARATORS[1:] if s in only), None)
+        if other is not None:
+            raise DataContractError([Problem(
+                str(path), table, None,
+                f"the file reads as one column {only!r}: it looks separated by {other!r}, which "
+                f"could not be confirmed from the file; set `separator: {other!r}` in the "
+                "mapping")])
+    return RawTable(frame, locator, text=is_csv, dialect=dialect)
 
 
 # --- SQL -----------------------------------------------------------------------------------------

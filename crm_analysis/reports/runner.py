@@ -408,6 +408,8 @@ def run_reports(
     started = utc_now()
     nb_dir = Path(notebooks_dir or DEFAULT_NOTEBOOKS_DIR).resolve()
     root = Path(data_dir).resolve() if data_dir is not None else config.data_dir()
+    if root.name == "raw" and not (root / "raw").exists():
+        root = root.parent  # raw/ itself was given: its data root is the folder above
     is_default_root = root == config.data_dir()
     out_root = Path(reports_dir).resolve() if reports_dir is not None else config.reports_dir()
     run_id = check_run_id(run_id or default_run_id(started))
