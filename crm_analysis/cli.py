@@ -71,9 +71,23 @@ def _validate(args: argparse.Namespace) -> int:
     warnings = [f for f in validate_raw(raw) if f.level == "warning"]
     for finding in warnings:
         print(f"  {finding}")
+    for name, found in raw.recognised.items():
+        print(f"{name}: columns recognised by their names: "
+              + ", ".join(f"{col} <- {src!r}" for col, src in found.items()))
     kinds = f"{len(warnings)} kind{'s' if len(warnings) != 1 else ''}"
     what = f"; {kinds} of dirt for the cleaning step" if warnings else ""
     print(f"{raw.source}: conforms to the data contract{what}")
+    if args.write_mapping:
+        out = Path(args.write_mapping)
+        if out.exists():
+            print(f"error: {out} exists; choose another file or remove it", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        from crm_analysis.atomic import atomic_path
+        from crm_analysis.io.inferred import mapping_yaml
+
+        with atomic_path(out) as tmp:
+            tmp.write_text(mapping_yaml(raw), encoding="utf-8")
+        print(f"wrote the mapping it read with to {out}: edit it, then pass --mapping {out}")
     return EXIT_OK
 
 
@@ -116,6 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("source", help="a data root (with raw/), a folder of CSV/Parquet exports, "
                      "one file, or a SQLAlchemy URL")
     val.add_argument("--mapping", help="YAML mapping file or a shipped mapping name")
+    val.add_argument("--write-mapping", metavar="FILE",
+                     help="write the mapping it read with (detected separators, encoding and "
+                          "recognised column names) as YAML to FILE, for you to edit")
     val.set_defaults(func=_validate)
 
     from crm_analysis.reports.cli import add_prune_parser, add_report_parser

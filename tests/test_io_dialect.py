@@ -143,3 +143,46 @@ def test_validate_takes_a_data_root_or_its_raw_folder_and_counts_right(tmp_path)
     assert outputs[0] == outputs[1]
     assert "read with separator ';', decimal ','" in outputs[0]
     assert "1 kind of dirt" in outputs[0]  # the duplicated row
+
+
+def test_common_column_names_are_recognised_and_written_as_a_mapping(tmp_path):
+    """`CustomerID`, `InvoiceDate`, `Invoice No`, `Total`: an export's own names, no mapping."""
+    text = ("Invoice No;CustomerID;InvoiceDate;Total;Country\n"
+            "536365;17850;2010-12-01;139,12;UK\n536366;17850;2010-12-01;22,20;UK\n")
+    folder = _write(tmp_path / "raw", text)
+    raw = load_raw(folder)
+    assert raw.recognised["orders"] == {"order_id": "Invoice No", "customer_id": "CustomerID",
+                                        "order_date": "InvoiceDate", "amount": "Total"}
+    assert raw["orders"]["amount"].tolist() == [139.12, 22.2]
+    assert raw.extra_columns["orders"] == ["Country"]
+    written = tmp_path / "mapping.yaml"
+    out = subprocess.run([sys.executable, "-m", "crm_analysis.cli", "validate", str(folder),
+                          "--write-mapping", str(written)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "customer_id <- 'CustomerID'" in out.stdout
+    again = load_raw(folder, written)
+    pd.testing.assert_frame_equal(again["orders"], raw["orders"])
+    assert again.recognised == {}  # every column is named by the written mapping
+    assert again.dialects["orders"].detected == ()
+    refused = subprocess.run([sys.executable, "-m", "crm_analysis.cli", "validate", str(folder),
+                              "--write-mapping", str(written)], capture_output=True, text=True)
+    assert refused.returncode == 2 and "exists" in refused.stderr
+
+
+def test_two_candidates_for_a_required_column_are_an_error_naming_both(tmp_path):
+    folder = _write(tmp_path, "order_id,customer_id,date,InvoiceDate,amount\n"
+                              "1,a,2025-01-02,2025-01-02,5\n")
+    with pytest.raises(DataContractError) as info:
+        load_raw(folder)
+    message = str(info.value)
+    assert "'order_date' could be any of 'date', 'InvoiceDate'" in message
+    assert "`columns: {order_date: date}`" in message
+    told = load_raw(folder, {"tables": {"orders": {"columns": {"order_date": "InvoiceDate"}}}})
+    assert told["orders"]["order_date"].notna().all()
+
+
+def test_a_bare_customer_column_is_not_taken_as_the_id(tmp_path):
+    """'Customer' often holds a person's name; it must never become an id in a report."""
+    folder = _write(tmp_path, "order_id,Customer,order_date,amount\n1,Jane Roe,2025-01-02,5\n")
+    with pytest.raises(DataContractError, match="required column 'customer_id' is missing"):
+        load_raw(folder)

@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from crm_analysis.io.columns import candidates
 from crm_analysis.io.dialect import Dialect
 from crm_analysis.io.errors import DataContractError, EmptyTableError, Problem, RowLocator
 from crm_analysis.io.mapping import (
@@ -76,6 +77,9 @@ class RawData(AbcMapping[str, pd.DataFrame]):
         Per table read from a CSV file, how the file is written (:class:`~crm_analysis.io.
         dialect.Dialect`: separator, decimal and thousands marks, encoding, missing markers, and
         which of them were read from the file rather than the mapping).
+    recognised : dict
+        Per table, contract column -> source column found under a common name without a
+        mapping entry (:mod:`crm_analysis.io.columns`), e.g. ``{"customer_id": "CustomerID"}``.
     """
 
     frames: dict[str, pd.DataFrame]
@@ -87,6 +91,7 @@ class RawData(AbcMapping[str, pd.DataFrame]):
     date_format_codes: dict[str, pd.Series] = field(default_factory=dict, repr=False)
     empty_tables: list[str] = field(default_factory=list)
     dialects: dict[str, Dialect] = field(default_factory=dict)
+    recognised: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         if name not in self.frames:
@@ -137,8 +142,10 @@ def _map_and_parse(
     mapping: Mapping,
     date_formats: tuple[str, ...],
     format_codes: dict[str, pd.Series],
+    recognised: dict[str, str] | None = None,
 ) -> tuple[pd.DataFrame, list[str], dict[str, pd.Series]]:
-    """Rename, check presence, parse.
+    """Rename (the mapping's names, else the common names of :mod:`crm_analysis.io.columns`,
+    recorded in ``recognised``), check presence, parse.
 
     Returns the parsed frame, the extra source columns and per column the unparseable mask.
 
@@ -149,6 +156,20 @@ def _map_and_parse(
     frame = raw.frame.reset_index(drop=True)
     source_cols = [str(c) for c in frame.columns]
     wanted = {col: rename.get(col, col) for col in columns}
+    taken = {src for src in wanted.values() if src in source_cols}
+    for col in columns:  # common names of columns the mapping does not name
+        if col in rename or wanted[col] in source_cols:
+            continue
+        found = [c for c in candidates(table, col, source_cols) if c not in taken]
+        if len(found) == 1:
+            wanted[col] = found[0]
+            taken.add(found[0])
+            if recognised is not None:
+                recognised[col] = found[0]
+        elif len(found) > 1 and col in required:
+            loc.add(col, f"required column {col!r} could be any of {', '.join(map(repr, found))}; "
+                    f"name it in the mapping, e.g. `columns: {{{col}: {found[0]}}}`")
+            wanted[col] = found[0]  # reported above; keeps the missing-column error away
     used = {src for src in wanted.values() if src in source_cols}
     spare = [c for c in source_cols if c not in used]
     for col in columns:
@@ -361,6 +382,7 @@ def load_raw(
     frames: dict[str, pd.DataFrame] = {}
     extra: dict[str, list[str]] = {}
     format_codes: dict[str, pd.Series] = {}
+    recognised: dict[str, dict[str, str]] = {}
     for name, raw in found.items():
         spec = mapping.table(name)
         formats = spec.date_formats or mapping.date_formats
@@ -372,8 +394,10 @@ def load_raw(
             required = TABLES[name].required_columns
             if name == "orders" and "order_items" in found:
                 required = [c for c in required if c != "amount"]
+        recognised[name] = {}
         frame, extra[name], unparsed = _map_and_parse(
-            raw, name, columns, required, spec.columns, mapping, formats, format_codes
+            raw, name, columns, required, spec.columns, mapping, formats, format_codes,
+            recognised[name] if mapping.transform is None else None,
         )
         if name in TABLES:
             _check_structure(frame, name, raw.locator, unparsed)
@@ -407,7 +431,7 @@ def load_raw(
     release_memory()
     dialects = {name: raw.dialect for name, raw in found.items() if raw.dialect is not None}
     return RawData(frames, source_label, mapping, extra, derived, formats_used, format_codes,
-                   empty, dialects)
+                   empty, dialects, {k: v for k, v in recognised.items() if v})
 
 
 def _final_check(frames: dict[str, pd.DataFrame], label: str) -> None:
