@@ -31,6 +31,8 @@ def _doc_tables() -> dict[str, dict[str, tuple[str, str]]]:
             current = heading.group(1)
             tables[current] = {}
             continue
+        if line.startswith("## "):  # a new section ends the table descriptions
+            current = None
         if current and line.startswith("| ") and not line.startswith(("| column", "| ---")):
             cells = [c.strip() for c in line.strip("|").split("|")]
             for name in cells[0].split(","):
