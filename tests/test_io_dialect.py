@@ -186,3 +186,52 @@ def test_a_bare_customer_column_is_not_taken_as_the_id(tmp_path):
     folder = _write(tmp_path, "order_id,Customer,order_date,amount\n1,Jane Roe,2025-01-02,5\n")
     with pytest.raises(DataContractError, match="required column 'customer_id' is missing"):
         load_raw(folder)
+
+
+def test_an_r_export_of_invoice_lines_with_mixed_month_first_dates(tmp_path):
+    """The issue's case: semicolons, NA for missing ids, month-first dates written both
+    '12/06/2010 10:08' and '2/20/11 11:39' in one column."""
+    text = ("InvoiceNo;CustomerID;InvoiceDate;Total\n"
+            "536365;NA;12/06/2010 10:08;1,5\n536366;17850;2/20/11 11:39;2\n"
+            "536367;17851;12/06/2010 10:09;3,25\n")
+    raw = load_raw(_write(tmp_path, text))
+    orders = raw["orders"]
+    assert orders["order_date"].tolist() == [pd.Timestamp("2010-12-06 10:08"),
+                                              pd.Timestamp("2011-02-20 11:39"),
+                                              pd.Timestamp("2010-12-06 10:09")]
+    assert orders["customer_id"].isna().tolist() == [True, False, False]
+    assert raw.date_formats_used["orders.order_date"] == {"%m/%d/%Y %H:%M": 2,
+                                                          "%m/%d/%y %H:%M": 1}
+
+
+def test_day_first_dates_beside_iso_and_an_ambiguous_column(tmp_path):
+    folder = _write(tmp_path, "order_id,customer_id,order_date,amount\n"
+                              "1,a,31.12.2025,1\n2,b,2025-01-03,2\n3,b,01.02.2025,2\n")
+    orders = load_raw(folder)["orders"]
+    assert orders["order_date"].tolist() == [pd.Timestamp("2025-12-31"),
+                                              pd.Timestamp("2025-01-03"),
+                                              pd.Timestamp("2025-02-01")]
+    _write(folder, "order_id,customer_id,order_date,amount\n1,a,01.02.2025,1\n2,b,03.04.2025,2\n")
+    with pytest.raises(DataContractError) as info:
+        load_raw(folder)
+    message = str(info.value)
+    assert "'01.02.2025' read both day first (%d.%m.%Y) and month first (%m.%d.%Y)" in message
+    assert 'date_formats: ["%d.%m.%Y"]' in message
+    told = load_raw(folder, {"date_formats": ["%m.%d.%Y"]})["orders"]
+    assert told["order_date"].tolist() == [pd.Timestamp("2025-01-02"), pd.Timestamp("2025-03-04")]
+
+
+def test_the_cleaning_report_says_how_the_export_was_read(tmp_path):
+    import html
+
+    from crm_analysis import cleaning
+
+    text = ("InvoiceNo;CustomerID;InvoiceDate;Total\n"
+            "1;NA;12/06/2010 10:08;1,5\n2;c2;2/20/11 11:39;2\n")
+    lines = [html.unescape(str(x)) for x in cleaning.how_read(load_raw(_write(tmp_path, text)))]
+    assert lines[0].startswith("orders was read with separator ';', decimal ','")
+    assert "customer_id from 'CustomerID'" in lines[1]
+    assert "%m/%d/%Y %H:%M, %m/%d/%y %H:%M, taken from its values" in lines[2]
+    plain = tmp_path / "plain"
+    _write(plain, "order_id,customer_id,order_date,amount\n1,a,2025-01-02,5\n")
+    assert cleaning.how_read(load_raw(plain)) == []

@@ -10,6 +10,7 @@ from crm_analysis.cleaning.pipeline import CleaningResult, clean
 from crm_analysis.cleaning.rules import RULES, CleaningOptions
 from crm_analysis.cleaning.snapshot import infer_snapshot_date
 from crm_analysis.cleaning.summary import (
+    how_read,
     inventory,
     key_findings,
     log_table,
@@ -23,6 +24,7 @@ __all__ = [
     "CleaningResult",
     "QualityEntry",
     "clean",
+    "how_read",
     "infer_snapshot_date",
     "inventory",
     "key_findings",

@@ -42,6 +42,27 @@ RULE_TITLES = {
 }
 
 
+def how_read(raw: Mapping[str, pd.DataFrame]) -> list[Markup]:
+    """How the export was read, where anything was taken from the files rather than a mapping:
+    CSV dialects, columns recognised by their names, date formats read from the values (one
+    sentence each; none for an export read exactly as the contract and mapping say)."""
+    out = []
+    for name, dialect in getattr(raw, "dialects", {}).items():
+        if dialect.detected:
+            out.append(md("{table} was read with {how}.", table=name, how=dialect.describe()))
+    for name, found in getattr(raw, "recognised", {}).items():
+        out.append(md("In {table}, columns were recognised by their names: {pairs}.", table=name,
+                      pairs=join(md("{col} from {src!r}", col=c, src=s)
+                                 for c, s in found.items())))
+    default = set(getattr(getattr(raw, "mapping", None), "date_formats", ()))
+    for key, used in getattr(raw, "date_formats_used", {}).items():
+        read = [f for f in used if f not in default]
+        if read:
+            out.append(md("{key} was read with the date formats {formats}, taken from its "
+                          "values.", key=key, formats=join(read)))
+    return out
+
+
 def inventory(raw: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """One row per contract table: present or not, rows, columns, what it enables."""
     rows = []

@@ -18,9 +18,11 @@ from typing import Any
 import pandas as pd
 
 from crm_analysis.io.columns import candidates
+from crm_analysis.io.dates import AmbiguousDates, infer_date_formats
 from crm_analysis.io.dialect import Dialect
 from crm_analysis.io.errors import DataContractError, EmptyTableError, Problem, RowLocator
 from crm_analysis.io.mapping import (
+    DEFAULT_DATE_FORMATS,
     TRANSFORM_INPUTS,
     TRANSFORM_REQUIRED,
     Mapping,
@@ -143,6 +145,9 @@ def _map_and_parse(
     date_formats: tuple[str, ...],
     format_codes: dict[str, pd.Series],
     recognised: dict[str, str] | None = None,
+    *,
+    infer_dates: bool = False,
+    column_formats: dict[str, tuple[str, ...]] | None = None,
 ) -> tuple[pd.DataFrame, list[str], dict[str, pd.Series]]:
     """Rename (the mapping's names, else the common names of :mod:`crm_analysis.io.columns`,
     recorded in ``recognised``), check presence, parse.
@@ -150,8 +155,12 @@ def _map_and_parse(
     Returns the parsed frame, the extra source columns and per column the unparseable mask.
 
     ``columns`` maps contract column -> contract dtype; ``rename`` contract -> source name.
-    ``format_codes`` receives, per ``table.column`` of text timestamps, the per-row format.
+    ``format_codes`` receives, per ``table.column`` of text timestamps, the per-row format, and
+    ``column_formats`` the formats tried. With ``infer_dates`` (the mapping names no date
+    formats) day-first or month-first formats are read from the values
+    (:mod:`crm_analysis.io.dates`).
     """
+    column_formats = {} if column_formats is None else column_formats
     loc = raw.locator
     frame = raw.frame.reset_index(drop=True)
     source_cols = [str(c) for c in frame.columns]
@@ -200,10 +209,21 @@ def _map_and_parse(
             loc.add(col, f"source column {src!r} appears more than once in the header")
             continue
         codes: dict[str, pd.Series] = {}
+        formats = date_formats
+        if dtype == "timestamp" and raw.text and infer_dates:
+            found = infer_date_formats(_date_sample(values))
+            if isinstance(found, AmbiguousDates):
+                loc.add(col, found.message(f"{table}.{col}"))
+                continue
+            if found:  # the spelling most values use comes first (the others count as dirt)
+                iso = int(values.astype("string").str.match(r"\s*\d{4}-").sum())
+                formats = (*date_formats, *found) if iso * 2 >= len(values.dropna()) else (
+                    *found, *date_formats)
+        column_formats[f"{table}.{col}"] = formats
         parsed, bad = parse_column(
             values,
             dtype,
-            date_formats=date_formats,
+            date_formats=formats,
             decimal=raw.dialect.decimal if raw.dialect else ".",
             thousands=raw.dialect.thousands if raw.dialect else None,
             format_codes=codes,
@@ -211,11 +231,17 @@ def _map_and_parse(
         if codes:
             format_codes[f"{table}.{col}"] = codes["codes"]
         if bad.any():
-            loc.add(col, _bad_message(dtype, date_formats, raw.dialect), bad, values)
+            loc.add(col, _bad_message(dtype, formats, raw.dialect), bad, values)
         out[col] = parsed
         unparsed[col] = bad
     extra = [c for c in spare if c not in set(wanted.values())]
     return pd.DataFrame(out, index=frame.index), extra, unparsed
+
+
+def _date_sample(values: pd.Series, size: int = 200_000) -> pd.Series:
+    """The values date formats are read from: all, or a fixed random sample of a long column."""
+    present = values.dropna()
+    return present if len(present) <= size else present.sample(size, random_state=0)
 
 
 def _bad_message(dtype: str, formats: tuple[str, ...], dialect: Dialect | None) -> str:
@@ -382,6 +408,7 @@ def load_raw(
     frames: dict[str, pd.DataFrame] = {}
     extra: dict[str, list[str]] = {}
     format_codes: dict[str, pd.Series] = {}
+    column_formats: dict[str, tuple[str, ...]] = {}
     recognised: dict[str, dict[str, str]] = {}
     for name, raw in found.items():
         spec = mapping.table(name)
@@ -398,6 +425,9 @@ def load_raw(
         frame, extra[name], unparsed = _map_and_parse(
             raw, name, columns, required, spec.columns, mapping, formats, format_codes,
             recognised[name] if mapping.transform is None else None,
+            infer_dates=spec.date_formats is None
+            and mapping.date_formats == DEFAULT_DATE_FORMATS,
+            column_formats=column_formats,
         )
         if name in TABLES:
             _check_structure(frame, name, raw.locator, unparsed)
@@ -424,8 +454,7 @@ def load_raw(
     source_label = mapping.source_name or label
     formats_used = {}
     for key, codes in format_codes.items():
-        table = key.split(".")[0]
-        formats = mapping.table(table).date_formats or mapping.date_formats
+        formats = column_formats[key]
         counts = codes[codes >= 0].value_counts()
         formats_used[key] = {formats[int(i)]: int(n) for i, n in counts.sort_index().items()}
     release_memory()
