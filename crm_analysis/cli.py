@@ -68,6 +68,9 @@ def _validate(args: argparse.Namespace) -> int:
         print(f"{name:<18} {len(frame):>12,} rows  {len(frame.columns):>3} columns")
         if name in raw.dialects:
             print(f"{'':<18} read with {raw.dialects[name].describe()}")
+    for name, dialect in raw.dialects.items():
+        if name not in raw.tables:  # the input of a transform (invoice lines)
+            print(f"{name:<18} read with {dialect.describe()}")
     warnings = [f for f in validate_raw(raw) if f.level == "warning"]
     for finding in warnings:
         print(f"  {finding}")

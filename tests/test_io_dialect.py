@@ -235,3 +235,33 @@ def test_the_cleaning_report_says_how_the_export_was_read(tmp_path):
     plain = tmp_path / "plain"
     _write(plain, "order_id,customer_id,order_date,amount\n1,a,2025-01-02,5\n")
     assert cleaning.how_read(load_raw(plain)) == []
+
+
+def test_an_invoice_line_export_is_recognised_without_a_mapping(tmp_path):
+    """The UCI Online Retail sample dropped into raw/ as it comes: one file of invoice lines
+    (InvoiceNo, StockCode, Quantity, UnitPrice, InvoiceDate, CustomerID, ...), read with the
+    invoice-line transform exactly as the shipped mapping with its columns named reads it."""
+    import shutil
+
+    import yaml
+
+    uci = Path(__file__).parent / "data" / "online_retail_uci_sample.csv.gz"
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    shutil.copy(uci, folder / "online_retail.csv.gz")
+    raw = load_raw(folder)
+    assert raw.mapping.transform == "retail_invoice_lines"
+    assert raw.recognised["invoice_lines"]["price"] == "UnitPrice"
+    columns = {"invoice": "InvoiceNo", "stock_code": "StockCode", "description": "Description",
+               "quantity": "Quantity", "invoice_date": "InvoiceDate", "price": "UnitPrice",
+               "customer_id": "CustomerID", "country": "Country"}
+    told = load_raw(folder, {"base": "retail_invoice_lines",
+                             "tables": {"invoice_lines": {"columns": columns}}})
+    for name in ("orders", "order_items", "customers", "products"):
+        pd.testing.assert_frame_equal(raw[name], told[name], obj=name)
+    written = tmp_path / "mapping.yaml"
+    out = subprocess.run([sys.executable, "-m", "crm_analysis.cli", "validate", str(folder),
+                          "--write-mapping", str(written)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert yaml.safe_load(written.read_text())["transform"] == "retail_invoice_lines"
+    pd.testing.assert_frame_equal(load_raw(folder, written)["orders"], raw["orders"])

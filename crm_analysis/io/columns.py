@@ -15,7 +15,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-__all__ = ["SYNONYMS", "candidates", "normalise"]
+__all__ = ["INVOICE_LINE_KEYS", "SYNONYMS", "candidates", "looks_like_invoice_lines",
+           "normalise"]
 
 _ID = ("id", "no", "number", "nr", "num", "code", "key")
 
@@ -58,8 +59,35 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
         "category": ("productcategory", "categoryname", "group", "productgroup", "department"),
         "list_price": ("price", "unitprice", "listprice", "rrp", "msrp"),
     },
+    "invoice_lines": {  # the input of the retail_invoice_lines transform
+        "invoice": ("invoice", *[f"invoice{s}" for s in _ID], "order", *[f"order{s}" for s in _ID],
+                    "transactionid", "receiptid"),
+        "stock_code": ("stockcode", "sku", "productid", "productcode", "itemid", "itemcode",
+                       "articleid", "articleno", "product"),
+        "description": ("description", "productname", "itemname", "productdescription"),
+        "quantity": ("quantity", "qty", "units"),
+        "invoice_date": ("invoicedate", "orderdate", "date", "transactiondate", "purchasedate",
+                         "datetime", "timestamp"),
+        "price": ("price", "unitprice", "itemprice", "priceeach", "priceperunit"),
+        "customer_id": (*[f"customer{s}" for s in _ID], "cust", "custid", "clientid",
+                        "memberid", "accountid", "userid"),
+        "country": ("country", "countryname"),
+    },
 }
 """Per contract table and column, common export names (normalised, see :func:`normalise`)."""
+
+INVOICE_LINE_KEYS = ("invoice", "stock_code", "quantity", "price", "invoice_date")
+"""The columns that make a file an invoice-line export (one row per product on an invoice)."""
+
+
+def looks_like_invoice_lines(source_columns: Iterable[str]) -> bool:
+    """Whether a header is an invoice-line export: an invoice, a product code, a quantity, a
+    unit price and a date, each found exactly once, and no order amount."""
+    sources = list(source_columns)
+    if any(candidates("orders", "amount", sources)):
+        return False
+    return all(len(candidates("invoice_lines", key, sources)) == 1
+               for key in INVOICE_LINE_KEYS)
 
 
 def normalise(name: str) -> str:

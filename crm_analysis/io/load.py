@@ -17,20 +17,22 @@ from typing import Any
 
 import pandas as pd
 
-from crm_analysis.io.columns import candidates
+from crm_analysis.io.columns import candidates, looks_like_invoice_lines
 from crm_analysis.io.dates import AmbiguousDates, infer_date_formats
-from crm_analysis.io.dialect import Dialect
+from crm_analysis.io.dialect import Dialect, detect_dialect
 from crm_analysis.io.errors import DataContractError, EmptyTableError, Problem, RowLocator
 from crm_analysis.io.mapping import (
     DEFAULT_DATE_FORMATS,
     TRANSFORM_INPUTS,
     TRANSFORM_REQUIRED,
     Mapping,
+    TableMapping,
     load_mapping,
 )
 from crm_analysis.io.parse import parse_column
 from crm_analysis.io.retail import retail_tables
 from crm_analysis.io.sources import (
+    SUFFIXES,
     RawTable,
     SqlReader,
     find_file,
@@ -238,6 +240,38 @@ def _map_and_parse(
     return pd.DataFrame(out, index=frame.index), extra, unparsed
 
 
+def _invoice_lines_mapping(source: Path) -> Mapping | None:
+    """The transform mapping for an export that is one invoice-line file, else None: a single
+    file, or a folder with no orders file and exactly one data file, whose header looks like
+    invoice lines (:func:`crm_analysis.io.columns.looks_like_invoice_lines`)."""
+    if source.is_file():
+        file = source
+    elif source.is_dir() and find_file(source, "orders", TableMapping()) is None:
+        files = [p for p in sorted(source.iterdir())
+                 if p.is_file() and p.name.endswith(SUFFIXES)]
+        if len(files) != 1:
+            return None
+        file = files[0]
+    else:
+        return None
+    try:
+        if file.name.endswith(".parquet"):
+            import pyarrow.parquet as pq
+
+            header = pq.read_schema(file).names
+        else:
+            dialect = detect_dialect(file)
+            header = list(pd.read_csv(file, nrows=0, sep=dialect.separator,
+                                      encoding=dialect.encoding, compression="infer").columns)
+    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError):
+        return None
+    if not looks_like_invoice_lines(map(str, header)):
+        return None
+    return Mapping(name=f"invoice lines recognised in {file.name}",
+                   source_name=f"{file.name} (invoice lines)", transform="retail_invoice_lines",
+                   tables={"invoice_lines": TableMapping(file=(file.name,))})
+
+
 def _date_sample(values: pd.Series, size: int = 200_000) -> pd.Series:
     """The values date formats are read from: all, or a fixed random sample of a long column."""
     present = values.dropna()
@@ -377,7 +411,10 @@ def load_raw(
     mapping : None, str, path, dict or Mapping
         How source names map onto the contract: a shipped mapping name (``"synthetic"``,
         ``"retail_invoice_lines"``), a YAML path, or a dict (see ``docs/data_contract.md``).
-        ``None``: the folder's own ``mapping.yaml`` if it has one, else the contract's names.
+        ``None``: the folder's own ``mapping.yaml`` if it has one, else the contract's names;
+        a folder whose only data file (or a single file) is an invoice-line export (invoice,
+        product code, quantity, unit price, date, and no order amount) is read with the
+        ``retail_invoice_lines`` transform, its columns recognised by their names.
     tables : iterable of str, optional
         Load only these contract tables (``orders`` is always loaded).
 
@@ -394,7 +431,10 @@ def load_raw(
     """
     if mapping is None and not is_sql_source(source) and (Path(source) / FOLDER_MAPPING).is_file():
         mapping = Path(source) / FOLDER_MAPPING
+    given = mapping is not None
     mapping = load_mapping(mapping)
+    if not given and not is_sql_source(source):
+        mapping = _invoice_lines_mapping(Path(source)) or mapping
     wanted = None if tables is None else {"orders", *tables}
     if wanted is not None and (unknown := sorted(wanted - set(TABLES))):
         raise ValueError(f"unknown tables {unknown}; contract tables: {', '.join(TABLES)}")
@@ -424,7 +464,7 @@ def load_raw(
         recognised[name] = {}
         frame, extra[name], unparsed = _map_and_parse(
             raw, name, columns, required, spec.columns, mapping, formats, format_codes,
-            recognised[name] if mapping.transform is None else None,
+            recognised[name],
             infer_dates=spec.date_formats is None
             and mapping.date_formats == DEFAULT_DATE_FORMATS,
             column_formats=column_formats,
