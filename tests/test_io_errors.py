@@ -73,7 +73,7 @@ def test_required_column_entirely_missing(tmp_path: Path) -> None:
 def test_unparseable_dates_and_amounts_reported_together(tmp_path: Path) -> None:
     rows = ["order_id,customer_id,order_date,amount"]
     rows += [f"{i},c,2024-01-{i:02d},{i}" for i in range(1, 10)]
-    rows[3] = "3,c,31.01.2024,3"  # spreadsheet row 4
+    rows[3] = "3,c,2024-02-30,3"  # spreadsheet row 4: no such day (31.01.2024 would be read)
     rows[5] = "5,c,yesterday,abc"  # spreadsheet row 6
     rows[8] = "8,c,2024-01-08,1,5"  # row 9: wrong separator gives an extra field
     rows[8] = "8,c,2024-01-08,12 EUR"
@@ -82,7 +82,7 @@ def test_unparseable_dates_and_amounts_reported_together(tmp_path: Path) -> None
     text = str(err)
     assert len(err.problems) == 2
     assert "orders.order_date: values cannot be read as dates" in text
-    assert "(spreadsheet rows: 4: '31.01.2024', 6: 'yesterday')" in text
+    assert "(spreadsheet rows: 4: '2024-02-30', 6: 'yesterday')" in text
     assert "orders.amount: values cannot be read as numbers" in text
     assert "(spreadsheet rows: 6: 'abc', 9: '12 EUR')" in text
 

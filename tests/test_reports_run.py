@@ -399,3 +399,35 @@ def test_config_error_leaves_nothing(tmp_path):
     with pytest.raises(ReportConfigError):
         run_reports(FIXTURES, tmp_path / "empty", tmp_path / "reports", run_id="x")
     assert not (tmp_path / "reports").exists() or not any((tmp_path / "reports").iterdir())
+
+
+def test_a_kernel_that_dies_while_starting_is_started_again(monkeypatch, tmp_path):
+    """Kernels choose free ports that another process can take before they bind them
+    ("Address already in use", seen with many runs at once): a kernel that dies before
+    running a cell is replaced, up to three times; the third death fails the notebook."""
+    import papermill
+
+    from crm_analysis.reports import runner
+    from crm_analysis.reports.notebooks import discover_notebooks
+
+    spec = discover_notebooks(FIXTURES)["01_a"]
+    calls = []
+
+    def flaky(deaths):
+        def execute(source, out, **kwargs):
+            calls.append(out)
+            if len(calls) <= deaths:
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            Path(out).write_text("{}")
+        return execute
+
+    monkeypatch.setattr(papermill, "execute_notebook", flaky(2))
+    status, failure = runner._execute(spec, tmp_path / "a.ipynb", {}, data_dir=tmp_path,
+                                      timeout=None, progress=False, kernel_output=io.StringIO(),
+                                      env={})
+    assert (status, failure, len(calls)) == ("ok", None, 3)
+    calls.clear()
+    monkeypatch.setattr(papermill, "execute_notebook", flaky(3))
+    status, failure = runner._execute(spec, tmp_path / "b.ipynb", {}, data_dir=tmp_path,
+                                      timeout=None, progress=False, kernel_output=None, env={})
+    assert status == "failed" and "kernel_info" in failure.evalue and len(calls) == 3

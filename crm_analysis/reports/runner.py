@@ -78,6 +78,12 @@ DEFAULT_CONFIG = config.PROJECT_ROOT / "config" / "reports.yaml"
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
+KERNEL_START_FAILED = "Kernel died before replying to kernel_info"
+"""nbclient's message when a kernel process exits before it answers (no cell has run)."""
+
+KERNEL_START_ATTEMPTS = 3
+"""Kernels started per notebook before a start-up failure counts as the notebook's failure."""
+
 BAD_INPUT_ERRORS = frozenset({"DataContractError"})
 """Exceptions that mean the data, not the code, is wrong: the run exits 2 (bad input)."""
 
@@ -250,17 +256,28 @@ def _execute(
 
     try:
         with environment(CRM_DATA_DIR=str(data_dir), **env):
-            papermill.execute_notebook(
-                str(spec.path),
-                str(out),
-                parameters=dict(parameters),
-                kernel_name=KERNEL_NAME,
-                progress_bar=progress,
-                log_output=False,
-                execution_timeout=math.ceil(timeout) if timeout else None,
-                cwd=str(spec.path.parent),
-                kernel_manager_class=kernel_manager_class(kernel_output),
-            )
+            for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+                try:
+                    papermill.execute_notebook(
+                        str(spec.path),
+                        str(out),
+                        parameters=dict(parameters),
+                        kernel_name=KERNEL_NAME,
+                        progress_bar=progress,
+                        log_output=False,
+                        execution_timeout=math.ceil(timeout) if timeout else None,
+                        cwd=str(spec.path.parent),
+                        kernel_manager_class=kernel_manager_class(kernel_output),
+                    )
+                    break
+                except RuntimeError as exc:
+                    # the kernel died before running a cell, e.g. a port another process took
+                    # between being chosen and bound: start a new kernel (no cell has run)
+                    if KERNEL_START_FAILED not in str(exc) or attempt == KERNEL_START_ATTEMPTS:
+                        raise
+                    if kernel_output is not None:
+                        print(f"{spec.name}: the kernel died while starting ({exc}); starting "
+                              "a new one", file=kernel_output, flush=True)
     except PapermillExecutionError as exc:
         return "failed", Failure("error", exc.ename, exc.evalue)
     except CellTimeoutError as exc:
