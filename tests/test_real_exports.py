@@ -142,11 +142,12 @@ def test_every_notebook_runs_on_the_uci_export(tmp_path):
     assert orders["customer_id"].dropna().str.fullmatch(r"\d+").all()  # 17850.0 is 17850
 
 
-SUITE_PRESETS = sorted(set(PRESETS) - {"thirty_customers", "single_product"})
-"""The shapes run here. Two are left to ``benchmarks/bench_shapes.py``, which runs all twelve
+SUITE_PRESETS = sorted(set(PRESETS) - {"thirty_customers", "single_product", "no_repeat_buyers"})
+"""The shapes run here. Three are left to ``benchmarks/bench_shapes.py``, which runs all twelve
 (a run costs about 45 s of CPU, mostly kernel start-up, and `make test` has 15 minutes): 30
-customers lies between 5 customers and the 400-customer shapes, and the single product is a
-one-category demand analysis that the unit tests of ``demand`` cover."""
+customers lies between 5 customers and the 400-customer shapes; the single product is a
+one-category demand analysis that the unit tests of ``demand`` cover; no repeat buyer at all
+takes the paths of 5 customers (no purchase model can be fitted) and of 97% one-time buyers."""
 
 
 @pytest.mark.parametrize("preset", SUITE_PRESETS)
