@@ -16,8 +16,9 @@ if TYPE_CHECKING:
 LATEST = "latest"
 
 
-def _successful_runs(reports_dir: Path) -> list[tuple[str, str]]:
-    """``(finished, run_id)`` of finished successful runs, oldest first."""
+def finished_runs(reports_dir: Path) -> list[tuple[str, Path, str | None]]:
+    """``(finished, folder, status)`` of every run folder with a readable ``run.json``,
+    oldest first."""
     found = []
     for run_json in reports_dir.glob("*/run.json"):
         folder = run_json.parent
@@ -27,9 +28,14 @@ def _successful_runs(reports_dir: Path) -> list[tuple[str, str]]:
             manifest = json.loads(run_json.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        if manifest.get("status") == "ok":
-            found.append((str(manifest.get("finished", "")), folder.name))
+        found.append((str(manifest.get("finished", "")), folder, manifest.get("status")))
     return sorted(found)
+
+
+def _successful_runs(reports_dir: Path) -> list[tuple[str, str]]:
+    """``(finished, run_id)`` of finished successful runs, oldest first."""
+    return [(finished, folder.name) for finished, folder, status in finished_runs(reports_dir)
+            if status == "ok"]
 
 
 def point_latest(reports_dir: Path, run_id: str | None) -> None:

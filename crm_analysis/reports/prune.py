@@ -8,32 +8,16 @@ the published processed set and anything a live run holds.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from pathlib import Path
 
 from crm_analysis.reports.errors import RunLockedError
-from crm_analysis.reports.latest import LATEST
+from crm_analysis.reports.latest import LATEST, finished_runs
 from crm_analysis.reports.lock import run_lock
 from crm_analysis.reports.processed_sets import prune_sets
 
 __all__ = ["prune", "prune_reports"]
-
-
-def _finished_runs(reports_dir: Path) -> list[tuple[str, Path]]:
-    """``(finished, folder)`` of every finished run folder, oldest first."""
-    found = []
-    for run_json in reports_dir.glob("*/run.json"):
-        folder = run_json.parent
-        if folder.name.startswith(".") or folder.is_symlink():
-            continue
-        try:
-            manifest = json.loads(run_json.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        found.append((str(manifest.get("finished", "")), folder))
-    return sorted(found)
 
 
 def prune_reports(reports_dir: Path, keep: int) -> list[Path]:
@@ -44,7 +28,7 @@ def prune_reports(reports_dir: Path, keep: int) -> list[Path]:
     link = reports_dir / LATEST
     latest = os.readlink(link) if link.is_symlink() else None
     removed = []
-    for _finished, folder in _finished_runs(reports_dir)[:-keep]:
+    for _finished, folder, _status in finished_runs(reports_dir)[:-keep]:
         if folder.name == latest:
             continue
         try:
