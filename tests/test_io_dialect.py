@@ -265,3 +265,38 @@ def test_an_invoice_line_export_is_recognised_without_a_mapping(tmp_path):
     assert out.returncode == 0, out.stderr
     assert yaml.safe_load(written.read_text())["transform"] == "retail_invoice_lines"
     pd.testing.assert_frame_equal(load_raw(folder, written)["orders"], raw["orders"])
+
+
+SHOP_QUERY = """
+select o.order_id, c.person_id as customer_id, o.created as order_date, sum(p.paid) as amount
+from 'orders_export.csv' o
+join 'customers_export.csv' c using (account_id)
+join 'payments.csv.gz' p using (order_id)
+group by all
+order by o.order_id
+"""
+
+
+def test_a_folder_query_joins_a_multi_file_shop_export(tmp_path):
+    """One person has a new account id on every order (the person key lives in the customers
+    file) and an order's amount is the sum of its rows in a payments file: a `query:` over the
+    folder's files builds the orders table (docs/data_contract.md, worked example)."""
+    import gzip
+
+    _write(tmp_path, "order_id,account_id,created\nA1,acc1,2025-01-02 10:00\n"
+                     "A2,acc2,2025-01-05 11:00\nA3,acc3,2025-02-01 09:30\n",
+           name="orders_export.csv")
+    _write(tmp_path, "account_id,person_id\nacc1,P1\nacc2,P1\nacc3,P2\n",
+           name="customers_export.csv")
+    with gzip.open(tmp_path / "payments.csv.gz", "wt") as handle:
+        handle.write("order_id,paid\nA1,10.5\nA1,4.5\nA2,20\nA3,7.25\n")
+    raw = load_raw(tmp_path, {"tables": {"orders": {"query": SHOP_QUERY}}})
+    orders = raw["orders"]
+    assert orders["customer_id"].tolist() == ["P1", "P1", "P2"]
+    assert orders["amount"].tolist() == [15.0, 20.0, 7.25]
+    assert orders["order_date"].iloc[2] == pd.Timestamp("2025-02-01 09:30")
+    with pytest.raises(DataContractError, match=r"the query failed: .*no_such_file"):
+        load_raw(tmp_path, {"tables": {"orders": {"query": "select * from 'no_such_file.csv'"}}})
+    with pytest.raises(DataContractError, match="the query returned no rows"):
+        load_raw(tmp_path, {"tables": {"orders": {"query": SHOP_QUERY.replace(
+            "group by all", "where o.order_id = 'none' group by all")}}})

@@ -39,6 +39,7 @@ from crm_analysis.io.sources import (
     is_sql_source,
     missing_file_problem,
     read_file,
+    read_folder_query,
     resolve_url,
 )
 from crm_analysis.memory import release_memory
@@ -372,6 +373,9 @@ def _read_all(source: Any, mapping: Mapping, names: list[str]
         for name in names:
             spec = mapping.table(name)
             try:
+                if spec.query and not single:
+                    found[name] = read_folder_query(folder, name, spec.query)
+                    continue
                 file = single.get(name) or (None if single else find_file(folder, name, spec))
                 if file is None:
                     if name in required or spec.file:

@@ -75,6 +75,8 @@ class TableMapping:
         ``<table>.csv``, ``<table>.csv.gz``, ``<table>.parquet``).
     table, query, schema : str or None
         For SQL sources: a table name (in ``schema``) or a query; default: the contract name.
+        ``query`` also works on a folder: DuckDB SQL over its files, each addressed by its file
+        name (:func:`crm_analysis.io.sources.read_folder_query`).
     columns : dict
         Contract column name -> source column name (columns not named keep their names).
     date_formats : tuple of str or None

@@ -183,6 +183,37 @@ def read_file(path: Path, table: str, mapping: Mapping) -> RawTable:
     return RawTable(frame, locator, text=is_csv, dialect=dialect)
 
 
+def read_folder_query(folder: Path, table: str, query: str) -> RawTable:
+    """Run a mapping's ``query:`` in DuckDB over the files of ``folder``, each addressed by its
+    file name (``from 'orders_export.csv' o join 'customers.parquet' c using (customer_id)``).
+
+    DuckDB reads CSV (also ``.csv.gz``) with its own sniffer and Parquet as typed; a CSV with
+    decimal commas needs ``read_csv('file.csv', decimal_separator = ',')`` in the query. The
+    result keeps DuckDB's types (the loader parses them like a database's).
+
+    Raises
+    ------
+    DataContractError
+        The query fails (the message names it and DuckDB's error) or returns no rows
+        (:class:`EmptyTableError`).
+    """
+    import duckdb
+
+    label = f"{folder} (query for {table}: {query.strip()!r})"
+    locator = RowLocator(label, table, header_rows=0, label="result row")
+    try:
+        with duckdb.connect() as con:
+            con.execute("set file_search_path = ?", [str(folder)])
+            frame = con.execute(query).df()
+    except duckdb.Error as exc:
+        raise DataContractError([Problem(label, table, None, f"the query failed: "
+                                         f"{_first_line(exc)}")]) from exc
+    if frame.empty:
+        raise EmptyTableError([Problem(label, table, None, "the query returned no rows "
+                                       f"(columns: {', '.join(map(str, frame.columns))})")])
+    return RawTable(frame, locator, text=False)
+
+
 # --- SQL -----------------------------------------------------------------------------------------
 
 
