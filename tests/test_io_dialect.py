@@ -300,3 +300,25 @@ def test_a_folder_query_joins_a_multi_file_shop_export(tmp_path):
     with pytest.raises(DataContractError, match="the query returned no rows"):
         load_raw(tmp_path, {"tables": {"orders": {"query": SHOP_QUERY.replace(
             "group by all", "where o.order_id = 'none' group by all")}}})
+
+
+def test_excel_workbooks_are_read_first_sheet_or_the_one_named(tmp_path):
+    """Many CRM exports arrive as .xlsx: cells keep their Excel types (numbers, dates), ids
+    stored as numbers lose their '.0', and a missing sheet is named with the ones there are."""
+    orders = pd.DataFrame({"Order No": [1, 2, 3], "Customer ID": [12346.0, None, 12347.0],
+                           "Order Date": pd.to_datetime(["2025-01-02 10:00", "2025-01-03 00:00",
+                                                         "2025-02-01 00:00"]),
+                           "Total": [10.5, 20.0, 7.25]})
+    with pd.ExcelWriter(tmp_path / "orders.xlsx") as book:
+        orders.to_excel(book, sheet_name="Export", index=False)
+        pd.DataFrame({"note": ["not data"]}).to_excel(book, sheet_name="Readme", index=False)
+    raw = load_raw(tmp_path)
+    got = raw["orders"]
+    assert got["customer_id"].tolist()[0] == "12346" and pd.isna(got["customer_id"].iloc[1])
+    assert got["amount"].tolist() == [10.5, 20.0, 7.25]
+    assert got["order_date"].iloc[0] == pd.Timestamp("2025-01-02 10:00")
+    assert raw.recognised["orders"]["order_id"] == "Order No"
+    with pytest.raises(DataContractError, match=r"no sheet 'Orders' \(sheets: Export, Readme\)"):
+        load_raw(tmp_path, {"tables": {"orders": {"sheet": "Orders"}}})
+    named = load_raw(tmp_path, {"tables": {"orders": {"sheet": "Export"}}})
+    pd.testing.assert_frame_equal(named["orders"], got)

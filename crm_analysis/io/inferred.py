@@ -44,6 +44,8 @@ def mapping_yaml(raw: RawData) -> str:
             entry["columns"] = columns
         if spec.date_formats:
             entry["date_formats"] = list(spec.date_formats)
+        if spec.sheet:
+            entry["sheet"] = spec.sheet
         tables[name] = entry
     if tables:
         data["tables"] = tables

@@ -260,6 +260,8 @@ def _invoice_lines_mapping(source: Path) -> Mapping | None:
             import pyarrow.parquet as pq
 
             header = pq.read_schema(file).names
+        elif file.name.endswith(".xlsx"):
+            header = list(pd.read_excel(file, nrows=0, engine="openpyxl").columns)
         else:
             dialect = detect_dialect(file)
             header = list(pd.read_csv(file, nrows=0, sep=dialect.separator,

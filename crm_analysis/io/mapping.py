@@ -61,7 +61,7 @@ _TOP_KEYS = {
     "transform",
     "base",
 }
-_TABLE_KEYS = {"file", "table", "query", "schema", "columns", "date_formats"}
+_TABLE_KEYS = {"file", "table", "query", "schema", "columns", "date_formats", "sheet"}
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,8 @@ class TableMapping:
         name (:func:`crm_analysis.io.sources.read_folder_query`).
     columns : dict
         Contract column name -> source column name (columns not named keep their names).
+    sheet : str or None
+        For ``.xlsx`` files: the sheet to read (default: the first).
     date_formats : tuple of str or None
         Overrides the mapping's ``date_formats`` for this table.
     """
@@ -89,6 +91,7 @@ class TableMapping:
     schema: str | None = None
     columns: dict[str, str] = field(default_factory=dict)
     date_formats: tuple[str, ...] | None = None
+    sheet: str | None = None
 
 
 @dataclass(frozen=True)
@@ -217,6 +220,7 @@ def load_mapping(
             schema=spec.get("schema"),
             columns={str(k): str(v) for k, v in (spec.get("columns") or {}).items()},
             date_formats=_as_tuple(spec["date_formats"]) if spec.get("date_formats") else None,
+            sheet=None if spec.get("sheet") is None else str(spec["sheet"]),
         )
         for name, spec in ((n, s or {}) for n, s in (data.get("tables") or {}).items())
     }

@@ -25,7 +25,7 @@ PASSWORD_ENV = "CRM_DB_PASSWORD"
 URL_ENV = "CRM_DB_URL"
 """Environment variable that may hold the whole database URL; pass ``source="env:CRM_DB_URL"``."""
 
-SUFFIXES = (".csv", ".csv.gz", ".parquet")
+SUFFIXES = (".csv", ".csv.gz", ".parquet", ".xlsx")
 """File types a folder source may hold, tried in this order for ``<table><suffix>``."""
 
 
@@ -118,8 +118,28 @@ def _read_csv(path: Path, dialect: Dialect) -> pd.DataFrame:
         return pd.read_csv(path, **options)
 
 
+def read_xlsx(path: Path, sheet: str | None = None) -> pd.DataFrame:
+    """The first sheet of an Excel workbook (or the one named), through openpyxl.
+
+    Cells keep their Excel types (numbers, dates, text) and empty cells are missing; the loader
+    parses them as it parses a database's values. Raises ``ValueError`` naming the sheets when
+    the named sheet does not exist.
+    """
+    try:
+        return pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, dtype=object,
+                             engine="openpyxl")
+    except ValueError as exc:
+        if sheet is not None and "not found" in str(exc):
+            import openpyxl
+
+            names = openpyxl.load_workbook(path, read_only=True).sheetnames
+            raise ValueError(f"no sheet {sheet!r} (sheets: {', '.join(names)}); set `sheet:` "
+                             "in the mapping") from exc
+        raise
+
+
 def read_file(path: Path, table: str, mapping: Mapping) -> RawTable:
-    """Read one CSV (optionally gzipped) or Parquet file.
+    """Read one CSV (optionally gzipped), Parquet or Excel (``.xlsx``) file.
 
     Raises
     ------
@@ -128,13 +148,17 @@ def read_file(path: Path, table: str, mapping: Mapping) -> RawTable:
         first bad line), malformed CSV.
     """
     locator = RowLocator(str(path), table, header_rows=1, label="spreadsheet row")
-    is_csv = not path.name.endswith(".parquet")
+    is_csv = not path.name.endswith((".parquet", ".xlsx"))
     dialect = None
     try:
         if is_csv:
             dialect = detect_dialect(path, separator=mapping.separator, decimal=mapping.decimal,
                                      thousands=mapping.thousands, encoding=mapping.encoding)
-        frame = _read_csv(path, dialect) if dialect is not None else pd.read_parquet(path)
+            frame = _read_csv(path, dialect)
+        elif path.name.endswith(".xlsx"):
+            frame = read_xlsx(path, mapping.table(table).sheet)
+        else:
+            frame = pd.read_parquet(path)
     except pd.errors.EmptyDataError as exc:
         raise DataContractError(
             [Problem(str(path), table, None, "the file is empty (no header, no rows)")]
