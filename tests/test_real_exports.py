@@ -98,6 +98,8 @@ def _check(result) -> None:
     verdicts = {nb["name"]: {k: m for k, m in nb["metrics"].items() if k.endswith("_verdict")}
                 for nb in manifest["notebooks"]}
     for notebook, name in VERDICTS.items():
+        if notebook not in verdicts:  # a focused run leaves it out
+            continue
         verdict = verdicts[notebook].get(name)
         assert verdict and verdict["value"] in LEVELS and verdict.get("note"), (notebook, verdict)
 
@@ -142,12 +144,31 @@ def test_every_notebook_runs_on_the_uci_export(tmp_path):
     assert orders["customer_id"].dropna().str.fullmatch(r"\d+").all()  # 17850.0 is 17850
 
 
-SUITE_PRESETS = sorted(set(PRESETS) - {"thirty_customers", "single_product", "no_repeat_buyers"})
-"""The shapes run here. Three are left to ``benchmarks/bench_shapes.py``, which runs all twelve
-(a run costs about 45 s of CPU, mostly kernel start-up, and `make test` has 15 minutes): 30
-customers lies between 5 customers and the 400-customer shapes; the single product is a
-one-category demand analysis that the unit tests of ``demand`` cover; no repeat buyer at all
-takes the paths of 5 customers (no purchase model can be fitted) and of 97% one-time buyers."""
+FOCUSED = {"empty_months": ["01_data_cleaning", "02_demand_analysis", "05_churn_prediction"],
+           "strong_growth": ["01_data_cleaning", "02_demand_analysis", "03_customer_value"]}
+"""Shapes run here on the reports their shape tests: four months without orders (the demand
+series and churn windows across the gap), and signups growing twentyfold a year (the demand
+trend and the value models' holdout)."""
+
+SUITE_PRESETS = sorted(set(PRESETS) - {"thirty_customers", "single_product", "no_repeat_buyers",
+                                       *FOCUSED})
+"""The shapes run here through every report. ``benchmarks/bench_shapes.py`` runs all twelve
+through every report (a run costs about 45 s of CPU, mostly kernel start-up, and `make test` has
+15 minutes); three are left to it alone: 30 customers lies between 5 customers and the
+400-customer shapes; the single product is a one-category demand analysis that the unit tests of
+``demand`` cover; no repeat buyer at all takes the paths of 5 customers (no purchase model can
+be fitted) and of 97% one-time buyers."""
+
+
+@pytest.mark.parametrize("preset", sorted(FOCUSED))
+def test_the_reports_a_shape_tests_run_on_it(preset, tmp_path):
+    write_preset(preset, tmp_path / "data" / "raw", seed=11)
+    result = run_reports(notebooks_dir=PROJECT_ROOT / "notebooks", data_dir=tmp_path / "data",
+                         reports_dir=tmp_path / "reports", run_id="real", timeout=900,
+                         overrides=["n_bootstrap=50"] if "05_churn_prediction" in FOCUSED[
+                             preset] else [], notebooks=FOCUSED[preset])
+    assert sorted(nb.name for nb in result.notebooks) == FOCUSED[preset]
+    _check(result)
 
 
 @pytest.mark.parametrize("preset", SUITE_PRESETS)
