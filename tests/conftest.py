@@ -32,6 +32,7 @@ SHARED_GROUPS = {"test_hostile_text": "hostile", "test_reports_browser": "hostil
 SPREAD = {"test_real_exports"}
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups into the node ids
 def pytest_collection_modifyitems(config, items):
     if not config.pluginmanager.hasplugin("xdist"):
         return
