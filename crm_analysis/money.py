@@ -33,3 +33,16 @@ def order_totals(order_ids: pd.Series, line_values: pd.Series) -> pd.Series:
     cents = pd.Series(np.rint(np.asarray(line_values, dtype="float64") * 100.0),
                       index=order_ids.index)
     return cents.groupby(order_ids, sort=False).sum(min_count=1) / 100.0
+
+
+NO_AMOUNTS = ("This export has no order amounts (a log of visits, bookings or sessions): the "
+              "reports count orders and customers and leave out everything measured in money.")
+"""The one sentence every report shows when the orders carry no amounts."""
+
+
+def has_amounts(orders: object) -> bool:
+    """True when the orders carry money: an ``amount`` column (given, or derived by the loader
+    from order lines). A log of visits or bookings has none, and the loader drops an amount
+    column without a single value. ``orders`` is a DataFrame or anything with ``columns``."""
+    return "amount" in getattr(orders, "columns", ())
+

@@ -215,8 +215,10 @@ def lorenz(curve: pd.DataFrame, *, gini: float | None = None,
 @chart
 def segment_bars(summary: pd.DataFrame, *, title: str = "RFM segments: customers and revenue"
                  ) -> Figure:
-    """Share of customers and share of revenue per segment (``value.segment_summary``)."""
-    long = summary.melt(id_vars="segment", value_vars=["customer_share", "revenue_share"],
+    """Share of customers and share of revenue per segment (``value.segment_summary``; the
+    customers alone for a log without amounts)."""
+    shares = [c for c in ("customer_share", "revenue_share") if c in summary]
+    long = summary.melt(id_vars="segment", value_vars=shares,
                         var_name="measure", value_name="share")
     long["measure"] = long["measure"].map({"customer_share": "share of customers",
                                            "revenue_share": "share of revenue"})

@@ -57,8 +57,7 @@ class ColumnSpec:
     dtype : Dtype
         Contract dtype (see ``PANDAS_DTYPES``).
     required : bool
-        The column must be present in the source (``orders.amount`` may instead be derived from
-        ``order_items``; the loader handles that one exception).
+        The column must be present in the source.
     nullable : bool
         Empty values are allowed (e.g. guest orders without ``customer_id``).
     allowed : tuple or None
@@ -114,7 +113,9 @@ TABLES: dict[str, TableSpec] = {
             "customer_id": _c("id", True, description="buyer; empty for guest orders"),
             "order_date": _c("timestamp", True, False, description="when the order was placed"),
             "amount": _c(
-                "number", True, description="order total, source currency, negative if cancelled"
+                "number", description="order total, source currency, negative if cancelled; "
+                "derived from order_items when absent; a log without either (visits, bookings) "
+                "has no money figures"
             ),
             "channel": _c("text", description="web, app, store, phone"),
             "status": _c("text", allowed=("completed", "cancelled", "returned")),
@@ -258,20 +259,11 @@ def raw_schema(name: str, *, check_values: bool = False) -> pa.DataFrameSchema:
     Returns
     -------
     pandera.pandas.DataFrameSchema
-        Columns with dtypes and nullability; ``orders.amount`` is not required here because the
-        loader derives it from ``order_items`` when absent; a dimension table gets a frame-level
-        check that its key is unique up to exact duplicate rows. Extra columns are allowed.
+        Columns with dtypes and nullability; a dimension table gets a frame-level check that its
+        key is unique up to exact duplicate rows. Extra columns are allowed.
     """
     table = TABLES[name]
     columns = {col: _column_schema(col, spec, check_values) for col, spec in table.columns.items()}
-    if name == "orders":
-        columns["amount"] = pa.Column(
-            "float64",
-            nullable=True,
-            required=False,
-            name="amount",
-            checks=columns["amount"].checks,
-        )
     checks: list[pa.Check] = []
     if table.key is not None:
         key = table.key

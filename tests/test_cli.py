@@ -71,9 +71,8 @@ def test_report_with_empty_explicit_data_root_exits_2(tmp_path, capsys):
 def test_report_on_broken_data_exits_2_and_the_page_says_why(tmp_path):
     raw = tmp_path / "raw"
     raw.mkdir()
-    pd.DataFrame({"customer_id": ["a"], "order_date": ["2024-01-01"]}).to_csv(
-        raw / "orders.csv", index=False
-    )
+    pd.DataFrame({"customer_id": ["a"], "amount": [25.0]}).to_csv(raw / "orders.csv",
+                                                                   index=False)
     proc = subprocess.run(
         [sys.executable, "-m", "crm_analysis.cli", "report", "--data-dir", str(tmp_path),
          "--reports-dir", str(tmp_path / "r"), "--run-id", "bad",
@@ -82,7 +81,7 @@ def test_report_on_broken_data_exits_2_and_the_page_says_why(tmp_path):
     )
     assert proc.returncode == 2, proc.stderr[-2000:]
     page = (tmp_path / "r" / "bad" / "01_data_cleaning.html").read_text()
-    assert "amount" in page and "orders.csv" in page
+    assert "order_date" in page and "orders.csv" in page
 
 
 @pytest.mark.parametrize("argv", [["--version"], ["report", "--help"], ["generate", "--help"]])

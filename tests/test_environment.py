@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 import tomllib
 
-import yaml
 import pytest
+import yaml
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 

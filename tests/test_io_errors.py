@@ -65,9 +65,23 @@ def test_mapped_column_missing_suggests_closest(tmp_path: Path) -> None:
 
 
 def test_required_column_entirely_missing(tmp_path: Path) -> None:
-    (tmp_path / "orders.csv").write_text("order_id,customer_id,order_date\n1,a,2024-01-01\n")
+    (tmp_path / "orders.csv").write_text("order_id,customer_id,amount\n1,a,2.5\n")
     text = str(_load_error(tmp_path))
-    assert "orders.csv: orders.amount: required column 'amount' is missing" in text
+    assert "orders.csv: orders.order_date: required column 'order_date' is missing" in text
+
+
+def test_orders_without_amounts_are_a_visit_log_but_a_misspelt_amount_is_an_error(
+        tmp_path: Path) -> None:
+    """Issue 17: customer id and date alone are valid (visits, bookings); an all-empty amount
+    column is the same log; a column spelt nearly like ``amount`` is a mistake, not a log."""
+    (tmp_path / "orders.csv").write_text("customer_id,order_date,count\na,2024-01-01,3\n")
+    assert list(load_raw(tmp_path)["orders"].columns) == ["customer_id", "order_date"]
+    (tmp_path / "orders.csv").write_text("customer_id,order_date,amount\na,2024-01-01,\n")
+    assert list(load_raw(tmp_path)["orders"].columns) == ["customer_id", "order_date"]
+    (tmp_path / "orders.csv").write_text("customer_id,order_date,amout\na,2024-01-01,3\n")
+    text = str(_load_error(tmp_path))
+    assert "column 'amount' is missing; did you mean 'amout'?" in text
+    assert "`columns: {amount: amout}`" in text
 
 
 def test_unparseable_dates_and_amounts_reported_together(tmp_path: Path) -> None:

@@ -20,8 +20,10 @@ import pytest
 from crm_analysis import cleaning, features, io, value
 from crm_analysis.config import PROJECT_ROOT
 from crm_analysis.limits import LEVELS
+from crm_analysis.money import NO_AMOUNTS
+from crm_analysis.potential.future_value import UNPRICED
 from crm_analysis.reports import run_reports
-from crm_analysis.synthetic.presets import PRESETS, write_preset
+from crm_analysis.synthetic.presets import PRESETS, preset_tables, write_preset
 
 DATA = Path(__file__).parent / "data"
 UCI = DATA / "online_retail_uci_sample.csv.gz"
@@ -151,13 +153,13 @@ series and churn windows across the gap), and signups growing twentyfold a year 
 trend and the value models' holdout)."""
 
 SUITE_PRESETS = sorted(set(PRESETS) - {"thirty_customers", "single_product", "no_repeat_buyers",
-                                       *FOCUSED})
+                                       "visits_log", *FOCUSED})
 """The shapes run here through every report. ``benchmarks/bench_shapes.py`` runs all twelve
 through every report (a run costs about 45 s of CPU, mostly kernel start-up, and `make test` has
 15 minutes); three are left to it alone: 30 customers lies between 5 customers and the
 400-customer shapes; the single product is a one-category demand analysis that the unit tests of
 ``demand`` cover; no repeat buyer at all takes the paths of 5 customers (no purchase model can
-be fitted) and of 97% one-time buyers."""
+be fitted) and of 97% one-time buyers. The visit log has its own test below."""
 
 
 @pytest.mark.parametrize("preset", sorted(FOCUSED))
@@ -209,6 +211,42 @@ def test_guest_orders_only(tmp_path):
     potential = (result.run_dir / "06_customer_potential.html").read_text(encoding="utf-8")
     assert "No customer to value, position or target" in potential
     assert result["02_demand_analysis"].metrics["forecast_revenue_next_weeks"]["value"] > 0
+
+
+def test_a_visit_log_without_amounts_runs_every_report(tmp_path):
+    """Issue 17: customer id and date only, under a grocery log's own names (``cust``,
+    ``date``) in a file named as its system named it. Frequency and recency analyses run;
+    everything in money says in one sentence that the orders carry no amounts."""
+    raw = tmp_path / "data" / "raw"
+    raw.mkdir(parents=True)
+    visits = preset_tables("visits_log", seed=11)["orders"]
+    visits.rename(columns={"customer_id": "cust", "order_date": "date"}).to_csv(
+        raw / "store_visits.csv", index=False, date_format="%Y-%m-%d %H:%M:%S")
+    result = _run(tmp_path / "data", tmp_path / "reports")
+    _check(result)
+
+    def page(name: str) -> str:
+        return (result.run_dir / f"{name}.html").read_text(encoding="utf-8")
+
+    assert NO_AMOUNTS in page("01_data_cleaning")
+    demand = result["02_demand_analysis"].metrics
+    assert demand["forecast_orders_next_weeks"]["value"] > 0
+    assert "forecast_revenue_next_weeks" not in demand
+    assert "the orders carry no amounts, so demand is counted in orders" in page(
+        "02_demand_analysis")
+    processed = result.processed_dir
+    values = pd.read_parquet(processed / "customer_value.parquet")
+    assert len(values) == visits["customer_id"].nunique()
+    assert values["clv"].isna().all() and values["monetary_score"].isna().all()
+    assert np.isfinite(values["expected_purchases"]).all() and values["segment"].notna().all()
+    assert "There is no value in money" in page("03_customer_value")
+    assert "revenue concentration needs order amounts" in page("03_customer_value")
+    scores = pd.read_parquet(processed / "churn_scores.parquet")
+    assert len(scores) and scores["value_at_risk"].isna().all()
+    assert scores["top_reasons"].str.contains("spend").sum() == 0
+    assert "there is no value at risk" in page("05_churn_prediction")
+    assert UNPRICED in page("06_customer_potential")
+    assert pd.read_parquet(processed / "customer_potential.parquet").empty
 
 
 def test_cdnow_in_the_middle_of_its_history_with_a_half_year_horizon(tmp_path):

@@ -68,8 +68,11 @@ def window_spend(contacts: pd.DataFrame, purchases: pd.DataFrame,
     Returns
     -------
     ndarray
-        Spend per contact (0 when none).
+        Spend per contact (0 when none; NaN for every contact when the purchases carry no
+        ``amount``, a log of visits or bookings).
     """
+    if "amount" not in purchases:
+        return np.full(len(contacts), np.nan)
     codes, ids = pd.factorize(purchases["customer_id"], sort=True)
     t = purchases["order_date"].to_numpy().astype("datetime64[s]").astype(np.int64)
     order = np.lexsort((t, codes))

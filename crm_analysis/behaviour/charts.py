@@ -159,7 +159,11 @@ def silhouette_curve(sil: pd.DataFrame, k: int) -> Figure:
 def group_profile(profile: pd.DataFrame) -> Figure:
     """Median orders, spend and days since the last order per named group."""
     cols = {"orders": "median orders", "total_spend": "median total spend",
+            "mean_gap_days": "median days between orders",
             "days_since_last": "median days since last order"}
+    cols = {c: w for c, w in cols.items() if c in profile}
+    if "total_spend" in cols:  # without amounts the gap takes the place of the spend
+        cols.pop("mean_gap_days", None)
     fig, axes = plt.subplots(1, 3, figsize=(12, max(2.5, 0.45 * len(profile) + 1)),
                              sharey=True)
     for ax, (col, words) in zip(axes, cols.items(), strict=True):

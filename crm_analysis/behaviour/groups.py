@@ -39,16 +39,20 @@ def customer_features(purchases: pd.DataFrame, as_of: object,
         ``tenure_days`` (since the first purchase), ``mean_gap_days`` (mean days between
         purchase days; tenure for one-timers, i.e. "at least that long"), and ``tickets`` /
         ``complaints`` (0 when no tickets table). Channel shares ``share_<channel>`` when orders
-        have a channel.
+        have a channel. Purchases without ``amount`` (a log of visits or bookings) have no
+        ``total_spend`` and ``average_order_value``.
     """
-    rfm = rfm_summary(purchases, observation_end=as_of)
-    codes, ids = pd.factorize(purchases["customer_id"], sort=True)
-    spend = pd.Series(np.bincount(codes, weights=purchases["amount"].to_numpy(float),
-                                  minlength=len(ids)), index=pd.Index(ids, name="customer_id"))
+    money = "amount" in purchases
+    rfm = rfm_summary(purchases, observation_end=as_of, monetary_col="amount" if money else None)
     out = pd.DataFrame(index=rfm.index)
     out["orders"] = rfm["frequency"] + 1
-    out["total_spend"] = spend.reindex(rfm.index).to_numpy()
-    out["average_order_value"] = out["total_spend"] / out["orders"]
+    if money:
+        codes, ids = pd.factorize(purchases["customer_id"], sort=True)
+        spend = pd.Series(np.bincount(codes, weights=purchases["amount"].to_numpy(float),
+                                      minlength=len(ids)),
+                          index=pd.Index(ids, name="customer_id"))
+        out["total_spend"] = spend.reindex(rfm.index).to_numpy()
+        out["average_order_value"] = out["total_spend"] / out["orders"]
     out["days_since_last"] = rfm["T"] - rfm["recency"]
     out["tenure_days"] = rfm["T"]
     out["mean_gap_days"] = np.where(rfm["frequency"] > 0,
@@ -160,8 +164,9 @@ def find_groups(
                                 .fit(X[fit_idx]).predict(X[sil_idx]))
             for i in range(1, n_seeds)]  # a few seeds
     raw = best.predict(X)
-    spend = pd.Series(features["total_spend"].to_numpy()).groupby(raw).median()
-    rank = spend.rank(ascending=False, method="first").astype(int) - 1
+    value = features["total_spend" if "total_spend" in features else "orders"]
+    rank = (pd.Series(value.to_numpy()).groupby(raw).median()  # groups numbered by value
+            .rank(ascending=False, method="first").astype(int) - 1)
     labels = pd.Series(rank.reindex(range(k)).to_numpy()[raw], index=features.index,
                        name="group")
     return CustomerGroups(labels, k, sil, float(np.mean(aris)) if aris else float("nan"), cols)
@@ -175,15 +180,18 @@ def profile_groups(features: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
     DataFrame
         One row per group: ``group``, ``customers``, ``share`` of customers, ``revenue_share``,
         medians ``orders``, ``total_spend``, ``average_order_value``, ``days_since_last``,
-        ``tenure_days``, ``mean_gap_days``, mean ``tickets``, and mean channel shares.
+        ``tenure_days``, ``mean_gap_days``, mean ``tickets``, and mean channel shares. The
+        money columns are left out when ``features`` have no spend (a log without amounts).
     """
     frame = features.assign(group=labels)
     g = frame.groupby("group")
-    medians = g[["orders", "total_spend", "average_order_value", "days_since_last",
-                 "tenure_days", "mean_gap_days"]].median()
+    money = "total_spend" in features
+    medians = g[[c for c in ("orders", "total_spend", "average_order_value", "days_since_last",
+                             "tenure_days", "mean_gap_days") if c in features]].median()
     out = pd.DataFrame({"customers": g.size()})
     out["share"] = out["customers"] / out["customers"].sum()
-    out["revenue_share"] = g["total_spend"].sum() / frame["total_spend"].sum()
+    if money:
+        out["revenue_share"] = g["total_spend"].sum() / frame["total_spend"].sum()
     out = out.join(medians)
     out["tickets"] = g["tickets"].mean()
     shares = [c for c in features if c.startswith("share_")]
@@ -212,25 +220,30 @@ def name_groups(profile: pd.DataFrame, features: pd.DataFrame, *,
         gaps = features.loc[features["orders"] > 1, "mean_gap_days"]
         lapsed_days = max(90.0, float(gaps.quantile(0.8)) if len(gaps) else 180.0)
     orders_med = features["orders"].median()
-    spend_q75 = features["total_spend"].quantile(0.75)
+    money = "total_spend" in features  # without amounts nobody is a "high spender"
+    spend_q75 = features["total_spend"].quantile(0.75) if money else float("inf")
     names = {}
     for _, r in profile.iterrows():  # a few groups
         lapsed = r["days_since_last"] > lapsed_days
         if r["orders"] <= 1:
             name = "Lapsed one-timers" if lapsed else "Recent first-time buyers"
         elif lapsed:
-            name = "Lapsed high spenders" if r["total_spend"] > spend_q75 else \
-                "Lapsed repeat buyers"
+            name = ("Lapsed high spenders" if money and r["total_spend"] > spend_q75 else
+                    "Lapsed repeat buyers")
         else:
             frequent = r["orders"] >= max(3, 2 * orders_med)
-            high = r["total_spend"] > spend_q75
+            high = money and r["total_spend"] > spend_q75
             name = ("Frequent high spenders" if frequent and high else
                     "Frequent buyers" if frequent else
                     "High spenders" if high else "Occasional active buyers")
         names[int(r["group"])] = name
     named = pd.Series(names)
     dup = named.duplicated(keep=False)
-    if dup.any():
+    if dup.any() and money:
         spend = profile.set_index("group")["total_spend"]
         named[dup] = [f"{named[g]} (median spend {spend[g]:,.0f})" for g in named.index[dup]]
+    elif dup.any():
+        gap = profile.set_index("group")["mean_gap_days"]
+        named[dup] = [f"{named[g]} (a purchase every {gap[g]:,.0f} days)"
+                      for g in named.index[dup]]
     return named

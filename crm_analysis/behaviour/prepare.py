@@ -88,7 +88,7 @@ def prepare(tables: Mapping[str, Any], as_of: object = None) -> BehaviourData:
     if "orders" not in tables:
         raise ValueError("the behaviour report needs the orders table")
     orders = tables["orders"]
-    missing = {"customer_id", "order_date", "amount"} - set(orders.columns)
+    missing = {"customer_id", "order_date"} - set(orders.columns)  # amount: optional
     if missing:
         raise ValueError(f"orders lack column(s) {sorted(missing)}")
     as_of = (pd.Timestamp(orders["order_date"].max()) if as_of is None

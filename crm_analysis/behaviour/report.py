@@ -99,7 +99,7 @@ def analyse(data: BehaviourData, *, window_days: int = 90, n_bootstrap: int = 10
     except NotEnoughData as exc:
         grp = profile = None
         data.skipped["Customer groups"] = f"are skipped: {exc}"
-    measures = list(MEASURES)
+    measures = [m for m in MEASURES if m in feats]  # no spend without amounts
     res = BehaviourResults(
         data=data, cohorts=cohorts.cohort_table(days, data.as_of),
         second_purchase=cohorts.second_purchase_curve(days, data.as_of), gaps=gaps,
@@ -113,6 +113,10 @@ def analyse(data: BehaviourData, *, window_days: int = 90, n_bootstrap: int = 10
     if data.has("customers") and "signup_date" in t["customers"]:
         signup = t["customers"].set_index("customer_id")["signup_date"]
         res.signup_cohorts = cohorts.cohort_table(days, data.as_of, signup=signup)
+    if "amount" not in p:  # a log without amounts: the triangles count customers, not money
+        for table in (res.cohorts, res.signup_cohorts):
+            if table is not None:
+                table[[c for c in table if "revenue" in c]] = np.nan
     if "Order channels" not in data.skipped:
         res.channel_mix = channels.channel_mix(data.all_orders)
     res.weekly = channels.weekly_profile(data.all_orders)
@@ -209,7 +213,12 @@ def key_findings(res: BehaviourResults) -> list[Markup]:
                 "shorter than {p80:,.0f} and 90% shorter than {p90:,.0f} days: a customer "
                 "silent for longer than that is unusual (the churn report uses this for its "
                 "horizon).", p50=q.get(0.5), p80=q.get(0.8), p90=q.get(0.9)))
-    if res.profile is not None:
+    if res.profile is not None and "revenue_share" not in res.profile:
+        top = res.profile.sort_values("share", ascending=False).iloc[0]
+        out.append(md("{k} customer groups (chosen by silhouette; stability across seeds ARI "
+                      "{ari:.2f}); the largest is **{name}** ({top[share]:.0%} of customers).",
+                      k=res.groups.k, ari=res.groups.stability_ari, top=top, name=top["name"]))
+    elif res.profile is not None:
         top = res.profile.sort_values("revenue_share", ascending=False).iloc[0]
         out.append(md("{k} customer groups (chosen by silhouette; stability across seeds ARI "
                       "{ari:.2f}); the largest revenue share, {top[revenue_share]:.0%}, comes "

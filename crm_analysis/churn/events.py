@@ -35,6 +35,7 @@ from crm_analysis.features.engines import (
     source_columns,
 )
 from crm_analysis.keys import positions
+from crm_analysis.money import has_amounts
 
 __all__ = ["ChurnInputs", "PurchaseLog", "day_number", "prepare_inputs", "purchase_log"]
 
@@ -71,6 +72,9 @@ class PurchaseLog:
         Net amount bought that day (currency).
     orders : ndarray of int64
         Orders placed that day.
+    has_amounts : bool
+        False for a log without amounts (visits, bookings): ``amount`` is then 0 throughout
+        and means nothing.
     """
 
     customers: pd.Index
@@ -78,6 +82,7 @@ class PurchaseLog:
     day: np.ndarray
     amount: np.ndarray
     orders: np.ndarray
+    has_amounts: bool = True
 
     @property
     def n_customers(self) -> int:
@@ -98,7 +103,7 @@ def purchase_log(
     *,
     customer_col: str = "customer_id",
     datetime_col: str = "order_date",
-    amount_col: str = "amount",
+    amount_col: str | None = "amount",
     engine: str | None = None,
     engine_options: dict[str, Any] | None = None,
 ) -> PurchaseLog:
@@ -110,7 +115,7 @@ def purchase_log(
         Cleaned orders, one row per order; guest orders (no customer id) and orders with a net
         amount of 0 or less are left out. The SQL engines also take Parquet/CSV paths.
     customer_col, datetime_col, amount_col : str
-        Column names.
+        Column names; ``amount_col=None`` for a log without amounts (every row a purchase).
     engine, engine_options
         The transaction engine that does the reduction (default ``$CRM_ENGINE`` or pandas;
         :func:`crm_analysis.features.customer_days`).
@@ -123,7 +128,8 @@ def purchase_log(
                          amount_col=amount_col, positive_only=True, engine=engine,
                          engine_options=engine_options)
     return PurchaseLog(customers=days.customers, code=days.code, day=days.day,
-                       amount=days.amount, orders=days.transactions)
+                       amount=days.amount, orders=days.transactions,
+                       has_amounts=amount_col is not None)
 
 
 @dataclass(frozen=True)
@@ -337,8 +343,11 @@ def prepare_inputs(
     tables = {k: v for k, v in (tables or {}).items()
               if v is not None and (not isinstance(v, pd.DataFrame) or len(v))}
     engine = resolve_engine(engine)
-    log = purchase_log(orders, engine=engine, engine_options=engine_options)
+    log = purchase_log(orders, amount_col="amount" if has_amounts(orders) else None,
+                       engine=engine, engine_options=engine_options)
     notes: dict[str, str] = {}
+    if not log.has_amounts:
+        notes["spend"] = "orders carry no amounts, so spend and order value are unknown"
     status = _order_status(log, orders)
     if status is None:
         notes["returns"] = "orders have no status column, so returns and cancellations are unknown"

@@ -266,6 +266,9 @@ def churn_features(
                                    1.0),
         "repeat_buyer": repeat.astype(float),
     }
+    if not log.has_amounts:  # a log of visits or bookings has no spend features
+        for name in ("total_spend", "mean_order_value", "spend_last_window", "spend_trend"):
+            del cols[name]
     weeks = 7.0
     bg = _bgnbd((n_days - 1).astype(float), (last - first) / weeks, tenure / weeks, w / weeks,
                 present, random_state) if present.sum() > 10 else None

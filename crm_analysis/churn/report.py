@@ -97,6 +97,9 @@ def key_findings(analysis: ChurnAnalysis, *, top_n: int,
             "{high_risk:,.0f}.", shown=min(top_n, n), top_risk=top["value_at_risk"].sum(),
             top_share=top["value_at_risk"].sum() / var.sum() if var.sum() > 0 else float("nan"),
             total=var.sum(), high_risk=var[high].sum()))
+    elif "total_spend" not in analysis.features.feature_names:  # spend features need amounts
+        out.append(md("The orders carry no amounts, so there is no value at risk: the list is "
+                      "ranked by churn probability alone."))
     else:
         out.append(md("No customer lifetime values were available (notebook 03 output missing), "
                       "so the list is ranked by churn probability alone."))

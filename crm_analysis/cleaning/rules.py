@@ -494,13 +494,14 @@ def net_returns(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntry
     amount, and its status ``cancelled`` (nothing left) or ``returned`` (some left). A return
     without its original goes, with its lines, to the flagged table ``unmatched_returns`` (and
     ``unmatched_return_items``): it is never silently dropped. Without an ``order_id`` column
-    there is nothing to match, and the rule does nothing.
+    there is nothing to match, and without amounts nothing tells a return from an order whose
+    id happens to start with ``C``: the rule then does nothing.
 
     The rows earlier rules removed (``ctx.removed``) are left out here: the orders and order
     lines that remain are copied once, into the compacted tables this rule returns.
     """
     orders = tables["orders"]
-    if "order_id" not in orders:
+    if "order_id" not in orders or "amount" not in orders:
         return tables, []
     live = live_rows(ctx, "orders", orders)
     orders_in = int(live.sum())
@@ -581,7 +582,8 @@ def recompute_amounts(tables: Tables, ctx: Context) -> tuple[Tables, list[Qualit
     their amount.
     """
     tables = compact(tables, ctx)
-    if "order_items" not in tables or "order_id" not in tables["orders"]:
+    orders = tables["orders"]
+    if "order_items" not in tables or "order_id" not in orders or "amount" not in orders:
         return tables, []
     orders, items = tables["orders"], tables["order_items"]
     discount = items["discount"].fillna(0.0) if "discount" in items else 0.0
@@ -600,8 +602,11 @@ def recompute_amounts(tables: Tables, ctx: Context) -> tuple[Tables, list[Qualit
 
 def missing_amounts(tables: Tables, ctx: Context) -> tuple[Tables, list[QualityEntry]]:
     """Remove orders whose amount is missing or not a finite number (and no lines give one):
-    what such an order was worth is unknown, so it cannot count as revenue."""
+    what such an order was worth is unknown, so it cannot count as revenue. A log without
+    amounts (visits, bookings) has nothing to check."""
     orders = tables["orders"]
+    if "amount" not in orders:
+        return tables, []
     amount = pd.to_numeric(orders["amount"], errors="coerce").to_numpy(dtype=float,
                                                                          na_value=np.nan)
     live = live_rows(ctx, "orders", orders)

@@ -7,7 +7,9 @@ from collections.abc import Mapping
 import pandas as pd
 
 from crm_analysis.cleaning.pipeline import CleaningResult
+from crm_analysis.io.load import READ_AS_ORDERS
 from crm_analysis.markup import Markup, join, md
+from crm_analysis.money import NO_AMOUNTS, has_amounts
 from crm_analysis.schema import TABLES
 
 ENABLES = {
@@ -47,6 +49,10 @@ def how_read(raw: Mapping[str, pd.DataFrame]) -> list[Markup]:
     CSV dialects, columns recognised by their names, date formats read from the values (one
     sentence each; none for an export read exactly as the contract and mapping say)."""
     out = []
+    mapping = getattr(raw, "mapping", None)
+    if getattr(mapping, "name", "").endswith(READ_AS_ORDERS):
+        out.append(md("The folder's only data file, {file}, was read as the orders table.",
+                      file=mapping.tables["orders"].file[0]))
     for name, dialect in getattr(raw, "dialects", {}).items():
         if dialect.detected:
             out.append(md("{table} was read with {how}.", table=name, how=dialect.describe()))
@@ -98,11 +104,13 @@ def rule_chart_data(result: CleaningResult) -> pd.DataFrame:
 
 
 def monthly_orders(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
-    """Orders and revenue per calendar month, before and after cleaning (long format)."""
+    """Orders and revenue per calendar month, before and after cleaning (long format; no
+    revenue column for a log without amounts)."""
     parts = []
     for stage, frame in (("before", before), ("after", after)):
         month = frame["order_date"].dt.to_period("M").dt.to_timestamp()
-        agg = frame.groupby(month).agg(orders=("order_date", "size"), revenue=("amount", "sum"))
+        money = {"revenue": ("amount", "sum")} if has_amounts(frame) else {}
+        agg = frame.groupby(month).agg(orders=("order_date", "size"), **money)
         parts.append(agg.rename_axis("month").reset_index().assign(stage=stage))
     return pd.concat(parts, ignore_index=True)
 
@@ -120,6 +128,8 @@ def key_findings(raw: Mapping[str, pd.DataFrame], result: CleaningResult) -> lis
               "remain after cleaning ({removed:.1%} removed or merged).",
               day=result.snapshot_date, out=orders_out, into=orders_in,
               removed=(orders_in - orders_out) / max(orders_in, 1))]
+    if not has_amounts(result.tables["orders"]):
+        out.append(md(NO_AMOUNTS))
     missing = [name for name in TABLES if name not in raw]
     if missing:
         out.append(md("Tables not supplied: {names}; the analyses they enable are skipped in "

@@ -82,7 +82,7 @@ def demand_lines(
     ----------
     orders : DataFrame
         ``order_id`` (optional; unique, as after cleaning), ``customer_id``, ``order_date``,
-        ``amount`` (currency), optional ``status``.
+        optional ``amount`` (currency; NaN revenue without it) and ``status``.
     order_items : DataFrame, optional
         ``order_id``, ``product_id``, ``quantity`` (units), ``unit_price`` (currency per unit),
         optional ``discount`` (fraction 0..1).
@@ -107,6 +107,8 @@ def demand_lines(
         end = pd.Timestamp(snapshot).normalize() + pd.Timedelta(days=1)
         keep &= (orders["order_date"] < end).to_numpy()
     o = orders.loc[keep]
+    amount = (o["amount"].to_numpy(dtype="float64") if "amount" in o
+              else np.full(len(o), np.nan))  # a visit log has no money
     order_id = o["order_id"] if "order_id" in o else pd.Series(
         np.arange(len(o)).astype(str), index=o.index, dtype="string")
     if order_items is None:
@@ -117,7 +119,7 @@ def demand_lines(
             "product_id": pd.Categorical([None] * len(o)),
             "category": pd.Categorical(np.full(len(o), ALL)),
             "quantity": np.full(len(o), np.nan),
-            "revenue": o["amount"].to_numpy(dtype="float64"),
+            "revenue": amount,
         })
     if len(pd.unique(order_id.dropna())) < order_id.notna().sum():  # Arrow-fast check
         raise ValueError("orders.order_id must be unique (run the cleaning step first)")
@@ -144,14 +146,14 @@ def demand_lines(
         "quantity": quantity,
         "revenue": quantity * items["unit_price"].to_numpy(dtype="float64") * (1 - discount),
     })
-    bare = (np.bincount(pos, minlength=len(o)) == 0) & (o["amount"] > 0).to_numpy()
+    bare = (np.bincount(pos, minlength=len(o)) == 0) & (amount > 0)
     if bare.any():  # orders without lines still count as demand, category unknown
         extra = pd.DataFrame({
             "order_id": order_id.array[bare], "customer_id": o["customer_id"].array[bare],
             "order_date": o["order_date"].to_numpy()[bare],
             "product_id": pd.Categorical([None] * int(bare.sum())),
             "category": pd.Categorical(np.full(int(bare.sum()), UNKNOWN)),
-            "quantity": np.nan, "revenue": o["amount"].to_numpy(dtype="float64")[bare]})
+            "quantity": np.nan, "revenue": amount[bare]})
         lines = pd.concat([lines, extra], ignore_index=True)
         for col in ("product_id", "category"):
             lines[col] = lines[col].astype("category")

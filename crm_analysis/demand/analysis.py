@@ -70,6 +70,9 @@ class DemandAnalysis:
         Grouping column -> :func:`category_shares` (only the groupings that could be built).
     ticket_topics, ticket_rates : DataFrame or None
         :func:`ticket_topics` and :func:`tickets_per_orders`.
+    measure : {"revenue", "orders"}
+        What growth, the weekday profile, the decomposition and the forecast count: revenue
+        (currency), or orders for a log without amounts (visits, bookings).
     """
 
     snapshot: pd.Timestamp
@@ -93,32 +96,40 @@ class DemandAnalysis:
     preferences: dict[str, pd.DataFrame] = field(default_factory=dict)
     ticket_topics: pd.DataFrame | None = None
     ticket_rates: pd.DataFrame | None = None
+    measure: str = "revenue"
 
     @property
     def categories(self) -> list[str]:
         """Category names (``["All products"]`` without categories)."""
         return [str(c) for c in self.weekly_wide().columns] if self.by else [ALL]
 
-    def weekly_wide(self, value: str = "revenue") -> pd.DataFrame:
-        """Complete weeks as rows, one column per category (or ``"total"``)."""
-        return to_wide(self.weekly, value=value, by=self.by)
+    def weekly_wide(self, value: str | None = None) -> pd.DataFrame:
+        """Complete weeks as rows, one column per category (or ``"total"``); ``value``
+        defaults to :attr:`measure`."""
+        return to_wide(self.weekly, value=value or self.measure, by=self.by)
 
-    def weekly_series(self, value: str = "revenue") -> pd.DataFrame:
-        """The forecast series: categories plus the total when there are categories."""
+    def weekly_series(self, value: str | None = None) -> pd.DataFrame:
+        """The forecast series: categories plus the total when there are categories
+        (``value`` defaults to :attr:`measure`)."""
+        value = value or self.measure
         wide = self.weekly_wide(value)
         if self.by is None:
             return wide.rename(columns={"total": ALL})
         return wide.assign(**{TOTAL: to_wide(self.weekly_total, value=value)["total"]})
 
 
-def skipped_sections(available: set[str] | list[str]) -> list[str]:
-    """Sentences naming each section that cannot run for lack of a table."""
+def skipped_sections(available: set[str] | list[str], measure: str = "revenue") -> list[str]:
+    """Sentences naming each section that cannot run for lack of a table (``measure``:
+    ``"orders"`` for a log without amounts)."""
     have = set(available)
     notes = []
+    if measure != "revenue":
+        notes.append("Revenue is skipped: the orders carry no amounts, so demand is counted "
+                     "in orders.")
     if "order_items" not in have:
         notes.append("Units, categories, product movers and products bought together are "
-                     "skipped: there is no order_items table, so demand is orders and "
-                     "revenue overall.")
+                     "skipped: there is no order_items table, so demand is {} overall."
+                     .format("orders and revenue" if measure == "revenue" else "orders"))
     elif "products" not in have:
         notes.append("Categories are skipped: there is no products table, so demand is shown "
                      "overall and per product.")
@@ -176,6 +187,8 @@ def analyse(tables: Mapping[str, Any], *, snapshot: str | pd.Timestamp,
     scan = DemandScan(tables["orders"], items, products, snapshot=snap, engine=engine,
                       engine_options=engine_options)
     daily = scan.daily()
+    measure = "revenue" if scan.has_amounts else "orders"
+    skipped = skipped_sections(tables, measure)
     by = "category" if scan.has_categories else None
     agg = {"start": daily.first_day, "end": snap}
     weekly = aggregate(daily, freq="W", by=by, **agg)
@@ -186,15 +199,17 @@ def analyse(tables: Mapping[str, Any], *, snapshot: str | pd.Timestamp,
     if items is not None:
         keys = [by, "product_id"] if by else ["product_id"]
         movers = top_movers(aggregate(daily, freq="W", by=keys, **agg), by=keys, n=top_n)
-    total = to_wide(weekly_total)["total"]
+    total = to_wide(weekly_total, value=measure)["total"]
     decomposition = decompose(total) if len(total) >= 104 else None
     result = DemandAnalysis(
-        snapshot=snap, tables=sorted(tables), skipped=skipped_sections(tables), daily=daily,
+        snapshot=snap, tables=sorted(tables), skipped=skipped, daily=daily,
         by=by, weekly=weekly, monthly=monthly, weekly_total=weekly_total,
         monthly_total=monthly_total,
-        growth=growth(monthly, by=by, freq="M", total_label=TOTAL if by else ALL_ORDERS),
-        movers=movers, weekday=weekday_profile(daily.series()), decomposition=decomposition,
-        forecast=pd.DataFrame(), backtest=None, backtest_total=None)
+        growth=growth(monthly, value=measure, by=by, freq="M",
+                      total_label=TOTAL if by else ALL_ORDERS),
+        movers=movers, weekday=weekday_profile(daily.series(measure)),
+        decomposition=decomposition, forecast=pd.DataFrame(), backtest=None,
+        backtest_total=None, measure=measure)
     if items is not None:
         result.pairs = scan.pairs(min_support=min_support, top=top_n)
         if by is not None:

@@ -24,7 +24,8 @@ def _money(value: float) -> str:
 
 
 def forecast_total(result: DemandAnalysis) -> pd.DataFrame:
-    """The forecast of total weekly revenue (all categories), one row per week ahead."""
+    """The forecast of the total weekly measure (revenue, or orders without amounts; all
+    categories), one row per week ahead."""
     if result.forecast.empty:
         return result.forecast
     series = TOTAL if result.by else result.categories[0]
@@ -42,16 +43,19 @@ def key_findings(result: DemandAnalysis) -> list[Markup]:
         detail = md(" ({units:,.0f} units{cats})", units=units, cats=md(
             " in {n} {word}", n=n, word="category" if n == 1 else "categories")
             if result.by else Markup(""))
-    out.append(md("From {first:%d %b %Y} to {last:%d %b %Y} there were **{orders:,} orders** "
-                  "worth **{revenue}**{detail}, guest orders and new customers included.",
+    worth = (md(" worth **{revenue}**", revenue=Markup(_money(daily.revenue)))
+             if result.measure == "revenue" else Markup(""))
+    out.append(md("From {first:%d %b %Y} to {last:%d %b %Y} there were **{orders:,} orders**"
+                  "{worth}{detail}, guest orders and new customers included.",
                   first=daily.first_day, last=result.snapshot, orders=daily.orders,
-                  revenue=Markup(_money(daily.revenue)), detail=detail))
+                  worth=worth, detail=detail))
     g = result.growth
     total = g[g["group"] == (TOTAL if result.by else ALL_ORDERS)].dropna(subset=["value"])
     if len(total):
         last = total.iloc[-1]
-        out.append(md("Revenue in {month:%B %Y} was {value}: {year} on the same month a year "
-                      "before and {previous} on the month before.", month=last["period"],
+        out.append(md("{what} in {month:%B %Y}: {value}, {year} on the same month a year "
+                      "before and {previous} on the month before.",
+                      what=result.measure.capitalize(), month=last["period"],
                       value=Markup(_money(last["value"])), year=Markup(_pct(last["vs_year_ago"])),
                       previous=Markup(_pct(last["vs_previous"]))))
     if result.by:
@@ -69,8 +73,9 @@ def key_findings(result: DemandAnalysis) -> list[Markup]:
         prof = dec.yearly_profile()
         hi, lo = prof.loc[prof["effect"].idxmax()], prof.loc[prof["effect"].idxmin()]
         out.append(md("The trend is {trend_words} ({trend:.2f}) and the yearly season "
-                      "{season_words} ({season:.2f}, 0 = none, 1 = all): revenue runs {hi} "
+                      "{season_words} ({season:.2f}, 0 = none, 1 = all): {what} run {hi} "
                       "against trend in {hi_month} and {lo} in {lo_month}.",
+                      what="orders" if result.measure == "orders" else "revenue",
                       trend_words=strength_words(dec.trend_strength), trend=dec.trend_strength,
                       season_words=strength_words(dec.seasonal_strength),
                       season=dec.seasonal_strength, hi=Markup(_pct(hi["effect"])),
@@ -146,8 +151,9 @@ def forecast_findings(result: DemandAnalysis) -> list[Markup]:
     weekly = (md("{low} a week", low=Markup(low)) if low == high else
               md("between {low} and {high} a week", low=Markup(low), high=Markup(high)))
     out = [verdict(result).sentence("Forecast"), md(
-        "Forecast for the next {weeks} weeks: **{total}** in revenue, {weekly}, by {method}.",
+        "Forecast for the next {weeks} weeks: **{total}** {what}, {weekly}, by {method}.",
         weeks=len(fc), total=Markup(_money(fc["forecast"].sum())), weekly=weekly,
+        what="in revenue" if result.measure == "revenue" else "orders",
         method=method_label(check["method"]))]
     bt = result.backtest_total if result.by else result.backtest
     o = bt.overall
@@ -179,11 +185,12 @@ def forecast_findings(result: DemandAnalysis) -> list[Markup]:
 
 
 def growth_table(result: DemandAnalysis) -> pd.DataFrame:
-    """Last complete month per category: revenue, change on month before and on year before."""
+    """Last complete month per category: revenue (orders for a log without amounts), change on
+    month before and on year before."""
     from crm_analysis.demand.aggregate import latest_growth
 
     t = latest_growth(result.growth)
-    return pd.DataFrame({"category": t["group"].astype(str), "revenue": t["value"],
+    return pd.DataFrame({"category": t["group"].astype(str), result.measure: t["value"],
                          "vs month before": t["vs_previous"], "vs year before": t["vs_year_ago"]})
 
 
@@ -280,9 +287,10 @@ def headline_metrics(result: DemandAnalysis, forecast_weeks: int) -> list[dict]:
          "reason": "no product pairs (order_items missing or too few baskets)"},
         {"name": "categories", "value": len(result.categories) if result.by else 0,
          "label": "Categories", "fmt": "d"},
-        {"name": "forecast_revenue_next_weeks",
+        {"name": f"forecast_{result.measure}_next_weeks",
          "value": fc["forecast"].sum() if len(fc) else None,
-         "label": f"Revenue forecast, next {forecast_weeks} weeks", "fmt": ",.0f",
+         "label": f"{result.measure.capitalize()} forecast, next {forecast_weeks} weeks",
+         "fmt": ",.0f",
          "reason": "no forecast on this history"},
     ]
     return out

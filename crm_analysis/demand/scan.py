@@ -44,7 +44,7 @@ from crm_analysis.features.engines import (
 
 __all__ = ["DemandScan", "lines_sql"]
 
-ORDER_COLUMNS = ["customer_id", "order_date", "amount"]
+ORDER_COLUMNS = ["customer_id", "order_date"]
 ITEM_COLUMNS = ["order_id", "product_id", "quantity", "unit_price"]
 _ROW_KEY = {"duckdb": "row_number() OVER ()", "spark": "monotonically_increasing_id()"}
 """A distinct BIGINT per row. Not stable across evaluations (Spark inlines a CTE at each
@@ -99,8 +99,9 @@ def lines_sql(views: dict[str, str], dialect: str, *, columns: dict[str, list[st
     has_id = "order_id" in orders
     ids = f"{c('order_id')} AS id, " if has_id else "NULL AS id, "
     key = _ROW_KEY[dialect] if has_id else "NULL"  # a BIGINT per order: cheap to count
+    amount = real.format(c("amount") if "amount" in orders else "NULL")  # NULL: a visit log
     o = (f"o AS (\n  SELECT {ids}{key} AS oid, {c('customer_id')} AS cid, "
-         f"{d.day_number.format(x=date)} AS day_n, {real.format(c('amount'))} AS amount\n"
+         f"{d.day_number.format(x=date)} AS day_n, {amount} AS amount\n"
          f"  FROM {views['orders']}\n  WHERE {' AND '.join(keep)}\n)")
     if "order_items" not in views:
         return (o + ",\nl AS (\n  SELECT oid, id AS ref, cid, day_n, NULL AS pid, "
@@ -138,8 +139,8 @@ class DemandScan:
     Parameters
     ----------
     orders : DataFrame, path/glob or Spark DataFrame
-        ``customer_id``, ``order_date``, ``amount`` (currency); optional ``order_id``,
-        ``status``.
+        ``customer_id``, ``order_date``; optional ``amount`` (currency; without it revenue is
+        missing and demand is counted in orders), ``order_id``, ``status``.
     order_items, products : same kinds, optional
         ``order_id``, ``product_id``, ``quantity``, ``unit_price``, optional ``discount``;
         ``product_id``, optional ``category``.
@@ -167,6 +168,11 @@ class DemandScan:
             self.snapshot = pd.Timestamp(self.snapshot).normalize()
         if self.order_items is None:
             self.products = None
+
+    @property
+    def has_amounts(self) -> bool:
+        """Whether the orders carry money (an ``amount`` column); a visit log has none."""
+        return "amount" in source_columns(self.orders)
 
     @property
     def has_categories(self) -> bool:
@@ -204,7 +210,7 @@ class DemandScan:
             if source is None:
                 continue
             columns[name] = source_columns(source)
-            optional = {"orders": ["order_id", "status"], "order_items": ["discount"],
+            optional = {"orders": ["order_id", "amount", "status"], "order_items": ["discount"],
                         "products": ["category"]}[name]
             read = needed + [col for col in optional if col in columns[name]]
             tables[name] = Table(source[read] if isinstance(source, pd.DataFrame) else source,

@@ -33,7 +33,7 @@ def customer_rfm(
     as_of: object,
     customer_col: str = "customer_id",
     datetime_col: str = "order_date",
-    monetary_col: str = "amount",
+    monetary_col: str | None = "amount",
     engine: str | None = None,
     engine_options: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
@@ -47,7 +47,7 @@ def customer_rfm(
     as_of : date-like
         Snapshot day (inclusive: orders during that day count).
     customer_col, datetime_col, monetary_col : str
-        Column names.
+        Column names; ``monetary_col=None`` for a log without amounts.
     engine, engine_options
         The transaction engine (default ``$CRM_ENGINE`` or pandas), see :func:`customer_days`.
 
@@ -56,7 +56,8 @@ def customer_rfm(
     DataFrame
         Index: customer id (sorted). Columns ``recency_days`` (int, whole days from the last
         order's day to ``as_of``), ``orders`` (int, number of orders), ``revenue`` (float, sum of
-        the amounts, currency units), ``first_purchase`` and ``last_purchase`` (timestamps).
+        the amounts, currency units; NaN without ``monetary_col``), ``first_purchase`` and
+        ``last_purchase`` (timestamps).
     """
     days = customer_days(transactions, customer_col=customer_col, datetime_col=datetime_col,
                          amount_col=monetary_col, until=as_of, engine=engine,
@@ -80,7 +81,7 @@ def customer_rfm(
     return pd.DataFrame({
         "recency_days": (day_of(as_of, "as_of") - days.day[ends]).astype(np.int64),
         "orders": orders.astype(np.int64),
-        "revenue": revenue.astype(np.float64),
+        "revenue": revenue.astype(np.float64) if monetary_col else np.nan,
         "first_purchase": stamps(days.first_us[starts]),
         "last_purchase": stamps(days.last_us[ends]),
     }, index=days.customers)

@@ -106,7 +106,7 @@ def customer_days_sql(
     amt = f"CAST({ident(amount_col, d)} AS {d.double})" if amount_col else "0.0"
     micros = f"{d.epoch_micros}(CAST({dt} AS TIMESTAMP))"
     keep = [f"{cust} IS NOT NULL", before_sql(datetime_col, d, "D", last_day)]
-    if positive_only:
+    if positive_only and amount_col:
         keep.append(f"{amt} > 0")
     return f"""SELECT {cust} AS cid, {period_sql(datetime_col, d, "D")} AS day,
        COUNT(*) AS n, COALESCE(SUM({amt}), 0.0) AS amount,
@@ -133,7 +133,7 @@ def _pandas_days(tx: pd.DataFrame, customer_col: str, datetime_col: str, amount_
     keep = ~np.isnat(arr) & tx[customer_col].notna().to_numpy(bool)
     amount = (pd.to_numeric(tx[amount_col]).to_numpy(dtype=np.float64, na_value=np.nan)
               if amount_col else np.zeros(len(tx)))
-    if positive_only:
+    if positive_only and amount_col:
         keep &= amount > 0
     days = np.floor_divide(micros, _US_PER_DAY)
     if last_day is not None:
@@ -223,7 +223,8 @@ def customer_days(
     until : date-like, optional
         Last day kept (inclusive: the whole day counts); default all.
     positive_only : bool
-        Keep only rows with an amount above 0 (purchases, not refunds or zero orders).
+        Keep only rows with an amount above 0 (purchases, not refunds or zero orders); without
+        ``amount_col`` (a log of visits or bookings) every row is a purchase.
     engine : {"pandas", "duckdb", "spark"}, optional
         Default ``$CRM_ENGINE`` or ``"pandas"``.
     engine_options : dict, optional

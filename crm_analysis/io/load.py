@@ -201,6 +201,13 @@ def _map_and_parse(
                 col,
                 f"{what} {col!r} is missing{looked}{hint}. Columns found: {', '.join(source_cols)}",
             )
+        elif (table, col) == ("orders", "amount") and (
+                guess := next(iter(get_close_matches(col, spare, n=1, cutoff=0.8)), None)):
+            # orders without amounts are a valid log of visits: a misspelt amount must not
+            # quietly make one
+            loc.add(col, f"column 'amount' is missing; did you mean {guess!r}? If so, map it "
+                    f"with `columns: {{amount: {guess}}}`, or rename the column to drop the "
+                    f"amounts. Columns found: {', '.join(source_cols)}")
     out: dict[str, pd.Series] = {}
     unparsed: dict[str, pd.Series] = {}
     for col, dtype in columns.items():
@@ -241,10 +248,19 @@ def _map_and_parse(
     return pd.DataFrame(out, index=frame.index), extra, unparsed
 
 
-def _invoice_lines_mapping(source: Path) -> Mapping | None:
-    """The transform mapping for an export that is one invoice-line file, else None: a single
-    file, or a folder with no orders file and exactly one data file, whose header looks like
-    invoice lines (:func:`crm_analysis.io.columns.looks_like_invoice_lines`)."""
+READ_AS_ORDERS = "the folder's only data file, read as the orders table"
+"""How the inferred mapping of a folder with one data file not named after a table ends."""
+
+
+def _single_file_mapping(source: Path) -> Mapping | None:
+    """The mapping for an export that is one data file, else None.
+
+    The file is ``source`` itself, or a folder's only data file when the folder has no
+    ``orders`` file. A header that looks like invoice lines
+    (:func:`crm_analysis.io.columns.looks_like_invoice_lines`) is read with the invoice-line
+    transform; any other lone file in a folder is the orders table (a transaction or visit log
+    named as its system named it).
+    """
     if source.is_file():
         file = source
     elif source.is_dir() and find_file(source, "orders", TableMapping()) is None:
@@ -255,6 +271,10 @@ def _invoice_lines_mapping(source: Path) -> Mapping | None:
         file = files[0]
     else:
         return None
+    named = file.name.split(".", 1)[0]
+    as_orders = None if file is source or named in TABLES else Mapping(
+        name=f"{file.name}, {READ_AS_ORDERS}",
+        tables={"orders": TableMapping(file=(file.name,))})
     try:
         if file.name.endswith(".parquet"):
             import pyarrow.parquet as pq
@@ -267,9 +287,9 @@ def _invoice_lines_mapping(source: Path) -> Mapping | None:
             header = list(pd.read_csv(file, nrows=0, sep=dialect.separator,
                                       encoding=dialect.encoding, compression="infer").columns)
     except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError):
-        return None
+        return as_orders
     if not looks_like_invoice_lines(map(str, header)):
-        return None
+        return as_orders
     return Mapping(name=f"invoice lines recognised in {file.name}",
                    source_name=f"{file.name} (invoice lines)", transform="retail_invoice_lines",
                    tables={"invoice_lines": TableMapping(file=(file.name,))})
@@ -440,7 +460,7 @@ def load_raw(
     given = mapping is not None
     mapping = load_mapping(mapping)
     if not given and not is_sql_source(source):
-        mapping = _invoice_lines_mapping(Path(source)) or mapping
+        mapping = _single_file_mapping(Path(source)) or mapping
     wanted = None if tables is None else {"orders", *tables}
     if wanted is not None and (unknown := sorted(wanted - set(TABLES))):
         raise ValueError(f"unknown tables {unknown}; contract tables: {', '.join(TABLES)}")
@@ -465,8 +485,6 @@ def load_raw(
         else:
             columns = {c: s.dtype for c, s in TABLES[name].columns.items()}
             required = TABLES[name].required_columns
-            if name == "orders" and "order_items" in found:
-                required = [c for c in required if c != "amount"]
         recognised[name] = {}
         frame, extra[name], unparsed = _map_and_parse(
             raw, name, columns, required, spec.columns, mapping, formats, format_codes,
@@ -495,6 +513,10 @@ def load_raw(
     if "amount" not in frames["orders"] and "order_items" in frames:
         frames["orders"] = _derive_amount(frames["orders"], frames["order_items"])
         derived.setdefault("orders", []).append("amount")
+    if "amount" in frames["orders"] and frames["orders"]["amount"].isna().all():
+        # an amount column without a single value is a log without amounts, not a table of
+        # orders that are all missing their amount (which cleaning would remove, every one)
+        frames["orders"] = frames["orders"].drop(columns="amount")
     frames = {n: _contract_order(frames[n], n) for n in TABLES if n in frames}
     _final_check(frames, label)
     source_label = mapping.source_name or label

@@ -36,6 +36,7 @@ from threadpoolctl import threadpool_limits
 
 from crm_analysis import features
 from crm_analysis.limits import NotEnoughData
+from crm_analysis.money import has_amounts
 from crm_analysis.potential import metrics
 from crm_analysis.value import (
     MIN_CUSTOMERS,
@@ -57,6 +58,11 @@ __all__ = ["FEATURE_SOURCE", "MIN_HORIZON_DAYS", "MODELS", "RULES", "AverageSpen
            "BTYDSpend", "BoostedSpend", "HoldoutComparison", "LastPeriodSpend", "ScoredValue",
            "TwoStageSpend", "compare_models", "fit_horizon", "prepare", "score_customers",
            "threads_for", "true_expected_spend", "value_frame"]
+
+UNPRICED = ("Customer potential is future spend, and the orders carry no amounts: no model is "
+            "fitted and no customer is valued. The churn report ranks these customers by their "
+            "chance to stop, and the customer value report by their expected purchases.")
+"""The note every potential section gives for a log without amounts (visits, bookings)."""
 
 SUMMARY_COLUMNS = ("frequency", "recency", "T", "monetary_value")
 """BG/NBD summary columns (weeks; spend per repeat purchase day) carried in every value frame."""
@@ -583,9 +589,13 @@ def compare_models(
     -------
     HoldoutComparison
         Never raises on valid data: without room for a holdout, ``metrics`` is empty and the
-        simple rule is chosen.
+        simple rule is chosen. Orders without ``amount`` (a log of visits or bookings) have no
+        spend to predict: nothing is compared and the note says so (:data:`UNPRICED`).
     """
     snapshot = pd.Timestamp(snapshot).normalize()
+    if not has_amounts(orders):
+        return HoldoutComparison(int(horizon_days), snapshot, None, pd.DataFrame(),
+                                 pd.DataFrame(), pd.DataFrame(), "last_period", [UNPRICED])
     first = pd.to_datetime(orders["order_date"]).min().normalize() if len(orders) else snapshot
     try:
         if not len(orders):
@@ -691,9 +701,13 @@ def score_customers(
     Returns
     -------
     ScoredValue
+        Empty for orders without ``amount``: there is no spend to predict.
     """
     if chosen not in models:
         raise ValueError(f"chosen model {chosen!r} is not among {models}")
+    unpriced = not has_amounts(orders)
+    if unpriced:  # nothing to value: the tables of no customer (and no note on their models)
+        orders, inputs = orders.iloc[:0].assign(amount=np.zeros(0)), None
     snapshot = pd.Timestamp(snapshot).normalize()
     inputs = inputs if inputs is not None else prepare(orders)
     now = value_frame(orders, snapshot, horizon_days=horizon_days, inputs=inputs,
@@ -723,7 +737,7 @@ def score_customers(
     scores["expected_purchases"] = btyd.predict_purchases(now) if btyd else nan
     scores["p_no_purchase"] = btyd.predict_no_purchase(now) if btyd else nan
     scores["expected_order_value"] = btyd.predict_order_value(now) if btyd else nan
-    return ScoredValue(scores, now, used, notes)
+    return ScoredValue(scores, now, used, [] if unpriced else notes)
 
 
 def true_expected_spend(truth_customers: pd.DataFrame, horizon_days: float) -> pd.Series:

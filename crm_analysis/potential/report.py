@@ -13,7 +13,14 @@ import pandas as pd
 from crm_analysis.features import channel_shares
 from crm_analysis.limits import NOT_RELIABLE, RELIABLE, USE_WITH_CARE, NotEnoughData, Verdict
 from crm_analysis.markup import Markup, escape, join, md
-from crm_analysis.potential.future_value import MODELS, RULES, HoldoutComparison, ScoredValue
+from crm_analysis.money import has_amounts
+from crm_analysis.potential.future_value import (
+    MODELS,
+    RULES,
+    UNPRICED,
+    HoldoutComparison,
+    ScoredValue,
+)
 from crm_analysis.potential.headroom import behaviour_group, potential_scores
 from crm_analysis.potential.positioning import position
 from crm_analysis.potential.targeting import choose_targets, expected_profit
@@ -182,6 +189,25 @@ def score_uplift(analysis: UpliftAnalysis, features_now: pd.DataFrame, orders: p
     return pd.Series(analysis.model.predict(X), index=X.index, name="predicted_uplift")
 
 
+def comparison_intro(comparison: HoldoutComparison) -> Markup:
+    """The horizon and the data each side of the cutoff, then the comparison's notes; for a log
+    without amounts only the note that nothing was compared (Markdown)."""
+    notes = join((escape(n) for n in comparison.notes), " ")
+    if UNPRICED in comparison.notes:
+        return notes
+    return md("Horizon **{days} days**; features from data up to **{cutoff:%d %B %Y}**, actual "
+              "spend from then to the snapshot. {notes}", days=comparison.horizon_days,
+              cutoff=comparison.cutoff, notes=notes)
+
+
+def nothing_to_value(orders: pd.DataFrame) -> Markup:
+    """Why there is no customer to position: the orders carry no amounts, or no purchase up to
+    the snapshot carries a customer id (Markdown)."""
+    if not has_amounts(orders):
+        return md("*Skipped:* {note}", note=UNPRICED)
+    return md("Skipped: no purchase up to the snapshot carries a customer id.")
+
+
 def skipped_notes(tables: dict[str, pd.DataFrame | None], extra: list[str] | None = None
                   ) -> list[Markup]:
     """Sentences naming what was skipped for lack of a table (Markdown; ``extra`` notes are
@@ -219,6 +245,8 @@ def key_findings(
     """
     m = comparison.metrics
     chosen = MODELS.get(comparison.chosen, comparison.chosen)
+    if frame.empty and UNPRICED in comparison.notes:
+        return [md("**No customer to value, position or target**: {why}", why=UNPRICED)]
     if frame.empty:
         return [md("**No customer to value, position or target**: no purchase up to the snapshot "
                    "carries a customer id. The demand report covers these orders.")]

@@ -85,8 +85,9 @@ def prepare_contacts(
     if "converted" in contacts.columns:
         out["converted"] = contacts.loc[known, "converted"].astype("boolean").fillna(
             False).to_numpy(bool)
-    elif purchases is not None:
-        out["converted"] = window_spend(out, purchases, window_days) > 0
+    elif purchases is not None:  # a purchase in the window; a visit log counts its visits
+        counted = purchases if "amount" in purchases else purchases.assign(amount=1.0)
+        out["converted"] = window_spend(out, counted, window_days) > 0
     else:
         raise ValueError("campaign_contacts has no converted column and no purchases were given")
     return out

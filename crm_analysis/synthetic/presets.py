@@ -3,8 +3,9 @@
 Real exports are rarely three tidy years of twenty thousand customers. Each preset is the
 generator's clean data (:func:`~crm_analysis.synthetic.generate` with ``dirty=False``) in a shape
 that real exports have: very few customers, weeks or months of history, almost only one-time
-buyers, a gap of empty months, one product, a closed cohort, the transaction log alone. A preset
-has no ground truth (a user's export has none), so the reports treat it as they would a real one.
+buyers, a gap of empty months, one product, a closed cohort, the transaction log alone, a log of
+visits without amounts. A preset has no ground truth (a user's export has none), so the reports
+treat it as they would a real one.
 
 >>> tables = preset_tables("three_months", seed=3)
 >>> sorted(tables)[:2], tables["orders"]["order_date"].min() >= pd.Timestamp("2025-10-01")
@@ -105,6 +106,12 @@ def _orders_only(tables: Tables, rng: np.random.Generator) -> Tables:
     return {"orders": tables["orders"][["order_id", "customer_id", "order_date", "amount"]]}
 
 
+def _visits_log(tables: Tables, rng: np.random.Generator) -> Tables:
+    orders = tables["orders"]
+    completed = orders["status"].eq("completed").fillna(True).to_numpy(bool)
+    return {"orders": orders.loc[completed, ["customer_id", "order_date"]]}
+
+
 @dataclass(frozen=True)
 class Preset:
     """One export shape: generator settings, then a reshaping of the clean tables."""
@@ -144,6 +151,8 @@ PRESETS: dict[str, Preset] = {
                             {"n_customers": 4_000}, _closed_cohort()),
     "orders_only": Preset("the transaction log alone: order id, customer id, date, amount",
                           {}, _orders_only),
+    "visits_log": Preset("a log of visits without amounts: customer id and date only",
+                         {}, _visits_log),
 }
 """The presets by name."""
 

@@ -55,6 +55,8 @@ from crm_analysis.value.report import (
     holdout_split,
     parameter_table,
     purchase_orders,
+    tier_table,
+    top_customers,
     value_tiers,
 )
 from crm_analysis.value.rfm_segments import (
@@ -110,6 +112,8 @@ __all__ = [
     "rfm_scores",
     "rfm_segment",
     "segment_summary",
+    "tier_table",
+    "top_customers",
     "top_share",
     "tracking",
     "value_tiers",

@@ -23,6 +23,7 @@ import pandas as pd
 from crm_analysis import features
 from crm_analysis.limits import NOT_RELIABLE, RELIABLE, USE_WITH_CARE, Verdict
 from crm_analysis.markup import Markup, escape, join, md, plain
+from crm_analysis.money import has_amounts
 from crm_analysis.value._fitting import ConvergenceError
 from crm_analysis.value.beta_geo import BetaGeo
 from crm_analysis.value.checks import (
@@ -157,6 +158,10 @@ def fit_models(summary: pd.DataFrame, *, seed: int = 0) -> Fits:
                 continue
             fits.transaction[name] = model
             fits.notes.extend(escape(note) for note in model.notes_)
+    if "monetary_value" not in summary:
+        fits.notes.append(md("The spend model (Gamma-Gamma) is not fitted: the orders carry no "
+                             "amounts."))
+        return fits
     spend_gap = _model_gap(summary, spend=True)
     if spend_gap:
         fits.notes.append(md("The spend model (Gamma-Gamma) is not fitted: {gap}.", gap=spend_gap))
@@ -219,7 +224,8 @@ def rate_rule(cal_hold: pd.DataFrame) -> np.ndarray:
 
 
 def _holdout_check(orders: pd.DataFrame, snapshot: pd.Timestamp, holdout_weeks: int,
-                   seed: int) -> tuple[HoldoutCheck | None, Markup | None]:
+                   seed: int, monetary_col: str | None = "amount"
+                   ) -> tuple[HoldoutCheck | None, Markup | None]:
     first = orders["order_date"].min()
     history_days = (snapshot - first.normalize()).days + 1
     if history_days < 2 * MIN_HOLDOUT_WEEKS * 7:
@@ -232,7 +238,7 @@ def _holdout_check(orders: pd.DataFrame, snapshot: pd.Timestamp, holdout_weeks: 
                         "{weeks} weeks.", weeks=split.holdout_weeks)
     cal = features.calibration_holdout(orders, calibration_end=split.calibration_end,
                                        observation_end=snapshot, time_unit="D",
-                                       time_scaler=WEEK_DAYS)
+                                       time_scaler=WEEK_DAYS, monetary_col=monetary_col)
     fits = fit_models(cal, seed=seed)
     if not fits.transaction:
         return None, md("The holdout check is skipped: no purchase model could be fitted on the "
@@ -286,6 +292,9 @@ class ValueAnalysis:
         How the value of a customer was computed, in one sentence.
     skipped : list of Markup
         One sentence per section that could not run.
+    has_amounts : bool
+        False for a log without amounts: there is no revenue, spend model or value in money,
+        and ``customer_value`` ranks customers by expected purchases.
     """
 
     data: PurchaseOrders
@@ -302,6 +311,7 @@ class ValueAnalysis:
     basis: Markup
     horizon_days: int
     skipped: list[Markup]
+    has_amounts: bool = True
 
     @property
     def orders(self) -> pd.DataFrame:
@@ -324,7 +334,11 @@ def analyse(
     Parameters
     ----------
     orders : DataFrame
-        Cleaned orders (``customer_id``, ``order_date``, ``amount``).
+        Cleaned orders (``customer_id``, ``order_date``, ``amount``). Without ``amount`` (a
+        log of visits or bookings) the segments read recency and frequency, the purchase models
+        and their holdout check run, and everything in money (revenue concentration, the spend
+        model, customer lifetime value) is skipped with a sentence saying so; the customer
+        table then ranks customers by expected purchases.
     snapshot : date-like
         Analysis day, inclusive.
     holdout_weeks : int
@@ -345,18 +359,20 @@ def analyse(
     """
     data = purchase_orders(orders, snapshot)
     purchases, day = data.orders, data.snapshot
-    skipped: list[Markup] = []
-    rfm = rfm_scores(features.customer_rfm(purchases, as_of=day))
-    revenue = rfm["revenue"]
+    money = "amount" if has_amounts(orders) else None
+    skipped: list[Markup] = []  # without amounts the basis sentence says so
+    rfm = rfm_scores(features.customer_rfm(purchases, as_of=day, monetary_col=money),
+                     monetary="revenue" if money else None)
+    revenue = rfm["revenue"] if money else rfm["revenue"].iloc[:0]
     summary = features.rfm_summary(purchases, observation_end=day, time_unit="D",
-                                   time_scaler=WEEK_DAYS)
+                                   time_scaler=WEEK_DAYS, monetary_col=money)
     if purchases.empty:
         fits = Fits(notes=[md("No customer made a purchase up to the snapshot: there is nothing "
                               "to value.")])
         holdout, reason = None, fits.notes[0]
     else:
         fits = fit_models(summary, seed=seed)
-        holdout, reason = _holdout_check(purchases, day, holdout_weeks, seed)
+        holdout, reason = _holdout_check(purchases, day, holdout_weeks, seed, money)
     if reason is not None:
         skipped.append(reason)
     horizon = clv_horizon_days / WEEK_DAYS
@@ -370,12 +386,17 @@ def analyse(
         rate = per_period_rate(annual_discount_rate, 365.25 / WEEK_DAYS)
         value = customer_value_table(rfm, summary, fits.purchases, fits.spend, horizon=horizon,
                                      discount_rate=rate, margin=margin)
-        if not np.isfinite(value["clv"].to_numpy(dtype=float)).all():
+        if not np.isfinite(value["clv" if money else "expected_purchases"]
+                           .to_numpy(dtype=float)).all():
             fits.notes.append(md("{name}'s customer values are not all finite (a fit at the edge "
                                  "of its parameter space): the empirical value is used.",
                                  name=next(iter(fits.transaction))))
             value = None
-    if value is not None:
+    if value is not None and not money:
+        basis = md("There is no value in money: the orders carry no amounts. Customers are "
+                   "ranked by {model}'s expected purchases over the next {days} days.",
+                   model=next(iter(fits.transaction)), days=clv_horizon_days)
+    elif value is not None:
         spend_words = ("Gamma-Gamma's expected order value" if fits.spend is not None else
                        "each customer's own average order value (the spend model could not be "
                        "fitted)")
@@ -383,6 +404,13 @@ def analyse(
                    "times {spend}, discounted at {rate:.0%} a year and multiplied by the margin "
                    "{margin:g}.", model=next(iter(fits.transaction)), days=clv_horizon_days,
                    spend=Markup(spend_words), rate=annual_discount_rate, margin=margin)
+    elif not money:
+        value, window = empirical_value_table(rfm, purchases, day, horizon_days=clv_horizon_days,
+                                              margin=margin)
+        basis = md("There is no value in money: the orders carry no amounts. Customers are "
+                   "ranked by their purchases in the last {window} days, because the purchase "
+                   "models could not be used on this data or did not beat the simple rate rule.",
+                   window=window)
     else:
         value, window = empirical_value_table(rfm, purchases, day, horizon_days=clv_horizon_days,
                                               margin=margin)
@@ -394,11 +422,11 @@ def analyse(
         skipped.append(md("Model-based customer lifetime value is replaced by the spend of the "
                           "last {window} days (see below).", window=window))
     return ValueAnalysis(
-        data=data, rfm=rfm, segments=segment_summary(rfm),
+        data=data, rfm=rfm, segments=segment_summary(rfm, monetary="revenue" if money else None),
         concentration=revenue_concentration(revenue), lorenz=lorenz_curve(revenue),
         gini=gini(revenue) if len(revenue) else float("nan"), summary=summary, fits=fits,
         holdout=holdout, holdout_reason=reason, customer_value=value, basis=basis,
-        horizon_days=clv_horizon_days, skipped=skipped,
+        horizon_days=clv_horizon_days, skipped=skipped, has_amounts=money is not None,
     )
 
 
@@ -429,7 +457,8 @@ def verdict(result: ValueAnalysis) -> Verdict:
         why = ("the purchase model did not beat the simple rate rule on the holdout"
                if check is not None and not check.model_earns_its_place else
                "no purchase model could be used")
-        return Verdict(NOT_RELIABLE, f"{why}, so the values are each customer's past spend, "
+        past = "spend" if result.has_amounts else "purchases"
+        return Verdict(NOT_RELIABLE, f"{why}, so the values are each customer's past {past}, "
                        "not a forecast")
     if check is None or not np.isfinite(check.error.total_error):
         return Verdict(NOT_RELIABLE, "the purchase model could not be checked on a holdout: "
@@ -454,6 +483,8 @@ def key_findings(result: ValueAnalysis) -> list[Markup]:
                         share=shares[t]) for t in shares.index)
         out.append(md("Revenue is concentrated: {parts} of revenue (Gini {gini:.2f}).",
                       parts=parts, gini=result.gini))
+    if not result.has_amounts:
+        return out + _purchase_findings(result)
     seg = result.segments.set_index("segment")
     champions = seg.loc["Champions"]
     at_risk = seg.loc[["At Risk", "Can't Lose"]]
@@ -471,16 +502,7 @@ def key_findings(result: ValueAnalysis) -> list[Markup]:
         "big spenders, most of them on a single order,", n_at_risk=n_at_risk,
         share_at_risk=at_risk["revenue_share"].sum()))
     check = result.holdout
-    if check is not None and np.isfinite(check.error.total_error):
-        err = check.error
-        out.append(md(
-            "On the last {weeks} weeks, held out from fitting, {model} predicted "
-            "{e.predicted_total:,.0f} repeat purchase days against {e.actual_total:,.0f} actual "
-            "({size:.1%} {direction}; {quality} in total; per customer the mean absolute error "
-            "is {e.mae:.2f} purchases).", weeks=check.split.holdout_weeks,
-            model=next(iter(check.errors)), e=err, size=abs(err.total_error),
-            direction="over" if err.total_error > 0 else "under",
-            quality=_quality(err.total_error)))
+    out += _holdout_finding(check)
     clv = value["clv"]
     total = float(clv.sum())
     top10 = float(clv[value["value_tier"] == "top 10%"].sum())
@@ -491,21 +513,59 @@ def key_findings(result: ValueAnalysis) -> list[Markup]:
             "{median:,.2f}); the top 10% by CLV hold {top_share:.0%} of it.",
             days=result.horizon_days, purchases=value["expected_purchases"].sum(), total=total,
             median=clv.median(), top_share=top10 / total if total > 0 else float("nan")))
-        trust = verdict(result)
-        if trust.level != RELIABLE and check is not None and check.rule is not None:
-            name, err = next(iter(check.errors.items()))
-            out.append(md(
-                "{lead} {name} missed its holdout total by {err:+.0%}. Per customer it erred "
-                "less than the simple rate rule (mean absolute error {mae:.2f} against {rule:.2f} "
-                "purchases), so use the values to rank customers.",
-                lead=Markup("**Not a revenue plan.**") if trust.level == NOT_RELIABLE else
-                Markup("**A rough total.**"), name=name, err=err.total_error, mae=err.mae,
-                rule=check.rule.mae))
+        out += _rough_total(result, "revenue plan")
     else:
         out.append(md(
             "{basis} Customers spent {total:,.0f} in that window; the top 10% of them "
             "{top_share:.0%} of it.", basis=result.basis,
             total=total, top_share=top10 / total if total > 0 else float("nan")))
+    return out + [md("*Skipped:* {note}", note=note) for note in result.skipped]
+
+
+def _holdout_finding(check: HoldoutCheck | None) -> list[Markup]:
+    if check is None or not np.isfinite(check.error.total_error):
+        return []
+    err = check.error
+    return [md(
+        "On the last {weeks} weeks, held out from fitting, {model} predicted "
+        "{e.predicted_total:,.0f} repeat purchase days against {e.actual_total:,.0f} actual "
+        "({size:.1%} {direction}; {quality} in total; per customer the mean absolute error "
+        "is {e.mae:.2f} purchases).", weeks=check.split.holdout_weeks,
+        model=next(iter(check.errors)), e=err, size=abs(err.total_error),
+        direction="over" if err.total_error > 0 else "under",
+        quality=_quality(err.total_error))]
+
+
+def _rough_total(result: ValueAnalysis, plan: str) -> list[Markup]:
+    """The caveat on a model total that missed its holdout while beating the rate rule per
+    customer: the values rank customers, the total is no ``plan``."""
+    check, trust = result.holdout, verdict(result)
+    if trust.level == RELIABLE or check is None or check.rule is None:
+        return []
+    name, err = next(iter(check.errors.items()))
+    return [md("{lead} {name} missed its holdout total by {err:+.0%}. Per customer it erred less "
+               "than the simple rate rule (mean absolute error {mae:.2f} against {rule:.2f} "
+               "purchases), so use the values to rank customers.",
+               lead=Markup(f"**Not a {plan}.**") if trust.level == NOT_RELIABLE else
+               Markup("**A rough total.**"), name=name, err=err.total_error, mae=err.mae,
+               rule=check.rule.mae)]
+
+
+def _purchase_findings(result: ValueAnalysis) -> list[Markup]:
+    """Key findings of a log without amounts: segments, the holdout and expected purchases."""
+    seg = result.segments.set_index("segment")
+    at_risk = seg.loc[["At Risk", "Can't Lose"]]
+    out = [md("Champions are {c:.0%} of customers; At Risk and Can't Lose customers (once "
+              "frequent, not seen for a while) are {n:,}: the first list for win-back.",
+              c=seg.loc["Champions", "customer_share"], n=int(at_risk["customers"].sum()))]
+    out += _holdout_finding(result.holdout)
+    value = result.customer_value
+    if not (value["clv_basis"] == "model").all():
+        return [*out, result.basis, *(md("*Skipped:* {note}", note=n) for n in result.skipped)]
+    out.append(md("{basis} Over the next {days} days today's customers are expected to make "
+                  "{purchases:,.0f} purchases.", basis=result.basis, days=result.horizon_days,
+                  purchases=value["expected_purchases"].sum()))
+    out += _rough_total(result, "plan")
     return out + [md("*Skipped:* {note}", note=note) for note in result.skipped]
 
 
@@ -571,6 +631,7 @@ def headline_metrics(result: ValueAnalysis) -> list[dict]:
                         "value": model.params_[param] if model is not None else None,
                         "reason": None if model is not None else
                         no_model if name == "bgnbd" else "no Gamma-Gamma fit on this data"})
+    no_revenue = "no customers" if result.has_amounts else "the orders carry no amounts"
     err = result.holdout.error if result.holdout is not None else None
     reason = None if err is not None else plain(result.holdout_reason or "no holdout check")
     out += [
@@ -579,10 +640,10 @@ def headline_metrics(result: ValueAnalysis) -> list[dict]:
         {"name": "holdout_total_error", "value": err.total_error if err else None,
          "label": "Holdout error of total purchases", "fmt": "+.1%", "reason": reason},
         {"name": "gini", "value": result.gini, "label": "Gini of revenue", "fmt": ".3f",
-         "reason": "no customers"},
+         "reason": no_revenue},
         {"name": "top10_revenue_share",
          "value": result.concentration.set_index("top")["revenue_share"].get("top 10%"),
-         "label": "Revenue share of top 10%", "fmt": ".1%", "reason": "no customers"},
+         "label": "Revenue share of top 10%", "fmt": ".1%", "reason": no_revenue},
         {"name": "customers", "value": len(result.customer_value), "label": "Customers",
          "fmt": ",d"},
         {"name": "clv_basis", "value": str(result.customer_value["clv_basis"].iloc[0])

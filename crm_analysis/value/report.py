@@ -23,6 +23,8 @@ __all__ = [
     "holdout_split",
     "parameter_table",
     "purchase_orders",
+    "tier_table",
+    "top_customers",
     "value_tiers",
 ]
 
@@ -69,7 +71,8 @@ def purchase_orders(
     snapshot : date-like
         Snapshot day, inclusive.
     customer_col, datetime_col, monetary_col : str
-        Column names.
+        Column names. Without ``monetary_col`` in the orders (a log of visits or bookings)
+        every order counts as a purchase.
 
     Returns
     -------
@@ -79,8 +82,11 @@ def purchase_orders(
     dates = pd.to_datetime(orders[datetime_col])
     guest = orders[customer_col].isna().to_numpy()
     late = (dates >= day + pd.Timedelta(days=1)).to_numpy()
-    amount = pd.to_numeric(orders[monetary_col]).to_numpy(dtype=float, na_value=np.nan)
-    not_positive = ~(amount > 0)
+    if monetary_col in orders:
+        amount = pd.to_numeric(orders[monetary_col]).to_numpy(dtype=float, na_value=np.nan)
+        not_positive = ~(amount > 0)
+    else:
+        not_positive = np.zeros(len(orders), dtype=bool)
     keep = ~guest & ~late & ~not_positive
     return PurchaseOrders(
         orders=orders.loc[keep].reset_index(drop=True), snapshot=day,
@@ -209,19 +215,25 @@ def customer_value_table(
         in the horizon), ``expected_order_value`` (currency per purchase, Gamma-Gamma or the
         customer's own average), ``expected_spend`` (undiscounted spend in the horizon, currency),
         ``clv`` (discounted, times margin, currency), ``value_tier`` and ``clv_basis``
-        (``"model"``).
+        (``"model"``). A summary without ``monetary_value`` (a log without amounts) leaves the
+        money columns empty (NaN) and ranks the tiers by expected purchases.
     """
     s = summary.loc[scored.index]
     x, t_x, age = (s[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
     purchases = np.asarray(transaction_model.expected_purchases(horizon, x, t_x, age), float)
-    if spend_model is not None:
+    money = "monetary_value" in s
+    if not money:
+        order_value = np.full(len(s), np.nan)
+        clv = pd.Series(order_value, index=s.index)
+    elif spend_model is not None:
         order_value = np.asarray(spend_model.expected_average_spend(
             x, s["monetary_value"].to_numpy(dtype=float)), float)
     else:
         order_value = (scored["revenue"] / scored["orders"]).to_numpy(dtype=float)
-    clv = customer_lifetime_value(transaction_model, spend_model, s, horizon=horizon,
-                                  discount_rate=discount_rate, margin=margin,
-                                  order_value=order_value)
+    if money:
+        clv = customer_lifetime_value(transaction_model, spend_model, s, horizon=horizon,
+                                      discount_rate=discount_rate, margin=margin,
+                                      order_value=order_value)
     out = pd.DataFrame({
         **_scores(scored),
         "expected_purchases": purchases,
@@ -232,7 +244,8 @@ def customer_value_table(
         "expected_spend": purchases * order_value,
         "clv": clv.to_numpy(),
     }, index=scored.index)
-    out["value_tier"] = value_tiers(out["clv"]).astype("string")
+    out["value_tier"] = value_tiers(out["clv" if money else "expected_purchases"]
+                                    ).astype("string")
     out["clv_basis"] = "model"
     return out.rename_axis("customer_id").reset_index()
 
@@ -250,7 +263,9 @@ def empirical_value_table(scored: pd.DataFrame, orders: pd.DataFrame, snapshot: 
 
     Each customer's value is what she spent in the last ``horizon_days`` up to the snapshot (or
     in the whole history, when it is shorter), times the margin: an empirical value, not a
-    forecast (the simple rule a forecast has to beat). Model columns are empty (NaN).
+    forecast (the simple rule a forecast has to beat). Model columns are empty (NaN). Orders
+    without ``amount`` (a log without amounts) leave the money columns empty too and rank the
+    tiers by the purchases in the window.
 
     Returns
     -------
@@ -263,9 +278,12 @@ def empirical_value_table(scored: pd.DataFrame, orders: pd.DataFrame, snapshot: 
     window = int(min(horizon_days, (day - first.normalize()).days + 1)) if len(orders) else 0
     start = day - pd.Timedelta(days=window - 1)
     recent = orders[(pd.to_datetime(orders["order_date"]) >= start).to_numpy(bool)]
-    spend = recent.groupby("customer_id", sort=False)["amount"].sum()
+    money = "amount" in recent
     count = recent.groupby("customer_id", sort=False).size()
-    spent = spend.reindex(scored.index).fillna(0.0).to_numpy(dtype=float)
+    spent = np.full(len(scored), np.nan)
+    if money:
+        spend = recent.groupby("customer_id", sort=False)["amount"].sum()
+        spent = spend.reindex(scored.index).fillna(0.0).to_numpy(dtype=float)
     out = pd.DataFrame({
         **_scores(scored),
         "expected_purchases": count.reindex(scored.index).fillna(0).to_numpy(dtype=float),
@@ -275,6 +293,34 @@ def empirical_value_table(scored: pd.DataFrame, orders: pd.DataFrame, snapshot: 
         "expected_spend": spent,
         "clv": margin * spent,
     }, index=scored.index)
-    out["value_tier"] = value_tiers(out["clv"]).astype("string")
+    out["value_tier"] = value_tiers(out["clv" if money else "expected_purchases"]
+                                    ).astype("string")
     out["clv_basis"] = "empirical"
     return out.rename_axis("customer_id").reset_index(), window
+
+
+def tier_table(customer_value: pd.DataFrame) -> pd.DataFrame:
+    """Customers, value and expected purchases per value tier (best first), indexed by tier.
+
+    ``clv`` (currency), ``median_clv`` and ``clv_share`` are left out when the values carry no
+    money (a log without amounts, where the tiers rank expected purchases).
+    """
+    money = customer_value["clv"].notna().any()
+    aggs = {"customers": ("expected_purchases", "size")}
+    if money:
+        aggs |= {"clv": ("clv", "sum"), "median_clv": ("clv", "median")}
+    aggs["expected_purchases"] = ("expected_purchases", "mean")
+    out = customer_value.groupby("value_tier", sort=False).agg(**aggs)
+    if money:
+        out["clv_share"] = out["clv"] / out["clv"].sum()
+    return out.reindex(list(VALUE_TIERS))
+
+
+def top_customers(customer_value: pd.DataFrame, n: int = 20) -> pd.DataFrame:
+    """The ``n`` customers of highest value (of most expected purchases without amounts), with
+    ids, segment, the model's predictions and, with amounts, order value and CLV."""
+    money = customer_value["clv"].notna().any()
+    columns = ["customer_id", "segment", "expected_purchases", "p_no_purchase", "p_alive"]
+    columns += ["expected_order_value", "clv"] if money else []
+    return customer_value.nlargest(n, "clv" if money else "expected_purchases")[columns]
+

@@ -145,7 +145,7 @@ def rfm_scores(
     *,
     recency: str = "recency_days",
     frequency: str = "orders",
-    monetary: str = "revenue",
+    monetary: str | None = "revenue",
 ) -> pd.DataFrame:
     """RFM quintile scores and the named segment for each customer.
 
@@ -157,17 +157,24 @@ def rfm_scores(
         Column of days since the last purchase (fewer days is better: most recent fifth = 5).
     frequency : str
         Column of the number of purchases.
-    monetary : str
-        Column of the spend (currency units).
+    monetary : str or None
+        Column of the spend (currency units). None for a log without amounts: the segment grid
+        then reads frequency alone where it would read frequency and spend (an RF segmentation).
 
     Returns
     -------
     DataFrame
-        ``rfm`` plus ``recency_score``, ``frequency_score``, ``monetary_score`` (int 1-5),
-        ``rfm_code`` (text such as ``"545"``) and ``segment`` (categorical, :data:`SEGMENTS`).
+        ``rfm`` plus ``recency_score``, ``frequency_score``, ``monetary_score`` (int 1-5;
+        missing without amounts), ``rfm_code`` (text such as ``"545"``, ``"54-"`` without
+        amounts) and ``segment`` (categorical, :data:`SEGMENTS`).
     """
     r = quintile_scores(rfm[recency], higher_is_better=False)
     f = quintile_scores(rfm[frequency])
+    if monetary is None:
+        code = (r.astype(str) + f.astype(str) + "-").astype("string")
+        return rfm.assign(recency_score=r, frequency_score=f,
+                          monetary_score=pd.array([pd.NA] * len(rfm), dtype="Int64"),
+                          rfm_code=code, segment=rfm_segment(r, f, f))
     m = quintile_scores(rfm[monetary])
     code = (r.astype(str) + f.astype(str) + m.astype(str)).astype("string")
     return rfm.assign(recency_score=r, frequency_score=f, monetary_score=m, rfm_code=code,
@@ -179,7 +186,7 @@ def segment_summary(
     *,
     recency: str = "recency_days",
     frequency: str = "orders",
-    monetary: str = "revenue",
+    monetary: str | None = "revenue",
 ) -> pd.DataFrame:
     """Size, revenue share and medians of each named segment (all ten, best first).
 
@@ -195,9 +202,19 @@ def segment_summary(
     DataFrame
         One row per segment (empty segments included with 0 customers): ``segment``,
         ``customers``, ``customer_share``, ``revenue`` (currency), ``revenue_share``,
-        ``median_recency_days``, ``median_orders``, ``median_revenue``.
+        ``median_recency_days``, ``median_orders``, ``median_revenue``; without ``monetary``
+        (a log without amounts) the three revenue columns are left out.
     """
     total_customers = max(len(scored), 1)
+    if monetary is None:
+        out = (scored.groupby("segment", observed=False)
+               .agg(customers=(frequency, "size"), median_recency_days=(recency, "median"),
+                    median_orders=(frequency, "median"))
+               .reindex(list(SEGMENTS)))
+        out["customers"] = out["customers"].fillna(0).astype("int64")
+        out["customer_share"] = out["customers"] / total_customers
+        cols = ["customers", "customer_share", "median_recency_days", "median_orders"]
+        return out[cols].rename_axis("segment").reset_index()
     total_revenue = float(scored[monetary].sum())
     out = (scored.groupby("segment", observed=False)
            .agg(customers=(monetary, "size"), revenue=(monetary, "sum"),
