@@ -56,6 +56,8 @@ def _generate(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     from crm_analysis.io import load_raw, validate_raw
+    from crm_analysis.io.load import READ_AS_ORDERS
+    from crm_analysis.money import has_amounts
 
     source = args.source
     folder = Path(source)
@@ -77,6 +79,12 @@ def _validate(args: argparse.Namespace) -> int:
     for name, found in raw.recognised.items():
         print(f"{name}: columns recognised by their names: "
               + ", ".join(f"{col} <- {src!r}" for col, src in found.items()))
+    if raw.mapping.name.endswith(READ_AS_ORDERS):
+        print(f"orders: {raw.mapping.name}")
+    if not has_amounts(raw["orders"]):
+        print("orders: no amounts: read as a log of visits or bookings; the reports count orders "
+              "and leave out money. If the orders have a value, name its column in the mapping "
+              "(columns: {amount: <your column>})")
     kinds = f"{len(warnings)} kind{'s' if len(warnings) != 1 else ''}"
     what = f"; {kinds} of dirt for the cleaning step" if warnings else ""
     print(f"{raw.source}: conforms to the data contract{what}")

@@ -68,6 +68,18 @@ def test_report_with_empty_explicit_data_root_exits_2(tmp_path, capsys):
     assert "no data" in capsys.readouterr().err
 
 
+def test_validate_says_what_a_lone_visit_log_was_read_as(tmp_path, capsys):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    pd.DataFrame({"cust": ["a", "b"], "date": ["2024-01-01", "2024-01-03"]}).to_csv(
+        raw / "store_visits.csv", index=False)
+    assert main(["validate", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "orders: store_visits.csv, the folder's only data file, read as the orders table" in out
+    assert "customer_id <- 'cust', order_date <- 'date'" in out
+    assert "orders: no amounts: read as a log of visits or bookings" in out
+
+
 def test_report_on_broken_data_exits_2_and_the_page_says_why(tmp_path):
     raw = tmp_path / "raw"
     raw.mkdir()

@@ -73,9 +73,9 @@ def key_findings(result: DemandAnalysis) -> list[Markup]:
         prof = dec.yearly_profile()
         hi, lo = prof.loc[prof["effect"].idxmax()], prof.loc[prof["effect"].idxmin()]
         out.append(md("The trend is {trend_words} ({trend:.2f}) and the yearly season "
-                      "{season_words} ({season:.2f}, 0 = none, 1 = all): {what} run {hi} "
+                      "{season_words} ({season:.2f}, 0 = none, 1 = all): {what} {hi} "
                       "against trend in {hi_month} and {lo} in {lo_month}.",
-                      what="orders" if result.measure == "orders" else "revenue",
+                      what="orders run" if result.measure == "orders" else "revenue runs",
                       trend_words=strength_words(dec.trend_strength), trend=dec.trend_strength,
                       season_words=strength_words(dec.seasonal_strength),
                       season=dec.seasonal_strength, hi=Markup(_pct(hi["effect"])),

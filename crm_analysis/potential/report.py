@@ -245,8 +245,8 @@ def key_findings(
     """
     m = comparison.metrics
     chosen = MODELS.get(comparison.chosen, comparison.chosen)
-    if frame.empty and UNPRICED in comparison.notes:
-        return [md("**No customer to value, position or target**: {why}", why=UNPRICED)]
+    if frame.empty and UNPRICED in comparison.notes:  # the notes that follow say why
+        return [md("**No customer to value, position or target.**")]
     if frame.empty:
         return [md("**No customer to value, position or target**: no purchase up to the snapshot "
                    "carries a customer id. The demand report covers these orders.")]
