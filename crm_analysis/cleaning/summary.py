@@ -140,7 +140,8 @@ def key_findings(raw: Mapping[str, pd.DataFrame], result: CleaningResult) -> lis
                       names=join(empty)))
     dup = count("exact_duplicates", "orders", "rows_removed")
     if dup:
-        out.append(md("{n:,} order rows were exported twice and counted once.", n=dup))
+        out.append(md("{n:,} order {rows} exported twice and counted once.", n=dup,
+                      rows="row was" if dup == 1 else "rows were"))
     guests = count("guest_orders", "orders", "rows_changed")
     if guests:
         out.append(md("{n:,} orders ({share:.1%}) have no customer id: they count for demand, "

@@ -222,7 +222,9 @@ def skipped_notes(tables: dict[str, pd.DataFrame | None], extra: list[str] | Non
         notes.append(md("**Customer profile** (age, region, acquisition channel, opt-in) is "
                         "missing: the models use purchase history only, and opt-outs cannot be "
                         "excluded."))
-    return notes + [escape(note) for note in extra or []]
+    extra = list(extra or [])
+    first = [escape(note) for note in extra if note == UNPRICED]  # why nothing else is there
+    return first + notes + [escape(note) for note in extra if note != UNPRICED]
 
 
 def key_findings(
