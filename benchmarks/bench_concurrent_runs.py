@@ -42,7 +42,8 @@ def _wait(procs: list[subprocess.Popen]) -> None:
 def _figures(reports: Path, run_id: str) -> dict[str, object]:
     manifest = json.loads((reports / run_id / "run.json").read_text())
     return {f"{nb['name']}:{name}": metric["value"] for nb in manifest["notebooks"]
-            for name, metric in nb["metrics"].items()}
+            for name, metric in nb["metrics"].items()
+            if name != "data_set"}  # the data root's name differs by design
 
 
 def _size(path: Path) -> int:

@@ -25,13 +25,13 @@ PAGE_TAGS = frozenset((
     "html", "head", "meta", "title", "style", "body", "nav", "main", "footer", "div", "p", "span",
     "ul", "ol", "li", "strong", "em", "a", "small", "code", "pre", "h1", "h2", "h3", "h4", "table",
     "caption", "thead", "tbody", "tr", "th", "td", "img", "br", "hr", "dl", "dt", "dd", "bdi",
-    "del",
+    "del", "details", "summary", "section", "svg", "polyline", "circle",
 ))
 """Every tag our pages are made of. A ``b``, ``i``, ``script`` or ``h1`` inside a table cell
 would be the data's own markup."""
 
-LOCAL_LINK = re.compile(r"^(#\S*|[\w.-]+\.(html|ipynb|json|log))$")
-"""Links within the page or to the run's own files."""
+LOCAL_LINK = re.compile(r"^(#\S*|[\w.-]+\.(html|ipynb|json|log)|lists/[\w.-]+\.csv)$")
+"""Links within the page or to the run's own files (its published lists included)."""
 
 
 class _PageParser(HTMLParser):

@@ -101,6 +101,26 @@ def test_reports_show_no_personal_data(run):
         assert not re.search(r"@example\.invalid|Fakename", text), page.name
 
 
+def test_the_front_page_links_the_lists_published_with_the_run(run):
+    """Issue 18: the call, win-back and target lists sit in the run folder, customer ids only,
+    each linked from the front page; the key numbers carry the mapping's currency."""
+    data, _, result = run
+    front = (result.run_dir / "index.html").read_text(encoding="utf-8")
+    personal = pd.concat([data.tables["customers"][c] for c in ("name", "email", "phone")])
+    personal = set(personal.dropna().astype(str))
+    for name in ("churn_call_list.csv", "win_back_list.csv", "target_list.csv"):
+        path = result.run_dir / "lists" / name
+        listed = pd.read_csv(path, encoding="utf-8-sig", dtype=str)
+        assert len(listed) and f'href="lists/{name}"' in front, name
+        cells = set(listed.to_numpy().ravel().astype(str))
+        assert not cells & personal, name
+    wins = pd.read_csv(result.run_dir / "lists" / "win_back_list.csv", encoding="utf-8-sig")
+    assert set(wins["segment"]) <= {"At Risk", "Can't Lose"}
+    assert wins["revenue"].is_monotonic_decreasing
+    assert front.count('class="tile"') == 5 and "EUR " in front
+    assert front.count('class="light ') == 4
+
+
 MAX_TABLE_ROWS = 60
 """Stakeholder tables are short: top N with a note, never a dump of thousands of rows."""
 

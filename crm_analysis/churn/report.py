@@ -141,6 +141,7 @@ def headline_metrics(analysis: ChurnAnalysis, references: References | None = No
     could not give is ``None`` with the reason."""
     result, choice = analysis.result, analysis.choice
     reason = None if result is not None else "no backtest on this data"
+    high = (analysis.scores["risk_tier"] == "high").to_numpy(bool)
 
     def value(model: str, metric: str) -> float | None:
         return None if result is None else metric_value(result, model if model else choice.name,
@@ -167,6 +168,14 @@ def headline_metrics(analysis: ChurnAnalysis, references: References | None = No
          "reason": reason or "no customer lifetime values"},
         {"name": "churn_model", "value": choice.name if choice else "rule: days since the last "
          "purchase", "label": "Churn model chosen"},
+        {"name": "active_customers", "value": len(analysis.scores), "fmt": ",d",
+         "label": "Active customers (bought in the last year)"},
+        {"name": "churn_high_risk_customers", "value": int(high.sum()), "fmt": ",d",
+         "label": "Customers at high churn risk (the top of the call list)"},
+        {"name": "churn_high_risk_value", "fmt": ",.0f",
+         "value": analysis.scores.loc[high, "value_at_risk"].sum(min_count=1),
+         "label": "Value at risk of the high-risk customers",
+         "reason": reason or "no customer lifetime values"},
         verdict(analysis).metric("churn_verdict", "Churn ranking reliability"),
     ]
     if references is not None:

@@ -292,5 +292,34 @@ def headline_metrics(result: DemandAnalysis, forecast_weeks: int) -> list[dict]:
          "label": f"{result.measure.capitalize()} forecast, next {forecast_weeks} weeks",
          "fmt": ",.0f",
          "reason": "no forecast on this history"},
+        *({"name": f"forecast_{result.measure}_{end}", "value": fc[col].sum() if len(fc) else None,
+           "label": f"{result.measure.capitalize()} forecast, {words} of the weekly 80% ranges "
+                    "added up", "fmt": ",.0f", "reason": "no forecast on this history"}
+          for end, col, words in (("lo", "lower_80", "low end"), ("hi", "upper_80", "high end"))),
+        *year_on_year(result),
     ]
     return out
+
+
+def year_on_year(result: DemandAnalysis) -> list[dict]:
+    """The last 52 weeks up to the snapshot and their change on the 52 weeks before, in the
+    report's measure (revenue, or orders without amounts), as ``record_metric`` arguments."""
+    series = result.daily.series(result.measure)
+    day = pd.DatetimeIndex(series.index)
+    end, weeks = result.snapshot, pd.Timedelta(weeks=52)
+    first = day.min() if len(day) else end
+    last_year = float(series[(day > end - weeks) & (day <= end)].sum())
+    before = float(series[(day > end - 2 * weeks) & (day <= end - weeks)].sum())
+    full = first <= end - weeks + pd.Timedelta(days=1)
+    long_enough = first <= end - 2 * weeks + pd.Timedelta(days=1)
+    two = long_enough and before > 0
+    what = result.measure
+    return [
+        {"name": f"{what}_last_52_weeks", "value": last_year if full else None,
+         "label": f"{what.capitalize()}, last 52 weeks", "fmt": ",.0f",
+         "reason": "the history is shorter than 52 weeks"},
+        {"name": f"{what}_vs_year_before", "value": last_year / before - 1 if two else None,
+         "label": f"{what.capitalize()}, last 52 weeks against the 52 before", "fmt": "+.1%",
+         "reason": "nothing was sold in the 52 weeks before" if long_enough else
+                   "the history is shorter than two years"},
+    ]

@@ -123,6 +123,16 @@ class RawData(AbcMapping[str, pd.DataFrame]):
         """Currency of amounts as the mapping records it (not converted)."""
         return self.mapping.currency
 
+    @property
+    def name(self) -> str:
+        """A short name of the data set for people: the mapping's ``source_name``, else the
+        data root's folder name (``my_data`` for ``my_data/raw``), the file's name, or the
+        database URL (password masked) as :attr:`source` gives it."""
+        if self.mapping.source_name or is_sql_source(self.source):
+            return self.source
+        path = Path(self.source.split(" (", 1)[0])
+        return path.parent.name if path.name == "raw" and path.parent.name else path.name
+
     def __repr__(self) -> str:
         sizes = ", ".join(f"{n}: {len(self.frames[n])} rows" for n in self.tables)
         return f"RawData(source={self.source!r}, {sizes})"

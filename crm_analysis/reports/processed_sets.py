@@ -9,6 +9,7 @@ Layout of a data root's ``processed/`` folder::
         current -> runs/<...>           the published set: the last successful run
         churn_crm_export.csv -> current/churn_crm_export.csv     stable paths for import jobs
         target_list.csv -> current/target_list.csv
+        win_back_list.csv -> current/win_back_list.csv
 
 - A run gets a new folder (a fresh name for every attempt, so a re-run never touches the set
   it replaces) and hands it to its notebooks as ``CRM_PROCESSED_DIR``; nothing else writes
@@ -53,7 +54,7 @@ COMPLETE = ".complete"
 LOCK = ".lock"
 """Lock file inside a set, held by its run while it is alive."""
 
-EXPORTS = ("churn_crm_export.csv", "churn_call_list.csv", "target_list.csv")
+EXPORTS = ("churn_crm_export.csv", "churn_call_list.csv", "target_list.csv", "win_back_list.csv")
 """Files import jobs read from a stable path ``processed/<name>`` (a link through current)."""
 
 

@@ -644,7 +644,11 @@ def _run(
             line += f": {result.error['message']}"
         log.info(line)
 
+    from crm_analysis.reports.front import currency
+    from crm_analysis.reports.history import earlier_runs
     from crm_analysis.reports.index import index_html
+    from crm_analysis.reports.published_lists import publish_lists
+    from crm_analysis.reports.trend_chart import trend_chart
 
     notebooks = [results[spec.name] for spec in ordered]
     ok = all(nb.status == "ok" for nb in notebooks)
@@ -671,7 +675,12 @@ def _run(
         "git": mf.git_state(config.PROJECT_ROOT),
         "notebooks": [nb.as_json() for nb in notebooks],
     }
-    (tmp / "index.html").write_text(index_html(manifest), encoding="utf-8")
+    published = publish_lists(processed_set.path, tmp)
+    earlier = earlier_runs(final.parent, str(root), run_id)
+    chart = trend_chart(processed_set.path, currency=currency(manifest))
+    manifest["lists"] = published
+    (tmp / "index.html").write_text(index_html(manifest, earlier=earlier, chart=chart,
+                                               lists=published), encoding="utf-8")
     (tmp / "run.json").write_text(_json_dump(manifest), encoding="utf-8")
     counts = {s: sum(nb.status == s for nb in notebooks) for s in ("ok", "failed", "skipped")}
     log.info(

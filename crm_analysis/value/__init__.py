@@ -20,6 +20,7 @@ from crm_analysis.value.analysis import (
     MIN_CUSTOMERS,
     MIN_HOLDOUT_WEEKS,
     MIN_REPEAT_BUYERS,
+    WIN_BACK_SEGMENTS,
     Fits,
     HoldoutCheck,
     ValueAnalysis,
@@ -32,6 +33,7 @@ from crm_analysis.value.analysis import (
     parameter_sentence,
     rate_rule,
     verdict,
+    win_back_list,
 )
 from crm_analysis.value.beta_geo import BetaGeo
 from crm_analysis.value.checks import (
@@ -75,6 +77,7 @@ __all__ = [
     "SEGMENTS",
     "SEGMENT_GRID",
     "VALUE_TIERS",
+    "WIN_BACK_SEGMENTS",
     "BetaGeo",
     "ConvergenceError",
     "Fits",
@@ -118,4 +121,5 @@ __all__ = [
     "tracking",
     "value_tiers",
     "verdict",
+    "win_back_list",
 ]

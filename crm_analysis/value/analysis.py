@@ -470,6 +470,37 @@ def verdict(result: ValueAnalysis) -> Verdict:
     return Verdict({"close": RELIABLE, "fair": USE_WITH_CARE}.get(quality, NOT_RELIABLE), how)
 
 
+WIN_BACK_SEGMENTS = ("At Risk", "Can't Lose")
+"""The RFM segments of the win-back list: once good customers who have not bought for a while."""
+
+
+def win_back_list(result: ValueAnalysis) -> pd.DataFrame:
+    """The win-back list for people: At Risk and Can't Lose customers, highest past revenue
+    (most orders without amounts) first, with plain column names and customer ids only.
+
+    Columns: ``customer``, ``segment``, ``days since last purchase``, ``orders``, ``revenue``
+    (currency, past; left out without amounts) and ``expected value`` (the customer value,
+    currency; expected purchases without amounts).
+    """
+    rfm = result.rfm[result.rfm["segment"].isin(WIN_BACK_SEGMENTS)]
+    value = result.customer_value.set_index("customer_id")
+    out = pd.DataFrame({
+        "customer": rfm.index.astype("string"),
+        "segment": rfm["segment"].astype("string").to_numpy(),
+        "days since last purchase": rfm["recency_days"].to_numpy(),
+        "orders": rfm["orders"].to_numpy(),
+    })
+    if result.has_amounts:
+        out["revenue"] = rfm["revenue"].round(2).to_numpy()
+        out["expected value"] = value["clv"].reindex(rfm.index).round(2).to_numpy()
+    else:
+        out["expected purchases"] = value["expected_purchases"].reindex(rfm.index).round(
+            2).to_numpy()
+    order = "revenue" if result.has_amounts else "orders"
+    return out.sort_values([order, "days since last purchase"], ascending=[False, True],
+                           kind="stable").reset_index(drop=True)
+
+
 def key_findings(result: ValueAnalysis) -> list[Markup]:
     """Sentences for the top of the report, written from the numbers (Markdown)."""
     value = result.customer_value
@@ -632,6 +663,7 @@ def headline_metrics(result: ValueAnalysis) -> list[dict]:
                         "reason": None if model is not None else
                         no_model if name == "bgnbd" else "no Gamma-Gamma fit on this data"})
     no_revenue = "no customers" if result.has_amounts else "the orders carry no amounts"
+    win_back = result.rfm[result.rfm["segment"].isin(WIN_BACK_SEGMENTS)]
     err = result.holdout.error if result.holdout is not None else None
     reason = None if err is not None else plain(result.holdout_reason or "no holdout check")
     out += [
@@ -646,6 +678,14 @@ def headline_metrics(result: ValueAnalysis) -> list[dict]:
          "label": "Revenue share of top 10%", "fmt": ".1%", "reason": no_revenue},
         {"name": "customers", "value": len(result.customer_value), "label": "Customers",
          "fmt": ",d"},
+        {"name": "repeat_rate", "value": float((result.rfm["orders"] > 1).mean())
+         if len(result.rfm) else None, "label": "Customers who bought more than once",
+         "fmt": ".0%", "reason": "no customers"},
+        {"name": "win_back_customers", "value": len(win_back), "fmt": ",d",
+         "label": "At Risk and Can't Lose customers (the win-back list)"},
+        {"name": "win_back_revenue", "value": float(win_back["revenue"].sum())
+         if result.has_amounts else None, "fmt": ",.0f",
+         "label": "Past revenue of the win-back list", "reason": no_revenue},
         {"name": "clv_basis", "value": str(result.customer_value["clv_basis"].iloc[0])
          if len(result.customer_value) else "empirical", "label": "Customer value basis"},
         verdict(result).metric("value_verdict", "Customer value reliability"),

@@ -1,0 +1,37 @@
+"""The lists stakeholders act on, published with the run they came from.
+
+The call list (notebook 05), the win-back list (03) and the target list (06) are written to the
+run's processed set. At the end of a run they are copied into the run's report folder as
+``lists/<name>.csv``, so the front page and the report pages link to files that sit beside them,
+in any copy of the folder, offline. They are lists for people: customer ids only, plain column
+names, formula-safe (written by :func:`crm_analysis.io.write_people_csv`). The import file for
+the CRM (``churn_crm_export.csv``) is for systems and stays in ``data/processed/``.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+PEOPLE_LISTS = ("churn_call_list.csv", "win_back_list.csv", "target_list.csv")
+"""The lists for people, in the order the front page names them."""
+
+FOLDER = "lists"
+
+
+def publish_lists(processed_dir: Path, run_dir: Path) -> dict[str, str]:
+    """Copy the lists this run wrote into ``run_dir/lists/``.
+
+    Returns
+    -------
+    dict
+        List file name -> link relative to the run folder (``lists/<name>``), for the lists
+        that exist (a notebook that did not run wrote none).
+    """
+    found = [name for name in PEOPLE_LISTS if (processed_dir / name).is_file()]
+    if not found:
+        return {}
+    (run_dir / FOLDER).mkdir(exist_ok=True)
+    for name in found:
+        shutil.copyfile(processed_dir / name, run_dir / FOLDER / name)
+    return {name: f"{FOLDER}/{name}" for name in found}
