@@ -16,7 +16,12 @@ from pathlib import Path
 import pytest
 from hostile_data import HOSTILE
 
+from crm_analysis.config import PROJECT_ROOT
 from crm_analysis.reports.html import page as report_page
+
+ARTEFACTS = Path(os.environ.get("CRM_TEST_ARTEFACTS", PROJECT_ROOT / "tests" / "artefacts"))
+"""Where the browser tests leave their screenshots and page heights for people to look at
+(git-ignored; ``CRM_TEST_ARTEFACTS`` moves it)."""
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -137,3 +142,38 @@ def test_the_policy_blocks_a_missed_escape(browser, tmp_path):
     assert any("Content Security Policy" in e for e in _errors(browser))
     browser.get(unsafe.as_uri())
     assert _dialog(browser) is not None
+
+
+FOLD = """
+const bottom = s => { const e = document.querySelector(s);
+                      return e ? e.getBoundingClientRect().bottom + window.scrollY : null; };
+return {tiles: bottom('.tiles'), actions: bottom('ol.actions') || bottom('section'),
+        lights: bottom('ul.lights'), height: document.documentElement.scrollHeight};
+"""
+
+
+def test_front_page_fits_one_screen_and_screenshots_are_kept(browser, run_dir):
+    """Issue 18: at 1400 x 1000 the key numbers, the actions and the lights are above the
+    fold. The front page and the demand page are kept as screenshots, with every page's height,
+    in the test artefacts."""
+    import json
+
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    browser.set_window_size(1400, 1000)
+    heights = {}
+    try:
+        for page in sorted(run_dir.glob("*.html")):
+            browser.get(page.as_uri())
+            state = browser.execute_script(FOLD)
+            heights[page.name] = state["height"]
+            if page.name == "index.html":
+                assert all(state[k] is not None and state[k] <= 1000
+                           for k in ("tiles", "actions", "lights")), state
+                assert browser.save_screenshot(str(ARTEFACTS / "front_page_1400.png"))
+            if page.name == "02_demand_analysis.html":
+                assert browser.save_screenshot(str(ARTEFACTS / "demand_page_1400.png"))
+    finally:
+        browser.set_window_size(1280, 2000)
+    (ARTEFACTS / "page_heights_1400.json").write_text(json.dumps(heights, indent=1))
+    assert (ARTEFACTS / "front_page_1400.png").stat().st_size > 10_000
+

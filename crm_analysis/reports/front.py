@@ -100,6 +100,8 @@ def kpi_tiles(manifest: Manifest, earlier: Sequence[Manifest] = ()) -> str:
             c = _metric(manifest, kpi.notebook, comp)
             if c and c.get("value") is not None:
                 lines.append(f"{format_metric(c['value'], c.get('fmt'))} {kpi.compare_words}")
+            elif c and value is not None and c.get("reason"):
+                lines.append(f"No comparison: {c['reason']}")
         if kpi.range_ and value is not None:
             lo, hi = (_metric(manifest, kpi.notebook, f"{name.rsplit('_next', 1)[0]}_{end}")
                       for end in kpi.range_)
