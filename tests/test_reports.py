@@ -452,3 +452,37 @@ def test_run_settings_are_split_from_parameters() -> None:
     assert env["ARROW_DEFAULT_MEMORY_POOL"] in {"system", os.environ.get(
         "ARROW_DEFAULT_MEMORY_POOL")}
     assert split_settings({"engine": None}, {})[0] == {}  # null: the environment decides
+
+
+def test_appendices_fold_methods_and_checks_at_the_end_under_a_table_of_contents():
+    """Issue 18: a heading cell tagged ``appendix`` takes its section to a folded appendix at the
+    end; a cell tagged ``appendix:<title>`` goes alone into that appendix; the body opens with
+    a table of contents."""
+    v4 = nbformat.v4
+    nb = v4.new_notebook()
+
+    def output(text):
+        cell = v4.new_code_cell("x")
+        cell.outputs = [v4.new_output("display_data", data={"text/html": f"<p>{text}</p>"})]
+        return cell
+
+    check = output("generator check")
+    check.metadata["tags"] = ["appendix:Checks against the generator"]
+    methods = v4.new_markdown_cell("## The models\n\nHow they work.")
+    methods.metadata["tags"] = ["appendix"]
+    nb.cells = [v4.new_markdown_cell("# Title\n\nIntro."), v4.new_markdown_cell("## Key findings"),
+                output("finding one"), check, v4.new_markdown_cell("## Evidence"),
+                output("chart"), methods, output("parameter table"),
+                v4.new_markdown_cell("## Who to call"), output("call list")]
+    page = rhtml.notebook_html(nb, name="07_x", run_id="r")
+    body, appendix = page.split('<section class="appendix">', 1)
+    toc = body[body.index('<nav class="toc"'):body.index("</nav>", body.index('<nav class="toc"'))]
+    assert all(f'href="#{a}"' in toc for a in ("Key-findings", "Evidence", "Who-to-call",
+                                               "appendix"))
+    assert "The models" not in toc and body.index("Intro.") < body.index('<nav class="toc"')
+    assert body.index("finding one") < body.index("chart") < body.index("call list")
+    for text in ("generator check", "parameter table", "How they work."):
+        assert text not in body and text in appendix
+    assert "<summary>The models</summary>" in appendix
+    assert "<summary>Checks against the generator</summary>" in appendix
+    assert appendix.count("<details>") == 2 and "<h2" not in appendix.split("</h2>", 1)[1]

@@ -142,6 +142,8 @@ def test_the_policy_blocks_a_missed_escape(browser, tmp_path):
     assert any("Content Security Policy" in e for e in _errors(browser))
     browser.get(unsafe.as_uri())
     assert _dialog(browser) is not None
+    while _dialog(browser) is not None:  # the page opens a second one: leave none open
+        pass
 
 
 FOLD = """

@@ -25,6 +25,12 @@ HIDDEN_CELL_TAGS = frozenset(
 )
 """Cells with one of these tags are left out of the page entirely."""
 
+APPENDIX_TAG = "appendix"
+"""A markdown heading cell with this tag starts an appendix: it and the cells after it, up to the
+next level-2 heading, go to the end of the page, folded (``<details>``). A cell tagged
+``appendix:<title>`` goes alone into the appendix of that title (e.g. the checks against the
+generator's truth on synthetic data), and the body goes on without it."""
+
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
 
@@ -56,6 +62,11 @@ pre { white-space: pre-wrap; background: #f6f8fa; padding: .6em .8em; border-rad
 .ok { color: #1a7f37; } .failed { color: #cf222e; } .skipped { color: #9a6700; }
 footer { max-width: 62rem; margin: 0 auto; padding: 1rem 2rem; color: #57606a;
   font-size: .85rem; }
+nav.toc { font-size: .92rem; color: #57606a; margin: 1em 0; padding: .5em .8em;
+  background: #f6f8fa; border-radius: 6px; }
+section.appendix details { border: 1px solid #d0d7de; border-radius: 6px; padding: .4em .8em;
+  margin: .6em 0; }
+section.appendix summary { cursor: pointer; font-weight: 600; }
 """
 
 
@@ -209,6 +220,72 @@ def prepare_for_readers(nb: Any, *, title: str, last_cell: int | None = None) ->
     return nb
 
 
+def split_appendices(nb: Any) -> tuple[list[Any], dict[str, list[Any]]]:
+    """The body's cells, and the appendices' cells by title, in order (see
+    :data:`APPENDIX_TAG`). The heading that starts a section appendix becomes its title and is
+    taken out of its first cell."""
+    body: list[Any] = []
+    appendices: dict[str, list[Any]] = {}
+    current: list[Any] | None = None
+    for cell in nb.cells:
+        tags = _tags(cell)
+        titled = [t.split(":", 1)[1].strip() for t in tags if t.startswith(f"{APPENDIX_TAG}:")]
+        levels = re.findall(r"^\s{0,3}(#{1,6})\s", str(cell.get("source", "")), re.MULTILINE)
+        if titled:
+            appendices.setdefault(titled[0], []).append(cell)
+            continue
+        if APPENDIX_TAG in tags and _headings(cell):
+            cell = copy.deepcopy(cell)
+            title = _headings(cell)[0]
+            cell.source = _HEADING.sub("", str(cell.source), count=1).strip()
+            current = appendices.setdefault(title, [])
+        elif levels and len(levels[0]) <= 2:
+            current = None
+        (body if current is None else current).append(cell)
+    return body, appendices
+
+
+_H2 = re.compile(r'<h2 id="([^"]+)">(.*?)(?:<a class="anchor-link"[^>]*>.*?</a>)?</h2>', re.S)
+
+
+def table_of_contents(body: str, *, appendix: bool) -> str:
+    """A line of links to the page's level-2 headings (and to the appendix), or empty."""
+    links = [f'<a href="#{anchor}">{re.sub(r"<[^>]+>", "", text).strip()}</a>'
+             for anchor, text in _H2.findall(body)]
+    if appendix:
+        links.append('<a href="#appendix">Appendix</a>')
+    if len(links) < 3:
+        return ""
+    return f'<nav class="toc" aria-label="On this page">On this page: {" · ".join(links)}</nav>\n'
+
+
+def _render(nb: Any, cells: list[Any]) -> str:
+    part = copy.copy(nb)
+    part.cells = cells
+    return _exporter().from_notebook_node(part)[0]
+
+
+def render_page_body(readable: Any) -> str:
+    """The page's HTML: a table of contents after the introduction, the body, then each
+    appendix folded under its title."""
+    body_cells, appendices = split_appendices(readable)
+    body = _render(readable, body_cells)
+    toc = table_of_contents(body, appendix=bool(appendices))
+    first = body.find("<h2 ")
+    if toc and first >= 0:  # after the title and the introduction, before the first section
+        start = body.rfind('<div class="jp-Cell', 0, first)
+        at = start if start >= 0 else first
+        body = body[:at] + toc + body[at:]
+    if not appendices:
+        return body
+    folded = "".join(
+        f"<details><summary>{html.escape(title)}</summary>\n{_render(readable, cells)}"
+        "</details>\n" for title, cells in appendices.items() if cells)
+    return (f'{body}\n<section class="appendix"><h2 id="appendix">Appendix</h2>\n'
+            "<p>Methods, model details, checks and the tables written for other tools: opened "
+            f"when needed.</p>\n{folded}</section>")
+
+
 @functools.cache
 def _exporter() -> Any:
     from nbconvert import HTMLExporter
@@ -300,7 +377,7 @@ def notebook_html(nb: Any, *, name: str, run_id: str, failure: Failure | None = 
     title = notebook_title(nb, name)
     last_cell = failure.cell if failure else None
     readable = prepare_for_readers(nb, title=title, last_cell=last_cell)
-    body, _ = _exporter().from_notebook_node(readable)
+    body = render_page_body(readable)
     banner = failure_banner(failure, name) if failure else ""
     nav = (
         f'<nav class="run"><a href="index.html">All reports of run {html.escape(run_id)}</a>'
