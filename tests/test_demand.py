@@ -275,3 +275,29 @@ def test_a_single_product_shop_has_one_category_and_no_pairs(synthetic_tables):
     findings = " ".join(demand.key_findings(result))
     assert "units in 1 category)" in findings
     assert "slowest" not in findings and "Per category" not in findings
+
+
+def test_findings_say_what_holds_for_a_short_history_shop_closed_on_saturdays():
+    """Issue 18's words: a closed weekday is not 'the quietest, -100%'; a month without a year
+    before says so instead of 'n/a'; products without categories say why demand is overall; a
+    rule forecast on one year of history warns that a peak week is carried forward."""
+    rng = np.random.default_rng(4)
+    days = pd.date_range("2025-01-01", "2025-11-30", freq="D")
+    days = days[days.day_of_week != 5]  # closed on Saturdays
+    n = rng.poisson(30, len(days))
+    stamps = np.repeat(days.to_numpy(), n) + pd.to_timedelta(
+        rng.integers(9, 18, n.sum()), unit="h").to_numpy()
+    orders = pd.DataFrame({"order_id": [f"o{i}" for i in range(len(stamps))],
+                           "customer_id": rng.integers(0, 500, len(stamps)).astype(str),
+                           "order_date": stamps, "amount": rng.gamma(2, 20, len(stamps))})
+    items = pd.DataFrame({"order_id": orders["order_id"], "product_id": "p1", "quantity": 1.0,
+                          "unit_price": orders["amount"]})
+    products = pd.DataFrame({"product_id": ["p1"], "name": ["thing"]})
+    result = demand.analyse({"orders": orders, "order_items": items, "products": products},
+                            snapshot="2025-11-30", forecast_weeks=8, backtest_origins=2)
+    text = " ".join(demand.key_findings(result))
+    assert "Saturday (-100%)" not in text and "nothing is sold on Saturdays" in text
+    assert "n/a" not in text and "no month a year before to compare with" in text
+    assert "the products table has no category column" in text
+    if "last week&#x27;s value" in text or "last week's value" in text:
+        assert "carries the last complete week forward" in text

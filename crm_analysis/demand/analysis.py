@@ -190,6 +190,9 @@ def analyse(tables: Mapping[str, Any], *, snapshot: str | pd.Timestamp,
     measure = "revenue" if scan.has_amounts else "orders"
     skipped = skipped_sections(tables, measure)
     by = "category" if scan.has_categories else None
+    if by is None and products is not None:
+        skipped.append("Categories are skipped: the products table has no category column, so "
+                       "demand is shown overall and per product.")
     agg = {"start": daily.first_day, "end": snap}
     weekly = aggregate(daily, freq="W", by=by, **agg)
     monthly = aggregate(daily, freq="M", by=by, **agg)

@@ -10,7 +10,7 @@ from crm_analysis.demand.methods import METHODS, method_label
 from crm_analysis.demand.seasonality import strength_words
 from crm_analysis.demand.selection import Backtest
 from crm_analysis.limits import NOT_RELIABLE, RELIABLE, USE_WITH_CARE, Verdict
-from crm_analysis.markup import Markup, md
+from crm_analysis.markup import Markup, join, md
 
 
 def _pct(value: float, signed: bool = True) -> str:
@@ -53,11 +53,15 @@ def key_findings(result: DemandAnalysis) -> list[Markup]:
     total = g[g["group"] == (TOTAL if result.by else ALL_ORDERS)].dropna(subset=["value"])
     if len(total):
         last = total.iloc[-1]
-        out.append(md("{what} in {month:%B %Y}: {value}, {year} on the same month a year "
-                      "before and {previous} on the month before.",
+        year = (md("{change} on the same month a year before",
+                   change=Markup(_pct(last["vs_year_ago"])))
+                if np.isfinite(last["vs_year_ago"]) else Markup("no month a year before to "
+                                                                "compare with"))
+        previous = (md("{change} on the month before", change=Markup(_pct(last["vs_previous"])))
+                    if np.isfinite(last["vs_previous"]) else Markup("no month before"))
+        out.append(md("{what} in {month:%B %Y}: {value}; {year}, {previous}.",
                       what=result.measure.capitalize(), month=last["period"],
-                      value=Markup(_money(last["value"])), year=Markup(_pct(last["vs_year_ago"])),
-                      previous=Markup(_pct(last["vs_previous"]))))
+                      value=Markup(_money(last["value"])), year=year, previous=previous))
     if result.by:
         latest = g[(g["period"] == g["period"].max()) & (g["group"] != TOTAL)]
         latest = latest.dropna(subset=["vs_year_ago"])
@@ -81,18 +85,25 @@ def key_findings(result: DemandAnalysis) -> list[Markup]:
                       season=dec.seasonal_strength, hi=Markup(_pct(hi["effect"])),
                       hi_month=hi["month"], lo=Markup(_pct(lo["effect"])), lo_month=lo["month"]))
     wd = result.weekday.dropna(subset=["index"])
+    closed = wd[wd["index"] < 0.02]  # (almost) nothing on that day: a closed day, not a slow one
+    wd = wd[wd["index"] >= 0.02]
     if len(wd):
         top, low = wd.loc[wd["index"].idxmax()], wd.loc[wd["index"].idxmin()]
+        shut = (md(" (Almost) nothing is sold on {days}.",
+                   days=join(f"{d}s" for d in closed["weekday"])) if len(closed)
+                else Markup(""))
         out.append(md("Busiest weekday: {top} ({top_change} on an average day); quietest: {low} "
-                      "({low_change}).", top=top["weekday"],
+                      "({low_change}).{shut}", top=top["weekday"],
                       top_change=Markup(_pct(top["index"] - 1)), low=low["weekday"],
-                      low_change=Markup(_pct(low["index"] - 1))))
+                      low_change=Markup(_pct(low["index"] - 1)), shut=shut))
     out.extend(forecast_findings(result))
     if result.pairs is not None and len(result.pairs):
         p = result.pairs.iloc[0]
+        few = (Markup(" Few orders carry this pair, so read the lift as a hint, not a rule.")
+               if p["together"] < FEW_PAIR_ORDERS else Markup(""))
         out.append(md("Products bought together most above chance: {a} and {b}, in {n:,} "
-                      "orders, {lift:.1f} times as often as chance predicts.", a=p["item_a"],
-                      b=p["item_b"], n=p["together"], lift=p["lift"]))
+                      "orders, {lift:.1f} times as often as chance predicts.{few}", a=p["item_a"],
+                      b=p["item_b"], n=p["together"], lift=p["lift"], few=few))
     if result.ticket_topics is not None and len(result.ticket_topics):
         complaints = result.ticket_topics[result.ticket_topics["type"] == "complaint"]
         if len(complaints):
@@ -117,6 +128,13 @@ def _model_mase(bt: Backtest, series: str) -> tuple[str, float]:
     row = scores.sort_values("mase").iloc[0]
     return str(row["method"]), float(row["mase"])
 
+
+FEW_PAIR_ORDERS = 30
+"""Orders below which a product pair's lift is a hint, not a rule (a handful of baskets can
+give any lift)."""
+
+NARROW_80, NARROW_95 = 0.65, 0.85
+"""Backtest coverage below which the 80% or 95% ranges are called too narrow."""
 
 GOOD_MASE, WEAK_MASE = 1.0, 2.0
 """MASE below which the forecast is reliable, and at or above which it is not reliable."""
@@ -171,11 +189,20 @@ def forecast_findings(result: DemandAnalysis) -> list[Markup]:
             "the rule with the smallest error, {rule} (MASE {c[mase]:.2f}; the best model, "
             "{model}, {model_mase:.2f}).", o=o, c=check, rule=method_label(check["method"]),
             model=method_label(model) if model else "none", model_mase=model_mase))
+        if check["method"] == "naive" and result.decomposition is None:
+            out.append(md("With less than two years of history no yearly season is learned: the "
+                          "total carries the last complete week forward, so a seasonal peak or "
+                          "trough in that week continues through all {weeks} weeks.",
+                          weeks=len(fc)))
     if np.isfinite(check["coverage_80"]):
+        narrow = check["coverage_95"] < NARROW_95 or check["coverage_80"] < NARROW_80
         out.append(md("Its 80 % range held {c80} of the past weeks and its 95 % range {c95} "
-                      "(each cut-off checked with ranges built from the others).",
+                      "(each cut-off checked with ranges built from the others).{narrow}",
                       c80=Markup(_pct(check["coverage_80"], False)),
-                      c95=Markup(_pct(check["coverage_95"], False))))
+                      c95=Markup(_pct(check["coverage_95"], False)),
+                      narrow=Markup(" The ranges were too narrow: expect the coming weeks to "
+                                    "stray outside them more often than they say.")
+                      if narrow else Markup("")))
     if result.by and result.backtest is not None and result.backtest.overall["series"] > 1:
         won = result.backtest.overall["model_series"]
         out.append(md("Per category, a model beat the simple rules in {won} of {n} categories; "
