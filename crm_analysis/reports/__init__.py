@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from crm_analysis.reports.errors import ReportConfigError, RunExistsError, RunLockedError
 from crm_analysis.reports.metrics import METRIC_MIME, read_metrics, record_metric
+from crm_analysis.reports.published_lists import list_link
 
 if TYPE_CHECKING:
     from crm_analysis.reports.cli import add_report_parser, run_report_command
@@ -41,6 +42,7 @@ __all__ = [
     "RunLockedError",
     "RunResult",
     "add_report_parser",
+    "list_link",
     "read_metrics",
     "record_metric",
     "run_report_command",

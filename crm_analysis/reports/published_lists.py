@@ -35,3 +35,12 @@ def publish_lists(processed_dir: Path, run_dir: Path) -> dict[str, str]:
     for name in found:
         shutil.copyfile(processed_dir / name, run_dir / FOLDER / name)
     return {name: f"{FOLDER}/{name}" for name in found}
+
+
+def list_link(name: str, customers: int) -> str:
+    """A Markdown link from a report page to a list published with its run (``lists/<name>``,
+    beside the page), with the number of customers on it. The link works on the report pages;
+    in JupyterLab the list is in the processed set."""
+    if name not in PEOPLE_LISTS:
+        raise ValueError(f"{name!r} is not a published list; choose one of {PEOPLE_LISTS}")
+    return f"[The whole list: {name} ({customers:,} customers)]({FOLDER}/{name})"
