@@ -153,6 +153,8 @@ def test_trend_chart_embeds_the_history_and_the_forecast(tmp_path):
     assert img.startswith('<img class="trend" src="data:image/png;base64,')
     assert "the last 78 complete weeks and the forecast of the next 12" in img
     assert trend_chart(tmp_path / "missing") == ""
+    pd.DataFrame().to_parquet(tmp_path / "demand_forecast.parquet")  # no forecast was checked
+    assert "and the forecast" not in trend_chart(tmp_path)
 
 
 def test_a_data_set_is_named_by_its_folder_file_or_mapping(tmp_path):

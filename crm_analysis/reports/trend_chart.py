@@ -27,8 +27,9 @@ def _series(processed_dir: Path) -> tuple[pd.Series, pd.DataFrame, str] | None:
     complete = weekly[weekly["complete"].astype(bool)]
     history = complete.groupby("period")[measure].sum().sort_index().tail(WEEKS_SHOWN)
     forecast = pd.DataFrame()
-    if forecast_path.is_file():
-        fc = pd.read_parquet(forecast_path)
+    needed = {"series", "period", "forecast", "lower_80", "upper_80"}
+    fc = pd.read_parquet(forecast_path) if forecast_path.is_file() else pd.DataFrame()
+    if len(fc) and needed <= set(fc.columns):  # an unchecked forecast is written empty
         names = fc["series"].astype(str).unique()
         total = "All categories" if "All categories" in names else (
             names[0] if len(names) == 1 else None)
