@@ -106,6 +106,19 @@ def test_front_page_without_currency_or_history_and_with_hostile_names():
     assert "No list to act on came out of this run." in page
 
 
+def test_a_log_without_amounts_is_said_once_and_its_tiles_count_orders():
+    manifest = _manifest()
+    demand = manifest["notebooks"][1]["metrics"]
+    for name in ("revenue_last_52_weeks", "revenue_vs_year_before"):
+        del demand[name]
+    demand["orders_last_52_weeks"] = _m(None, "Orders, last 52 weeks", ",.0f",
+                                        reason="the history is shorter than 52 weeks")
+    page = index_html(manifest)
+    assert "The orders carry no amounts: the numbers count orders and customers." in page
+    assert "Orders, last 52 weeks" in page and "the history is shorter than 52 weeks" in page
+    assert "Amounts in" not in page
+
+
 def test_history_reads_successful_runs_of_the_same_data_only(tmp_path):
     import json
 

@@ -525,6 +525,9 @@ GOOD_GINI, WEAK_GINI = 0.5, 0.25
 def verdict(comparison: HoldoutComparison) -> Verdict:
     """How far to trust the future values: the chosen prediction's normalised Gini on the
     holdout (reliable from 0.5, use with care from 0.25, not reliable below or unchecked)."""
+    if UNPRICED in comparison.notes:
+        return Verdict(NOT_RELIABLE, "the orders carry no amounts, so there is no spend to "
+                       "predict and no customer is valued")
     if not comparison.checked:
         return Verdict(NOT_RELIABLE, "no prediction could be checked on a holdout, so the values "
                        "are each customer's spend in the last period, unchecked")

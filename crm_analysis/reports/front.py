@@ -70,6 +70,11 @@ def currency(manifest: Manifest) -> str | None:
     return str(value) if value else None
 
 
+def counts_orders(manifest: Manifest) -> bool:
+    """True when the run's demand report counted orders: the export had no amounts."""
+    return _metric(manifest, "02_demand_analysis", "orders_last_52_weeks") is not None
+
+
 def _amount(value: Any, fmt: str | None, money: bool, code: str | None) -> str:
     text = format_metric(value, fmt)
     return f"{code} {text}" if money and code and value is not None else text
@@ -95,7 +100,7 @@ def kpi_tiles(manifest: Manifest, earlier: Sequence[Manifest] = ()) -> str:
         value = m.get("value")
         lines = []
         if value is None:
-            lines.append(f"n/a: {m.get('reason') or 'not computed'}")
+            lines.append(str(m.get("reason") or "not computed"))
         for comp in kpi.compare:
             c = _metric(manifest, kpi.notebook, comp)
             if c and c.get("value") is not None:
@@ -188,27 +193,26 @@ def lights(manifest: Manifest) -> str:
 
 
 TAKEAWAYS = {
-    "01_data_cleaning": ("{orders_clean} orders after cleaning, from {orders_raw} rows; "
+    "01_data_cleaning": ("{orders_clean} orders after cleaning, from {orders_raw} rows.",
                          "{rows_changed} values repaired."),
-    "02_demand_analysis": "Forecast of the next 12 weeks: {forecast}.",
-    "03_customer_value": ("{customers} customers; {repeat_rate} of them bought more than once; "
-                          "the top 10% bring {top10_revenue_share} of revenue."),
-    "04_customer_behaviour": ("{retention_month3} of a cohort buys in its third month; 80% of "
-                              "repeat purchases come within {interpurchase_p80_days} days."),
-    "05_churn_prediction": "{churn_high_risk_customers} of {active_customers} active customers "
-                           "are at high risk of stopping.",
-    "06_customer_potential": "{target_list_customers} customers on the target list.",
+    "02_demand_analysis": ("Forecast of the next 12 weeks: {forecast}.",),
+    "03_customer_value": ("{customers} customers, {repeat_rate} of them bought more than once.",
+                          "The top 10% bring {top10_revenue_share} of revenue."),
+    "04_customer_behaviour": ("{retention_month3} of a cohort buys in its third month.",
+                              "80% of repeat purchases come within {interpurchase_p80_days} "
+                              "days."),
+    "05_churn_prediction": ("{churn_high_risk_customers} of {active_customers} active customers "
+                            "are at high risk of stopping.",),
+    "06_customer_potential": ("{target_list_customers} customers on the target list.",),
 }
-"""One line per page, filled from its headline numbers; a line with a number the run could not
-give is left out."""
+"""One line per page, sentence by sentence from its headline numbers; a sentence with a number
+the run could not give is left out."""
 
 
 def takeaway(nb: Mapping[str, Any]) -> str:
-    """The page's one line from :data:`TAKEAWAYS`, or empty when a number is missing."""
-    template = TAKEAWAYS.get(str(nb.get("name")))
+    """The page's one line from :data:`TAKEAWAYS` (the sentences whose numbers exist)."""
+    templates = TAKEAWAYS.get(str(nb.get("name")), ())
     metrics = nb.get("metrics", {})
-    if not template:
-        return ""
     values = {}
     for key, m in metrics.items():
         if m.get("value") is not None:
@@ -218,10 +222,13 @@ def takeaway(nb: Mapping[str, Any]) -> str:
     if forecast and forecast.get("value") is not None:
         values["forecast"] = (format_metric(forecast["value"], forecast.get("fmt")) + (
             " orders" if "orders" in str(forecast.get("label", "")).lower() else ""))
-    try:
-        return template.format(**values)
-    except (KeyError, IndexError):
-        return ""
+    out = []
+    for template in templates:
+        try:
+            out.append(template.format(**values))
+        except (KeyError, IndexError):
+            continue
+    return " ".join(out)
 
 
 def pages(manifest: Manifest) -> str:

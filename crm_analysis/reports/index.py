@@ -186,6 +186,8 @@ def index_html(manifest: Mapping[str, Any], *, earlier: Sequence[Mapping[str, An
     code = front.currency(manifest)
     as_of = f" as of {day}" if day else ""
     money = (f"Amounts in {code}." if code else "Amounts in the export's currency.")
+    if front.counts_orders(manifest):
+        money = "The orders carry no amounts: the numbers count orders and customers."
     failed = [nb for nb in manifest["notebooks"] if nb["status"] != "ok"]
     alert = ""
     if failed:
