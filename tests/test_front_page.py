@@ -149,6 +149,9 @@ def test_lists_are_published_with_the_run(tmp_path):
     assert publish_lists(processed, run) == {n: f"lists/{n}" for n in PEOPLE_LISTS[:2]}
     assert sorted(p.name for p in (run / "lists").iterdir()) == sorted(PEOPLE_LISTS[:2])
     assert publish_lists(tmp_path / "nothing", run) == {}
+    # a partial run of the churn report publishes its own list only, not the copied win-back one
+    assert publish_lists(processed, tmp_path, {"05_churn_prediction"}) == {
+        "churn_call_list.csv": "lists/churn_call_list.csv"}
 
 
 def test_trend_chart_embeds_the_history_and_the_forecast(tmp_path):

@@ -11,16 +11,26 @@ the CRM (``churn_crm_export.csv``) is for systems and stays in ``data/processed/
 from __future__ import annotations
 
 import shutil
+from collections.abc import Collection
 from pathlib import Path
 
 PEOPLE_LISTS = ("churn_call_list.csv", "win_back_list.csv", "target_list.csv")
 """The lists for people, in the order the front page names them."""
 
+WRITTEN_BY = {"churn_call_list.csv": "05_churn_prediction", "win_back_list.csv":
+              "03_customer_value", "target_list.csv": "06_customer_potential"}
+"""The notebook that writes each list."""
+
 FOLDER = "lists"
 
 
-def publish_lists(processed_dir: Path, run_dir: Path) -> dict[str, str]:
+def publish_lists(processed_dir: Path, run_dir: Path,
+                  succeeded: Collection[str] | None = None) -> dict[str, str]:
     """Copy the lists this run wrote into ``run_dir/lists/``.
+
+    ``succeeded`` names the notebooks that finished in this run (None: all): a list whose
+    notebook did not run now is an earlier run's (a partial run starts from a copy of the
+    published set) and is not published with this one.
 
     Returns
     -------
@@ -28,7 +38,8 @@ def publish_lists(processed_dir: Path, run_dir: Path) -> dict[str, str]:
         List file name -> link relative to the run folder (``lists/<name>``), for the lists
         that exist (a notebook that did not run wrote none).
     """
-    found = [name for name in PEOPLE_LISTS if (processed_dir / name).is_file()]
+    found = [name for name in PEOPLE_LISTS if (processed_dir / name).is_file()
+             and (succeeded is None or WRITTEN_BY[name] in succeeded)]
     if not found:
         return {}
     (run_dir / FOLDER).mkdir(exist_ok=True)

@@ -675,7 +675,8 @@ def _run(
         "git": mf.git_state(config.PROJECT_ROOT),
         "notebooks": [nb.as_json() for nb in notebooks],
     }
-    published = publish_lists(processed_set.path, tmp)
+    published = publish_lists(processed_set.path, tmp,
+                              {nb.name for nb in notebooks if nb.status == "ok"})
     earlier = earlier_runs(final.parent, str(root), run_id)
     chart = trend_chart(processed_set.path, currency=currency(manifest))
     manifest["lists"] = published
