@@ -121,6 +121,17 @@ def test_the_front_page_links_the_lists_published_with_the_run(run):
     assert front.count('class="light ') == 4
 
 
+LONG_DECIMALS = re.compile(r"<td[^>]*>\s*[-+]?[\d,]*\.\d{4,}%?\s*</td>")
+"""A table cell with four or more decimals: a number nobody reads (issue 18 asks for 0-2)."""
+
+
+def test_table_cells_in_the_body_of_each_page_round_their_numbers(run):
+    for page in _pages(run):
+        body = page.read_text(encoding="utf-8").split('<section class="appendix">', 1)[0]
+        found = LONG_DECIMALS.findall(body)
+        assert not found, f"{page.name}: {found[:3]}"
+
+
 MAX_TABLE_ROWS = 60
 """Stakeholder tables are short: top N with a note, never a dump of thousands of rows."""
 
