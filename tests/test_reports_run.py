@@ -431,3 +431,21 @@ def test_a_kernel_that_dies_while_starting_is_started_again(monkeypatch, tmp_pat
     status, failure = runner._execute(spec, tmp_path / "b.ipynb", {}, data_dir=tmp_path,
                                       timeout=None, progress=False, kernel_output=None, env={})
     assert status == "failed" and "kernel_info" in failure.evalue and len(calls) == 3
+
+
+def test_a_front_page_chart_that_fails_does_not_fail_the_run(tmp_path, monkeypatch):
+    """The chart decorates the front page; the run's results stand without it, and the log
+    says what went wrong."""
+    import crm_analysis.reports.trend_chart as chart_module
+
+    def broken(*args, **kwargs):
+        raise ValueError("no such column")
+
+    monkeypatch.setattr(chart_module, "trend_chart", broken)
+    data = make_data_root(tmp_path / "data")
+    result = run_reports(FIXTURES, data, tmp_path / "reports", run_id="chartless",
+                         notebooks=["01_a"], overrides=["n=2"])
+    assert result.exit_code == 0 and (result.run_dir / "index.html").is_file()
+    log = (result.run_dir / "run.log").read_text(encoding="utf-8")
+    assert "the front page's chart could not be drawn: ValueError: no such column" in log
+

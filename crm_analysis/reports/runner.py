@@ -678,7 +678,12 @@ def _run(
     published = publish_lists(processed_set.path, tmp,
                               {nb.name for nb in notebooks if nb.status == "ok"})
     earlier = earlier_runs(final.parent, str(root), run_id)
-    chart = trend_chart(processed_set.path, currency=currency(manifest))
+    try:
+        chart = trend_chart(processed_set.path, currency=currency(manifest))
+    except Exception as exc:  # a decoration: the run's results stand without it
+        chart = ""
+        log.info(f"warning: the front page's chart could not be drawn: "
+                 f"{type(exc).__name__}: {exc}")
     manifest["lists"] = published
     (tmp / "index.html").write_text(index_html(manifest, earlier=earlier, chart=chart,
                                                lists=published), encoding="utf-8")
