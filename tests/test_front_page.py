@@ -37,6 +37,7 @@ def _manifest(run_id: str = "r2", *, day: str = "2025-12-31", revenue: float = 1
                                               ",.0f"),
             "forecast_revenue_lo": _m(25_000.0, "low", ",.0f"),
             "forecast_revenue_hi": _m(35_000.0, "high", ",.0f"),
+            "demand_forecast_method": _m("last week's value", "Forecast method"),
             "demand_forecast_verdict": _m("use with care", "Demand forecast reliability",
                                           note="the forecast missed by 1.3 times the naive "
                                                "rule's error")},
@@ -78,6 +79,7 @@ def test_front_page_says_what_matters_first_and_folds_the_run_log_away():
     assert "EUR 120,000" in head and "+12.5% on the 52 weeks before" in head
     assert "+20% since the run of 2025-09-30" in head and head.count('<svg class="spark"') >= 1
     assert "80% weekly ranges added up: 25,000 to 35,000" in head
+    assert "by last week&#x27;s value: use with care" in head  # the forecast tile's trust
     # actions link to their lists; the target list was not published, so no third action
     assert ('Call the 60 customers at high churn risk first: they hold EUR 4,000 of value at '
             'risk. <a href="lists/churn_call_list.csv">') in head

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from crm_analysis.reports.history import metric, series, sparkline
+from crm_analysis.reports.history import metric, recorded, series, sparkline
 from crm_analysis.reports.metrics import format_metric
 
 Manifest = Mapping[str, Any]
@@ -35,7 +35,8 @@ LIGHTS = {"reliable": ("green", "reliable"), "use with care": ("amber", "use wit
 @dataclass(frozen=True)
 class Kpi:
     """One tile: the first of ``names`` the run recorded (revenue, else orders for a log
-    without amounts), a comparison recorded beside it, and whether it is money."""
+    without amounts), a comparison recorded beside it, whether it is money, the range
+    recorded beside it, and (a forecast) the metrics naming its method and its verdict."""
 
     notebook: str
     names: tuple[str, ...]
@@ -43,6 +44,7 @@ class Kpi:
     compare_words: str = ""
     money: bool = False
     range_: tuple[str, str] | None = None
+    method: tuple[str, str] | None = None
 
 
 KPIS = (
@@ -52,16 +54,10 @@ KPIS = (
     Kpi("03_customer_value", ("repeat_rate",)),
     Kpi("05_churn_prediction", ("churn_value_at_risk_total",), money=True),
     Kpi("02_demand_analysis", ("forecast_revenue_next_weeks", "forecast_orders_next_weeks"),
-        money=True, range_=("lo", "hi")),
+        money=True, range_=("lo", "hi"),
+        method=("demand_forecast_method", "demand_forecast_verdict")),
 )
 """The front page's tiles, in order."""
-
-
-def _metric(manifest: Manifest, notebook: str, name: str) -> Mapping[str, Any] | None:
-    for nb in manifest.get("notebooks", []):
-        if nb.get("name") == notebook:
-            return nb.get("metrics", {}).get(name)
-    return None
 
 
 def currency(manifest: Manifest) -> str | None:
@@ -72,7 +68,7 @@ def currency(manifest: Manifest) -> str | None:
 
 def counts_orders(manifest: Manifest) -> bool:
     """True when the run's demand report counted orders: the export had no amounts."""
-    return _metric(manifest, "02_demand_analysis", "orders_last_52_weeks") is not None
+    return recorded(manifest, "02_demand_analysis", "orders_last_52_weeks") is not None
 
 
 def _amount(value: Any, fmt: str | None, money: bool, code: str | None) -> str:
@@ -92,27 +88,31 @@ def kpi_tiles(manifest: Manifest, earlier: Sequence[Manifest] = ()) -> str:
     code = currency(manifest)
     tiles = []
     for kpi in KPIS:
-        name = next((n for n in kpi.names if _metric(manifest, kpi.notebook, n)), None)
+        name = next((n for n in kpi.names if recorded(manifest, kpi.notebook, n)), None)
         if name is None:
             continue
-        m = _metric(manifest, kpi.notebook, name) or {}
+        m = recorded(manifest, kpi.notebook, name) or {}
         money = kpi.money and not name.startswith(("orders_", "forecast_orders"))
         value = m.get("value")
         lines = []
         if value is None:
             lines.append(str(m.get("reason") or "not computed"))
         for comp in kpi.compare:
-            c = _metric(manifest, kpi.notebook, comp)
+            c = recorded(manifest, kpi.notebook, comp)
             if c and c.get("value") is not None:
                 lines.append(f"{format_metric(c['value'], c.get('fmt'))} {kpi.compare_words}")
             elif c and value is not None and c.get("reason"):
                 lines.append(f"No comparison: {c['reason']}")
         if kpi.range_ and value is not None:
-            lo, hi = (_metric(manifest, kpi.notebook, f"{name.rsplit('_next', 1)[0]}_{end}")
+            lo, hi = (recorded(manifest, kpi.notebook, f"{name.rsplit('_next', 1)[0]}_{end}")
                       for end in kpi.range_)
             if lo and hi and lo.get("value") is not None and hi.get("value") is not None:
                 lines.append(f"80% weekly ranges added up: {format_metric(lo['value'], ',.0f')}"
                              f" to {format_metric(hi['value'], ',.0f')}")
+        if kpi.method and value is not None:  # a forecast says how it was made and its trust
+            how, trust = (metric(manifest, kpi.notebook, n) for n in kpi.method)
+            if how and trust:
+                lines.append(f"by {how}: {trust}")
         points = series([*earlier, manifest], kpi.notebook, name)
         if len(points) >= 2 and value is not None:
             change = _change(points[-1][1], points[-2][1])
@@ -176,7 +176,7 @@ def lights(manifest: Manifest) -> str:
     """One reliability light per model-based report, with its one-line reason (HTML)."""
     items = []
     for notebook, (name, what) in VERDICTS.items():
-        m = _metric(manifest, notebook, name)
+        m = recorded(manifest, notebook, name)
         if not m:
             continue
         colour, words = LIGHTS.get(str(m.get("value")), ("grey", str(m.get("value"))))

@@ -34,12 +34,17 @@ def earlier_runs(reports_dir: Path, data_dir: str, run_id: str) -> list[Manifest
     return out
 
 
-def metric(manifest: Manifest, notebook: str, name: str) -> Any:
-    """The value of one headline number of a run (None when absent or not computed)."""
+def recorded(manifest: Manifest, notebook: str, name: str) -> Mapping[str, Any] | None:
+    """One headline number of a run as recorded (value, label, fmt, reason, note), or None."""
     for nb in manifest.get("notebooks", []):
         if nb.get("name") == notebook:
-            return (nb.get("metrics", {}).get(name) or {}).get("value")
+            return nb.get("metrics", {}).get(name)
     return None
+
+
+def metric(manifest: Manifest, notebook: str, name: str) -> Any:
+    """The value of one headline number of a run (None when absent or not computed)."""
+    return (recorded(manifest, notebook, name) or {}).get("value")
 
 
 def series(runs: Sequence[Manifest], notebook: str, name: str) -> list[tuple[str, float]]:
