@@ -20,6 +20,7 @@ literally there.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 import numbers
 import re
@@ -182,21 +183,72 @@ def _escape_labels(index: pd.Index) -> pd.Index:
     return pd.Index(_escape_html_values(index), name=names[0])
 
 
-def styled(frame: pd.DataFrame | pd.Series) -> Styler:
-    """The pandas Styler of ``frame`` with every text cell, label and index name HTML-escaped.
+@functools.cache
+def _page_styler() -> type[Styler]:
+    """The Styler class of report pages (made on first use: pandas imports its Styler, and
+    jinja2 with it, only when asked)."""
+    from pandas.io.formats.style import Styler
 
-    The escaping is done on a display copy of the frame, so the Styler's own ``format`` (number
-    formats, ``na_rep``), ``hide`` and ``set_properties`` chain on as usual and cannot undo it.
-    Column labels written by us that contain ``& < > " '`` change with the escaping; refer to such
-    columns by position.
+    class PageStyler(Styler):
+        """A Styler whose every ``format`` call shows two decimals and a dash for a missing
+        value unless it says otherwise (a plain Styler resets the cells a call does not name to
+        six decimals and ``nan``)."""
+
+        def format(self, formatter: Any = None, subset: Any = None, na_rep: str | None = None,
+                   precision: int | None = None, **options: Any) -> Styler:
+            return super().format(formatter, subset, na_rep="\u2013" if na_rep is None else na_rep,
+                                  precision=2 if precision is None else precision, **options)
+
+    return PageStyler
+
+
+def _shown_index(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with a meaningful index (named, or not plain row numbers) as its first
+    columns, so a page never shows a row of index names under the header; plain row numbers
+    are dropped."""
+    index = frame.index
+    numbered = index.nlevels == 1 and index.name is None and pd.api.types.is_integer_dtype(
+        index.dtype)
+    if numbered:
+        return frame.reset_index(drop=True)
+    names = [n if n is not None else "" for n in index.names]
+    if any(n in frame.columns for n in names):
+        return frame.reset_index(drop=True)
+    return frame.rename_axis(names).reset_index()
+
+
+def styled(frame: pd.DataFrame | pd.Series) -> Styler:
+    """The pandas Styler of ``frame`` as a page shows it: text escaped, headers in words.
+
+    * Every text cell, label and index name is HTML-escaped, on a display copy of the frame, so
+      the Styler's own ``format`` (number formats, ``na_rep``), ``hide`` and ``set_properties``
+      chain on as usual and cannot undo it. Column labels written by us that contain
+      ``& < > " '`` change with the escaping; refer to such columns by position.
+    * Column headers are shown in words (:func:`crm_analysis.labels.column_words`); the frame
+      keeps its names, so ``format`` and ``subset`` refer to them as usual.
+    * A meaningful index becomes the first columns and the row numbers are hidden: no row of
+      index names under the header.
+    * Numbers show two decimals and missing values a dash unless a later ``format`` says
+      otherwise, and do not wrap; text is left-aligned.
     """
+    from crm_analysis.labels import column_words
+
     shown = frame.to_frame() if isinstance(frame, pd.Series) else frame.copy(deep=False)
+    shown = _shown_index(shown)
     for position in range(shown.shape[1]):
         column = shown.iloc[:, position]
         escaped = _escape_html_values(column)
         if escaped is not column:
             shown.isetitem(position, escaped)
-    shown.index = _escape_labels(shown.index)
-    shown.columns = _escape_labels(shown.columns)
-    return shown.style
-
+    shown.columns = _escape_labels(shown.columns).set_names([None] * shown.columns.nlevels)
+    text = [c for c in shown.columns if shown[c].dtype.kind == "O"
+            or isinstance(shown[c].dtype, (pd.CategoricalDtype, pd.StringDtype))]
+    style = (_page_styler()(shown).format()
+             .format_index(column_words, axis="columns")
+             .hide(axis="index"))
+    if text:
+        style = style.set_properties(subset=text, **{"text-align": "left"})
+    numbers = [c for c in shown.columns if c not in text]
+    if numbers:  # 2,504,098 stays on one line; long text may wrap
+        style = style.set_properties(subset=numbers, **{"white-space": "nowrap"})
+    return style

@@ -46,3 +46,20 @@ def has_amounts(orders: object) -> bool:
     column without a single value. ``orders`` is a DataFrame or anything with ``columns``."""
     return "amount" in getattr(orders, "columns", ())
 
+
+
+def currency_code(value: object) -> str | None:
+    """The ISO 4217 code a user gave (``"eur"`` is ``"EUR"``), or None for no value.
+
+    Raises
+    ------
+    ValueError
+        The value is not three letters (a symbol such as "€" is not a code).
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    code = str(value).strip().upper()
+    if len(code) != 3 or not code.isascii() or not code.isalpha():
+        raise ValueError(f"currency {value!r} is not a three-letter ISO 4217 code such as EUR, "
+                         "USD or GBP")
+    return code

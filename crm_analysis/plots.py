@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
-from matplotlib.ticker import Formatter, FuncFormatter
+from matplotlib.ticker import Formatter, FuncFormatter, PercentFormatter
 
 PALETTE = "crest"
 FIGSIZE = (8.0, 4.0)
@@ -89,20 +89,49 @@ def set_theme() -> None:
                       "figure.dpi": 100, "savefig.bbox": "tight"})
 
 
+def _tick(value: float) -> str:
+    if abs(value) >= 10 or value == int(value):
+        return f"{value:,.0f}"
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
 def thousands(ax_axis) -> None:
-    """Format an axis with thousands separators (1,234,567)."""
-    ax_axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    """Format an axis with thousands separators (1,234,567); ticks below ten keep up to two
+    decimals, so an axis from 0 to 1 does not read 0, 0, 0, 1."""
+    ax_axis.set_major_formatter(FuncFormatter(lambda v, _: _tick(v)))
+
+
+BAND_HEADROOM = 1.25
+"""A forecast chart's axis reaches 25% above the highest actual or forecast value; a range that
+goes further is clipped there (a wide band must not flatten the history into a line)."""
+
+
+def fit_band_axis(ax, top: float, band_top: float) -> bool:
+    """Set the y-axis of a forecast chart from 0 to ``top`` x :data:`BAND_HEADROOM`, where
+    ``top`` is the highest actual or forecast value; when the band (``band_top``) reaches
+    higher, say so in the corner. Returns whether the band was clipped."""
+    limit = max(float(top), 0.0) * BAND_HEADROOM or 1.0
+    ax.set_ylim(0, limit)
+    clipped = bool(np.isfinite(band_top) and band_top > limit)
+    if clipped:
+        ax.text(0.99, 0.97, "range clipped at the top", transform=ax.transAxes, ha="right",
+                va="top", fontsize=8, color="#57606a")
+    return clipped
 
 
 @chart
 def horizontal_bars(frame: pd.DataFrame, *, value: str, label: str, title: str,
-                    xlabel: str, hue: str | None = None) -> Figure:
-    """Horizontal bars of ``value`` per ``label`` (largest at the top)."""
+                    xlabel: str, hue: str | None = None, percent: bool = False) -> Figure:
+    """Horizontal bars of ``value`` per ``label`` (largest at the top); ``percent`` reads the
+    values as shares (0.25 is 25%)."""
     n_labels = frame[label].nunique()
     fig, ax = plt.subplots(figsize=(FIGSIZE[0], max(2.5, 0.35 * n_labels + 1)))
     sns.barplot(data=frame, x=value, y=label, hue=hue, ax=ax, orient="h")
     ax.set(title=title, xlabel=xlabel, ylabel="")
-    thousands(ax.xaxis)
+    if percent:
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    else:
+        thousands(ax.xaxis)
     if hue:
         ax.legend(title="", loc="lower right")
     return fig

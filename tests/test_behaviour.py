@@ -208,6 +208,10 @@ def test_pooled_campaign_uplift_covers_the_true_mean_uplift(synthetic):
     assert pooled["uplift"] > 0 and pooled["spend_uplift"] > 0
     funnel = behaviour.campaign_funnel(bd.tables["campaign_contacts"])
     assert ((funnel["rate_lo"] <= funnel["rate"]) & (funnel["rate"] <= funnel["rate_hi"])).all()
+    assert (funnel["name"] == funnel["campaign_id"]).all()  # no campaigns table: the id
+    named = behaviour.campaign_funnel(bd.tables["campaign_contacts"], bd.tables["campaigns"])
+    names = bd.tables["campaigns"].set_index("campaign_id")["name"]
+    assert (named["name"] == named["campaign_id"].map(names)).all()  # read by name (issue 18)
 
 
 def test_groups_are_stable_and_named(synthetic):

@@ -8,6 +8,7 @@ import re
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from crm_analysis.io import load_raw
 from crm_analysis.reports.front import READING_ORDER
@@ -183,3 +184,13 @@ def test_a_data_set_is_named_by_its_folder_file_or_mapping(tmp_path):
     assert load_raw(root).name == "my_shop"
     assert load_raw(root / "orders.csv").name == "orders.csv"
     assert load_raw(root, mapping={"source_name": "ERP export"}).name == "ERP export"
+
+
+def test_the_currency_parameter_is_an_iso_code():
+    from crm_analysis.money import currency_code
+
+    assert currency_code(" gbp ") == "GBP" and currency_code(None) is None
+    assert currency_code("") is None
+    for wrong in ("€", "EURO", "E1R"):
+        with pytest.raises(ValueError, match="three-letter ISO 4217 code"):
+            currency_code(wrong)

@@ -204,3 +204,30 @@ def test_plain_turns_escaped_markdown_back_into_text():
     """Metric reasons in run.json and log lines are plain text, not Markdown entities."""
     for text in HOSTILE:
         assert markup.plain(markup.md("**{x}**", x=text)) == text
+
+
+def test_styled_tables_show_headers_in_words_without_index_name_rows():
+    """Issue 18: ``p_no_purchase`` reads "P(no purchase)", a named index is a first column
+    (no row of index names under the header), numbers show two decimals and a missing value a
+    dash even after a ``format`` call that names other columns, text is left-aligned."""
+    frame = pd.DataFrame({"p_no_purchase": [0.123456, None], "return_rate_lo": [0.5, 0.25],
+                          "orders": [3, 4]},
+                         index=pd.Index(["high", "low"], name="risk_tier"))
+    frame.columns.name = "statistic"
+    page = markup.styled(frame).format({"orders": "{:,}"}).to_html()
+    headers = re.findall(r"<th[^>]*>(.*?)</th>", page)
+    assert headers == ["risk", "P(no purchase)", "return rate, low", "orders"]
+    assert "0.12" in page and "0.123456" not in page and "nan" not in page
+    assert "\u2013" in page and "text-align: left" in page
+    assert "statistic" not in page and "index_name" not in page
+
+
+def test_column_words_read_snake_case_names_and_keep_written_headers():
+    from crm_analysis.labels import column_words, significant
+
+    assert column_words("first_response_p90_hours") == "first response, 9 in 10 within (hours)"
+    assert column_words("uplift_p") == "uplift, p-value"
+    assert column_words("n_exposed") == "exposed (n)"
+    assert column_words("vs year before") == "vs year before"
+    assert column_words(2025) == 2025
+    assert significant(float("-inf")) == "unbounded" and significant(0.0) == "0"

@@ -229,8 +229,9 @@ def test_the_cleaning_report_says_how_the_export_was_read(tmp_path):
     text = ("InvoiceNo;CustomerID;InvoiceDate;Total\n"
             "1;NA;12/06/2010 10:08;1,5\n2;c2;2/20/11 11:39;2\n")
     lines = [html.unescape(str(x)) for x in cleaning.how_read(load_raw(_write(tmp_path, text)))]
-    assert lines[0].startswith("orders was read with separator ';', decimal ','")
-    assert "customer_id from 'CustomerID'" in lines[1]
+    # contract names are code spans, the file's own names quoted (issue 18)
+    assert lines[0].startswith("`orders` was read with separator ';', decimal ','")
+    assert "`customer_id` from 'CustomerID'" in lines[1]
     assert "%m/%d/%Y %H:%M, %m/%d/%y %H:%M, taken from its values" in lines[2]
     plain = tmp_path / "plain"
     _write(plain, "order_id,customer_id,order_date,amount\n1,a,2025-01-02,5\n")

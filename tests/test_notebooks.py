@@ -14,6 +14,7 @@ import nbformat
 import pandas as pd
 import papermill
 import pytest
+from page_words import run_problems
 
 from crm_analysis.config import PROJECT_ROOT
 from crm_analysis.reports import run_reports
@@ -119,6 +120,14 @@ def test_the_front_page_links_the_lists_published_with_the_run(run):
     assert wins["revenue"].is_monotonic_decreasing
     assert front.count('class="tile"') == 5 and "EUR " in front
     assert front.count('class="light ') == 4
+
+
+def test_every_page_reads_as_words(run):
+    """Issue 18: no placeholder, raw name, long decimal, false condition or wide table on the
+    default data set's pages (tests/page_words.py)."""
+    _, _, result = run
+    slips = run_problems(result.run_dir)
+    assert not slips, "\n".join(slips)
 
 
 LONG_DECIMALS = re.compile(r"<td[^>]*>\s*[-+]?[\d,]*\.\d{4,}%?\s*</td>")

@@ -96,3 +96,27 @@ def test_charts_shorten_long_labels_from_the_data():
     drawn = fig.get_tightbbox(fig.canvas.get_renderer())  # what the saved PNG spans, inches
     assert drawn.width < 2 * plots.FIGSIZE[0], drawn.width
     matplotlib.pyplot.close(fig)
+
+
+def test_axes_of_small_numbers_and_shares_do_not_read_zero():
+    """Issue 18: a satisfaction chart's ticks all read "0" (shares on a thousands axis)."""
+    frame = pd.DataFrame({"rating": ["1", "2", "3"], "share": [0.1, 0.3, 0.6]})
+    for percent, expected in ((False, {"0", "0.1", "0.2", "0.3", "0.4", "0.5", "0.6", "0.7"}),
+                              (True, {"0%", "10%", "20%", "30%", "40%", "50%", "60%", "70%"})):
+        fig = plots.horizontal_bars(frame, value="share", label="rating", title="t", xlabel="x",
+                                    percent=percent)
+        fig.canvas.draw()
+        ticks = {t.get_text() for t in fig.axes[0].get_xticklabels() if t.get_text()}
+        assert ticks <= expected and len(ticks) > 2, ticks
+        plt.close(fig)
+
+
+def test_a_wide_forecast_band_is_clipped_not_flattening_the_history():
+    """Issue 18: a forecast band stretched an axis to 3M over weeks of 50k."""
+    fig, ax = plt.subplots()
+    assert plots.fit_band_axis(ax, 50_000, 3_000_000)
+    assert ax.get_ylim() == (0, 62_500) and "clipped" in ax.texts[0].get_text()
+    fig2, ax2 = plt.subplots()
+    assert not plots.fit_band_axis(ax2, 50_000, 55_000) and not ax2.texts
+    plt.close(fig)
+    plt.close(fig2)

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from page_words import run_problems
 
 from crm_analysis import cleaning, features, io, value
 from crm_analysis.config import PROJECT_ROOT
@@ -88,9 +89,12 @@ def _one_action(processed: Path) -> None:
 
 
 def _check(result) -> None:
-    """Every notebook ok; every absent headline number carries its reason."""
+    """Every notebook ok; every absent headline number carries its reason; every page reads as
+    words (tests/page_words.py)."""
     bad = {nb.name: (nb.status, nb.error) for nb in result.notebooks if nb.status != "ok"}
     assert result.exit_code == 0 and not bad, bad
+    slips = run_problems(result.run_dir)
+    assert not slips, "\n".join(slips)
     manifest = json.loads((result.run_dir / "run.json").read_text(encoding="utf-8"))
     for nb in manifest["notebooks"]:
         for name, metric in nb["metrics"].items():
@@ -138,8 +142,10 @@ def test_the_committed_summary_is_the_whole_uci_export_read_as_a_user_reads_it()
 
 def test_every_notebook_runs_on_the_uci_export(tmp_path):
     _uci_raw(tmp_path / "data")
-    result = _run(tmp_path / "data", tmp_path / "reports")
+    result = _run(tmp_path / "data", tmp_path / "reports", ("currency=gbp",))
     _check(result)
+    front = (result.run_dir / "index.html").read_text(encoding="utf-8")
+    assert "Amounts in GBP." in front and "GBP " in front  # the report parameter (issue 18)
     _one_action(result.processed_dir)
     orders = pd.read_parquet(tmp_path / "data" / "processed" / "current" / "orders.parquet")
     assert not orders["order_id"].str.startswith("A").any()  # bad-debt invoices A563185-7

@@ -486,3 +486,27 @@ def test_appendices_fold_methods_and_checks_at_the_end_under_a_table_of_contents
     assert "<summary>The models</summary>" in appendix
     assert "<summary>Checks against the generator</summary>" in appendix
     assert appendix.count("<details>") == 2 and "<h2" not in appendix.split("</h2>", 1)[1]
+
+
+def test_action_sections_follow_the_key_findings_before_the_evidence():
+    """Issue 18: findings, then actions, then evidence. A heading tagged ``action`` takes its
+    section (with its sub-sections) to just after the key findings; a code comment that starts
+    with ``#`` is not a heading."""
+    v4 = nbformat.v4
+    nb = v4.new_notebook()
+
+    def output(text):
+        cell = v4.new_code_cell("# not a heading\nx")
+        cell.outputs = [v4.new_output("display_data", data={"text/html": f"<p>{text}</p>"})]
+        return cell
+
+    call = v4.new_markdown_cell("## Who to call")
+    call.metadata["tags"] = ["action"]
+    nb.cells = [v4.new_markdown_cell("# Title\n\nIntro."), v4.new_markdown_cell("## Key findings"),
+                output("finding one"), v4.new_markdown_cell("## Evidence"), output("chart"),
+                call, output("call list"), v4.new_markdown_cell("### The whole list"),
+                output("more calls"), v4.new_markdown_cell("## Risk tiers"), output("tier table")]
+    page = rhtml.notebook_html(nb, name="07_x", run_id="r")
+    order = [page.index(t) for t in
+             ("finding one", "call list", "more calls", "chart", "tier table")]
+    assert order == sorted(order)

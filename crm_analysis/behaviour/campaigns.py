@@ -20,14 +20,24 @@ __all__ = ["ab_tests", "campaign_funnel", "window_spend"]
 STAGES = ("sent", "opened", "clicked", "converted")
 
 
-def campaign_funnel(contacts: pd.DataFrame, *, ci: float = 0.95) -> pd.DataFrame:
+def campaign_funnel(contacts: pd.DataFrame, campaigns: pd.DataFrame | None = None, *,
+                    ci: float = 0.95) -> pd.DataFrame:
     """Sent, opened, clicked and converted per campaign (treatment contacts only).
+
+    Parameters
+    ----------
+    contacts : DataFrame
+        The campaign contacts table.
+    campaigns : DataFrame, optional
+        The campaigns table: its ``name`` labels each campaign (else its id does).
+    ci : float
+        Level of the Wilson intervals.
 
     Returns
     -------
     DataFrame
-        Long table: ``campaign_id``, ``stage``, ``contacts`` (count at the stage), ``rate``
-        (share of sent, 0..1) with Wilson ``rate_lo``/``rate_hi``.
+        Long table: ``campaign_id``, ``name``, ``stage``, ``contacts`` (count at the stage),
+        ``rate`` (share of sent, 0..1) with Wilson ``rate_lo``/``rate_hi``.
 
     Raises
     ------
@@ -49,6 +59,10 @@ def campaign_funnel(contacts: pd.DataFrame, *, ci: float = 0.95) -> pd.DataFrame
     long["rate"] = long["contacts"] / sent
     long["rate_lo"], long["rate_hi"] = wilson_ci(long["contacts"], sent, ci=ci)
     long["stage"] = pd.Categorical(long["stage"], categories=STAGES, ordered=True)
+    names = (campaigns.drop_duplicates("campaign_id").set_index("campaign_id")["name"]
+             if campaigns is not None and "name" in campaigns else pd.Series(dtype="string"))
+    ids = long["campaign_id"].astype("string")
+    long.insert(1, "name", ids.map(names.astype("string")).astype("string").fillna(ids))
     return long.sort_values(["campaign_id", "stage"], ignore_index=True)
 
 

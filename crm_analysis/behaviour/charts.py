@@ -15,7 +15,7 @@ from matplotlib.ticker import PercentFormatter
 from crm_analysis.plots import FIGSIZE, PALETTE, chart, thousands
 
 __all__ = ["ab_forest", "cohort_heatmap", "correlation_heatmap", "effect_forest", "funnel",
-           "gap_histogram", "group_profile", "second_purchase", "share_lines",
+           "gap_histogram", "second_purchase", "share_lines",
            "silhouette_curve", "weekly_heatmap"]
 
 
@@ -106,7 +106,10 @@ def funnel(funnel_long: pd.DataFrame) -> Figure:
                 xerr=[(part["rate"] - part["rate_lo"]).clip(lower=0),
                       (part["rate_hi"] - part["rate"]).clip(lower=0)],
                 error_kw={"elinewidth": 0.8})
-    ax.set_yticks(np.arange(len(ids)) + height * (len(stages) - 1) / 2, ids)
+    names = data.drop_duplicates("campaign_id").set_index("campaign_id")["name"] if (
+        "name" in data) else pd.Series(ids, index=ids)
+    ax.set_yticks(np.arange(len(ids)) + height * (len(stages) - 1) / 2,
+                  [str(names.get(i, i)) for i in ids])
     ax.invert_yaxis()
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set(title="Campaign funnel: share of contacts sent (95% intervals)",
@@ -152,26 +155,6 @@ def silhouette_curve(sil: pd.DataFrame, k: int) -> Figure:
     ax.legend()
     ax.set(title="How well separated the groups are, by number of groups",
            xlabel="number of groups (k)", ylabel="mean silhouette (higher is better)")
-    return fig
-
-
-@chart
-def group_profile(profile: pd.DataFrame) -> Figure:
-    """Median orders, spend and days since the last order per named group."""
-    cols = {"orders": "median orders", "total_spend": "median total spend",
-            "mean_gap_days": "median days between orders",
-            "days_since_last": "median days since last order"}
-    cols = {c: w for c, w in cols.items() if c in profile}
-    if "total_spend" in cols:  # without amounts the gap takes the place of the spend
-        cols.pop("mean_gap_days", None)
-    fig, axes = plt.subplots(1, 3, figsize=(12, max(2.5, 0.45 * len(profile) + 1)),
-                             sharey=True)
-    for ax, (col, words) in zip(axes, cols.items(), strict=True):
-        sns.barplot(data=profile, y="name", x=col, ax=ax, orient="h", color="C0")
-        ax.set(title=words, xlabel=words, ylabel="")
-        thousands(ax.xaxis)
-    fig.suptitle("Customer groups in plain numbers")
-    fig.tight_layout()
     return fig
 
 

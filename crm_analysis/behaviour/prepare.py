@@ -121,8 +121,8 @@ def prepare(tables: Mapping[str, Any], as_of: object = None) -> BehaviourData:
             else:
                 ok = table in present and source_has_rows(present[table])
             if not ok:
-                what = (f"the {column} column of orders" if table == "orders"
-                        else f"the {table} table")
+                what = (f"the {column.replace('_', ' ')} column of orders" if table == "orders"
+                        else f"the {table.replace('_', ' ')} table")
                 skipped[section] = f"skipped: {what} is not in the data"
     return BehaviourData(as_of=as_of, orders=known, purchases=purchases,
                          all_orders=all_orders, tables=present, skipped=skipped)

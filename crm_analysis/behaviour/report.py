@@ -152,7 +152,7 @@ def analyse(data: BehaviourData, *, window_days: int = 90, n_bootstrap: int = 10
     if data.has("campaign_contacts"):
         cc = t["campaign_contacts"]
         try:
-            res.funnel = campaigns.campaign_funnel(cc)
+            res.funnel = campaigns.campaign_funnel(cc, t.get("campaigns"))
             res.ab = campaigns.ab_tests(cc, p, t.get("campaigns"))
         except NotEnoughData as exc:
             data.skipped["Campaigns and A/B tests"] = f"are skipped: {exc}"

@@ -312,15 +312,14 @@ class BacktestResult:
 
     def table(self) -> pd.DataFrame:
         """Latest test cutoff, one row per model: each metric (columns named as in
-        :data:`METRICS`) and its 95% interval as text."""
+        :data:`METRICS`) as text, its estimate to three decimals with the 95% interval in
+        brackets (a reader's table: one column per metric)."""
         t = self.latest.table
         wide = t.pivot(index="model", columns="metric", values=["estimate", "lower", "upper"])
         out = pd.DataFrame(index=wide.index)
         for k, label in METRICS.items():
-            out[label] = wide[("estimate", k)]
-            out[f"{label} 95% interval"] = [
-                f"{lo:.3f} to {hi:.3f}" for lo, hi in
-                zip(wide[("lower", k)], wide[("upper", k)], strict=True)]
+            out[label] = [f"{est:.3f} ({lo:.3f} to {hi:.3f})" for est, lo, hi in zip(
+                wide[("estimate", k)], wide[("lower", k)], wide[("upper", k)], strict=True)]
         order = [m for m in MODEL_LABELS if m in out.index]
         return out.loc[order].rename(index=MODEL_LABELS).rename_axis("model")
 

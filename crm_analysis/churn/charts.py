@@ -12,10 +12,9 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
 from crm_analysis.churn.models import MODEL_LABELS
-from crm_analysis.plots import FIGSIZE, chart, thousands
+from crm_analysis.plots import FIGSIZE, chart
 
-__all__ = ["auc_over_time", "calibration_plot", "importance_bars", "partial_dependence_plot",
-           "tier_bars"]
+__all__ = ["auc_over_time", "calibration_plot", "importance_bars", "partial_dependence_plot"]
 
 
 @chart
@@ -82,16 +81,3 @@ def partial_dependence_plot(pdp: pd.DataFrame) -> Figure:
     return fig
 
 
-@chart
-def tier_bars(summary: pd.DataFrame) -> Figure:
-    """Customers and value at risk per risk tier."""
-    frame = summary.reset_index()
-    fig, axes = plt.subplots(1, 2, figsize=(FIGSIZE[0] + 2, 3.2))
-    sns.barplot(data=frame, x="risk_tier", y="customers", ax=axes[0], color="#4c72b0")
-    axes[0].set(title="Customers per risk tier", xlabel="", ylabel="customers")
-    thousands(axes[0].yaxis)
-    sns.barplot(data=frame, x="risk_tier", y="value_at_risk", ax=axes[1], color="#c44e52")
-    axes[1].set(title="Value at risk per tier", xlabel="", ylabel="probability x CLV")
-    thousands(axes[1].yaxis)
-    fig.tight_layout()
-    return fig

@@ -360,17 +360,17 @@ def prepare_inputs(
         if "category_code" not in items:
             notes["categories"] = "no products table with categories: breadth counts products only"
     else:
-        notes["basket"] = "no order_items table: category and product breadth are skipped"
+        notes["basket"] = "no order items table: category and product breadth are skipped"
     tickets = None
     if "service_tickets" in tables:
         tickets = _tickets(log, tables["service_tickets"])
     else:
-        notes["service"] = "no service_tickets table: complaints and ticket history are skipped"
+        notes["service"] = "no service tickets table: complaints and ticket history are skipped"
     contacts = None
     if "campaign_contacts" in tables:
         contacts = _contacts(log, tables["campaign_contacts"])
     else:
-        notes["campaigns"] = "no campaign_contacts table: campaign engagement is skipped"
+        notes["campaigns"] = "no campaign contacts table: campaign engagement is skipped"
     profile = None
     if "customers" in tables:
         profile = _profile(log, tables["customers"])

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 import pandas as pd
 
 from crm_analysis.cleaning.pipeline import CleaningResult
 from crm_analysis.io.load import READ_AS_ORDERS
-from crm_analysis.markup import Markup, join, md
+from crm_analysis.markup import Markup, escape, join, md
 from crm_analysis.money import NO_AMOUNTS, has_amounts
 from crm_analysis.schema import TABLES
 
@@ -44,6 +45,12 @@ RULE_TITLES = {
 }
 
 
+
+def _code(name: str) -> Markup:
+    """A name of the data contract (a table or column a mapping names) as a code span; any
+    other text escaped as data."""
+    return Markup(f"`{name}`") if re.fullmatch(r"[a-z][a-z0-9_]*", name) else escape(name)
+
 def how_read(raw: Mapping[str, pd.DataFrame]) -> list[Markup]:
     """How the export was read, where anything was taken from the files rather than a mapping:
     CSV dialects, columns recognised by their names, date formats read from the values (one
@@ -55,10 +62,11 @@ def how_read(raw: Mapping[str, pd.DataFrame]) -> list[Markup]:
                       file=mapping.tables["orders"].file[0]))
     for name, dialect in getattr(raw, "dialects", {}).items():
         if dialect.detected:
-            out.append(md("{table} was read with {how}.", table=name, how=dialect.describe()))
+            out.append(md("{table} was read with {how}.", table=_code(name),
+                          how=dialect.describe()))
     for name, found in getattr(raw, "recognised", {}).items():
-        out.append(md("In {table}, columns were recognised by their names: {pairs}.", table=name,
-                      pairs=join(md("{col} from {src!r}", col=c, src=s)
+        out.append(md("In {table}, columns were recognised by their names: {pairs}.",
+                      table=_code(name), pairs=join(md("{col} from {src!r}", col=_code(c), src=s)
                                  for c, s in found.items())))
     default = set(getattr(getattr(raw, "mapping", None), "date_formats", ()))
     for key, used in getattr(raw, "date_formats_used", {}).items():
@@ -133,11 +141,11 @@ def key_findings(raw: Mapping[str, pd.DataFrame], result: CleaningResult) -> lis
     missing = [name for name in TABLES if name not in raw]
     if missing:
         out.append(md("Tables not supplied: {names}; the analyses they enable are skipped in "
-                      "later reports.", names=join(missing)))
+                      "later reports.", names=join(_code(n) for n in missing)))
     empty = getattr(raw, "empty_tables", [])
     if empty:
         out.append(md("{names} came with column names but no rows, and count as not supplied.",
-                      names=join(empty)))
+                      names=join(_code(n) for n in empty)))
     dup = count("exact_duplicates", "orders", "rows_removed")
     if dup:
         out.append(md("{n:,} order {rows} exported twice and counted once.", n=dup,

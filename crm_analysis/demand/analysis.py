@@ -128,7 +128,7 @@ def skipped_sections(available: set[str] | list[str], measure: str = "revenue") 
                      "in orders.")
     if "order_items" not in have:
         notes.append("Units, categories, product movers and products bought together are "
-                     "skipped: there is no order_items table, so demand is {} overall."
+                     "skipped: there is no order items table, so demand is {} overall."
                      .format("orders and revenue" if measure == "revenue" else "orders"))
     elif "products" not in have:
         notes.append("Categories are skipped: there is no products table, so demand is shown "
@@ -138,10 +138,10 @@ def skipped_sections(available: set[str] | list[str], measure: str = "revenue") 
             notes.append("Category preferences by region and acquisition channel are skipped: "
                          "there is no customers table.")
         if "customer_value" not in have:
-            notes.append("Category preferences by RFM segment are skipped: notebook "
-                         "03_customer_value has not written customer_value.")
+            notes.append("Category preferences by RFM segment are skipped: the customer value "
+                         "report (notebook 03) has not written its segments yet.")
     if "service_tickets" not in have:
-        notes.append("Ticket topics are skipped: there is no service_tickets table.")
+        notes.append("Ticket topics are skipped: there is no service tickets table.")
     return notes
 
 

@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from crm_analysis.demand.seasonality import Decomposition
-from crm_analysis.plots import FIGSIZE, chart, thousands
+from crm_analysis.plots import FIGSIZE, chart, fit_band_axis, thousands
 
 WIDE = (10.0, 4.5)
 
@@ -158,7 +158,9 @@ def forecast_chart(history: pd.DataFrame, forecast: pd.DataFrame, *, title: str,
                         label="80 % range")
         ax.plot(f["period"], f["forecast"], color="C0", linewidth=1.8, label="forecast")
         ax.set_title(str(name), fontsize="medium")
-        ax.set(ylim=(0, None))
+        top = max(float(np.nanmax(h.to_numpy(dtype=float), initial=0.0)),
+                  float(f["forecast"].max()) if len(f) else 0.0)
+        fit_band_axis(ax, top, float(f["upper_95"].max()) if len(f) else 0.0)
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
         ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 7)))
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %y"))
@@ -191,6 +193,12 @@ def mase_chart(scores: pd.DataFrame, *, title: str) -> Figure:
     return fig
 
 
+SHARE_INDEX_SATURATES = 0.5
+"""The share heatmap's colours reach full strength no sooner than at an index of 0.5 or 1.5
+(a group buying a category half or one and a half times as often as all customers): 11%
+against 13% is a pale tint, not red against blue."""
+
+
 @chart
 def share_heatmap(shares: pd.DataFrame, index: pd.DataFrame, *, title: str,
                   ylabel: str) -> Figure:
@@ -204,10 +212,11 @@ def share_heatmap(shares: pd.DataFrame, index: pd.DataFrame, *, title: str,
     """
     fig, ax = plt.subplots(figsize=(max(FIGSIZE[0], 1.1 * shares.shape[1] + 2),
                                     max(2.5, 0.5 * shares.shape[0] + 1.5)))
-    spread = float(np.nanmax(np.abs(index.to_numpy(dtype=float) - 1))) if index.size else 0.1
+    spread = float(np.nanmax(np.abs(index.to_numpy(dtype=float) - 1))) if index.size else 0.0
+    limit = max(spread, SHARE_INDEX_SATURATES)
     sns.heatmap(index, annot=shares.map(lambda v: f"{v:.0%}" if pd.notna(v) else ""),
-                fmt="", cmap="RdBu_r", center=1.0, vmin=1 - max(spread, 0.05),
-                vmax=1 + max(spread, 0.05), linewidths=0.5, ax=ax,
+                fmt="", cmap="RdBu_r", center=1.0, vmin=max(0.0, 1 - limit), vmax=1 + limit,
+                linewidths=0.5, ax=ax,
                 cbar_kws={"label": "vs all customers (1 = same)"})
     ax.set(title=title, xlabel="category", ylabel=ylabel)
     ax.tick_params(axis="x", labelrotation=30)

@@ -215,7 +215,7 @@ def skipped_notes(tables: dict[str, pd.DataFrame | None], extra: list[str] | Non
     notes = []
     if tables.get("campaign_contacts") is None:
         notes.append(md("**Uplift and targeting** need randomised campaign contacts "
-                        "(campaign_contacts with treatment and control groups): there are "
+                        "(a campaign contacts table with treatment and control groups): there are "
                         "none, so both sections are skipped and the target list follows the "
                         "positioning grid without expected profit."))
     if tables.get("customers") is None:

@@ -31,6 +31,11 @@ next level-2 heading, go to the end of the page, folded (``<details>``). A cell 
 ``appendix:<title>`` goes alone into the appendix of that title (e.g. the checks against the
 generator's truth on synthetic data), and the body goes on without it."""
 
+ACTION_TAG = "action"
+"""A markdown heading cell with this tag starts what the reader should do (a list to call, to
+win back, to contact): its section, up to the next level-2 heading, is shown right after the
+page's first section (the key findings), before the evidence."""
+
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
 
@@ -51,6 +56,7 @@ table { border-collapse: collapse; margin: .8em 0; font-size: .92rem;
   font-variant-numeric: tabular-nums; }
 th, td { border: 1px solid #d0d7de; padding: .3em .6em; text-align: right; max-width: 32rem;
   overflow-wrap: anywhere; }
+th { overflow-wrap: break-word; hyphens: auto; }
 th { background: #f0f2f5; } tbody tr:nth-child(even) { background: #fafbfc; }
 pre { white-space: pre-wrap; background: #f6f8fa; padding: .6em .8em; border-radius: 4px;
   font-size: .88rem; overflow-x: auto; }
@@ -220,17 +226,27 @@ def prepare_for_readers(nb: Any, *, title: str, last_cell: int | None = None) ->
     return nb
 
 
+def _level(cell: Mapping[str, Any]) -> int | None:
+    """The level of the first heading of a markdown cell (1 for ``#``), else None."""
+    if cell.get("cell_type") != "markdown":
+        return None
+    found = re.findall(r"^\s{0,3}(#{1,6})\s", str(cell.get("source", "")), re.MULTILINE)
+    return len(found[0]) if found else None
+
+
 def split_appendices(nb: Any) -> tuple[list[Any], dict[str, list[Any]]]:
     """The body's cells, and the appendices' cells by title, in order (see
-    :data:`APPENDIX_TAG`). The heading that starts a section appendix becomes its title and is
-    taken out of its first cell."""
+    :data:`APPENDIX_TAG` and :data:`ACTION_TAG`). The heading that starts a section appendix
+    becomes its title and is taken out of its first cell. Sections tagged as actions follow the
+    first section of the body (the key findings)."""
     body: list[Any] = []
+    actions: list[Any] = []
     appendices: dict[str, list[Any]] = {}
-    current: list[Any] | None = None
+    current: list[Any] = body
     for cell in nb.cells:
         tags = _tags(cell)
         titled = [t.split(":", 1)[1].strip() for t in tags if t.startswith(f"{APPENDIX_TAG}:")]
-        levels = re.findall(r"^\s{0,3}(#{1,6})\s", str(cell.get("source", "")), re.MULTILINE)
+        level = _level(cell)
         if titled:
             appendices.setdefault(titled[0], []).append(cell)
             continue
@@ -239,9 +255,15 @@ def split_appendices(nb: Any) -> tuple[list[Any], dict[str, list[Any]]]:
             title = _headings(cell)[0]
             cell.source = _HEADING.sub("", str(cell.source), count=1).strip()
             current = appendices.setdefault(title, [])
-        elif levels and len(levels[0]) <= 2:
-            current = None
-        (body if current is None else current).append(cell)
+        elif ACTION_TAG in tags and level is not None:
+            current = actions
+        elif level is not None and level <= 2:
+            current = body
+        current.append(cell)
+    if actions:
+        sections = [i for i, c in enumerate(body) if _level(c) == 2]
+        at = sections[1] if len(sections) > 1 else len(body)
+        body[at:at] = actions
     return body, appendices
 
 
@@ -381,7 +403,7 @@ def notebook_html(nb: Any, *, name: str, run_id: str, failure: Failure | None = 
     banner = failure_banner(failure, name) if failure else ""
     nav = (
         f'<nav class="run"><a href="index.html">All reports of run {html.escape(run_id)}</a>'
-        f" \u00b7 {html.escape(name)}</nav>\n"
+        f" \u00b7 {html.escape(title)}</nav>\n"
     )
     footer = (
         f"<footer>Run {html.escape(run_id)} \u00b7 notebook {html.escape(name)}.ipynb "

@@ -50,6 +50,8 @@ def trend_chart(processed_dir: Path, *, currency: str | None = None) -> str:
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter
 
+    from crm_analysis.plots import fit_band_axis
+
     fig, ax = plt.subplots(figsize=(12, 2.8), dpi=100)
     ax.plot(history.index, history.to_numpy(), color="#1f2328", lw=1.4, label="actual")
     top = float(history.max())
@@ -60,11 +62,7 @@ def trend_chart(processed_dir: Path, *, currency: str | None = None) -> str:
         ax.plot(forecast["period"], forecast["forecast"], color="#0969da", lw=1.6,
                 label="forecast")
         top = max(top, float(forecast["forecast"].max()))
-    limit = top * 1.25
-    ax.set_ylim(0, limit)
-    if not forecast.empty and float(forecast["upper_80"].max()) > limit:
-        ax.text(0.99, 0.97, "range clipped at the top", transform=ax.transAxes, ha="right",
-                va="top", fontsize=8, color="#57606a")
+    fit_band_axis(ax, top, float(forecast["upper_80"].max()) if not forecast.empty else 0.0)
     unit = f"{measure} per week" + (f" ({currency})" if currency and measure == "revenue"
                                     else "")
     ax.set_ylabel(unit)

@@ -466,10 +466,12 @@ def fit_mle(
     if n_starts > 1:
         agreeing = sum(1 for f, *_ in finite if f - best_f <= agree_tol)
         if agreeing < 2:
-            others = ", ".join(f"{f:.6f}" for f, *_ in finite[1:4])
+            higher = [f - best_f for f, *_ in finite[1:4]]
+            others = ", ".join(f"{d:.3f}" if d >= 5e-4 else "under 0.001" for d in higher)
             notes.append(
                 f"{model}: the {len(runs)} starts ended at different points (best mean negative "
-                f"log-likelihood {best_f:.6f}; others {others or 'not finite'}); the best one is "
+                f"log-likelihood {best_f:.3f} per customer; others higher by "
+                f"{others or 'an infinite amount'}); the best one is "
                 "used: its gradient is zero and its Hessian positive definite, so it is a "
                 "maximum, and the likelihood is flat around it")
 
