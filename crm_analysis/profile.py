@@ -56,6 +56,8 @@ class DataProfile:
     new_in_second_half: float
     has_time_of_day: bool
     tables: list[str] = field(default_factory=list)
+    currency: str | None = None
+    has_amounts: bool = True
 
     @property
     def mostly_one_time(self) -> bool:
@@ -82,8 +84,8 @@ class DataProfile:
         return cls(**{**data, "first_purchase_span": tuple(span) if span else None})
 
 
-def profile_data(orders: pd.DataFrame, snapshot: object, tables: list[str] | None = None
-                 ) -> DataProfile:
+def profile_data(orders: pd.DataFrame, snapshot: object, tables: list[str] | None = None,
+                 currency: str | None = None) -> DataProfile:
     """Measure the shape of the cleaned orders up to ``snapshot``.
 
     Parameters
@@ -95,6 +97,8 @@ def profile_data(orders: pd.DataFrame, snapshot: object, tables: list[str] | Non
         The last day analysed.
     tables : list of str, optional
         Names of the tables present.
+    currency : str, optional
+        ISO code of the amounts (the ``currency`` parameter or the mapping's ``currency:``).
 
     Returns
     -------
@@ -126,7 +130,8 @@ def profile_data(orders: pd.DataFrame, snapshot: object, tables: list[str] | Non
         first_purchase_span=span,
         new_in_second_half=float((per_customer["min"] > middle).mean()) if n else float("nan"),
         has_time_of_day=bool((dates != dates.dt.normalize()).any()),
-        tables=sorted(tables or []))
+        tables=sorted(tables or []), currency=currency,
+        has_amounts="amount" in orders and bool(orders["amount"].notna().any()))
 
 
 def load(directory: str | Path) -> DataProfile | None:
@@ -138,12 +143,12 @@ def load(directory: str | Path) -> DataProfile | None:
 
 
 REPORT_NOTES: dict[str, tuple[str, ...]] = {
-    "cleaning": ("counts", "one_time", "closed", "season", "time", "guests"),
-    "demand": ("closed", "season", "guests"),
-    "value": ("one_time", "closed", "season"),
-    "behaviour": ("one_time", "closed", "time", "guests"),
-    "churn": ("one_time", "closed"),
-    "potential": ("one_time", "closed"),
+    "cleaning": ("counts", "one_time", "closed", "season", "time", "guests", "currency"),
+    "demand": ("closed", "season", "guests", "currency"),
+    "value": ("one_time", "closed", "season", "currency"),
+    "behaviour": ("one_time", "closed", "time", "guests", "currency"),
+    "churn": ("one_time", "closed", "currency"),
+    "potential": ("one_time", "closed", "currency"),
 }
 """Which parts of the shape each report states in its opening."""
 
@@ -185,4 +190,8 @@ def notes(profile: DataProfile | None, report: str) -> list[Markup]:
             out.append(md("**{share:.0%} of orders have no customer id** (guest orders): they "
                           "count in demand, not in the customer reports.",
                           share=profile.guest_share))
+        elif kind == "currency" and profile.has_amounts:
+            out.append(md("Amounts are in {code}.", code=profile.currency) if profile.currency
+                       else md("Amounts are in the export's currency (neither the mapping nor "
+                               "the currency parameter names it)."))
     return out

@@ -41,8 +41,9 @@ _BLOCKS = {"p", "li", "div", "section", "tr", "table", "br", "ul", "ol", "dl", "
 PLACEHOLDER = re.compile(r"\{[^{}\s]*\}|(?<![\w.,-])N(?![\w.,'\u2019-])|\bnan\b|\bNaN\b|\bNaT\b"
                          r"|<NA>|\bNone\b(?!\s+(?:of|were|was|is|are|bought|has|had)\b)")
 """``{share}``, a bare N, pandas' missing markers; "None of them" is English."""
-SNAKE = re.compile(r"(?<![\w./-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w/-]|\.(?:csv|parquet|ipynb|"
-                   r"html|json|log|png)\b)")
+SNAKE = re.compile(r"(?<![\w./-])(?=[a-z0-9_]*[a-z])[a-z0-9]+(?:_[a-z0-9]+)+(?![\w/-]|\.(?:csv|"
+                   r"parquet|ipynb|html|json|log|png)\b)")
+"""``value_at_risk`` or ``01_data_cleaning``; a file name (``target_list.csv``) is fine."""
 LONG_DECIMALS = re.compile(r"(?<![\w.])\d[\d,]*\.\d{4,}(?!\d)")
 
 

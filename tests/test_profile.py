@@ -45,6 +45,13 @@ def test_an_ordinary_shape_needs_no_words_and_later_orders_are_ignored():
     assert shape.customers == 36 and shape.one_time_share == 0 and shape.has_time_of_day
     assert not shape.closed_cohort and shape.weeks >= profile.SEASON_WEEKS
     only = profile.notes(shape, "cleaning")  # the counts, nothing about the shape
-    assert len(only) == 1 and "36 customers** bought" in only[0]
-    assert profile.notes(shape, "demand") == []
+    assert len(only) == 2 and "36 customers** bought" in only[0]
+    # the currency, said once per page (issue 18): named, or the export's own
+    assert profile.notes(shape, "demand") == [
+        "Amounts are in the export's currency (neither the mapping nor the currency parameter "
+        "names it)."]
+    named = profile.profile_data(_orders(rows), "2024-12-31", currency="GBP")
+    assert profile.notes(named, "value") == ["Amounts are in GBP."]
+    visits = _orders(rows).assign(amount=float("nan"))
+    assert profile.notes(profile.profile_data(visits, "2024-12-31"), "demand") == []
     assert profile.notes(None, "demand") == []

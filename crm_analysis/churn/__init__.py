@@ -75,6 +75,7 @@ from crm_analysis.churn.report import (
     headline_metrics,
     key_findings,
     metric_value,
+    reference_sentence,
     verdict,
 )
 from crm_analysis.churn.scoring import (
@@ -139,6 +140,7 @@ __all__ = [
     "prepare_inputs",
     "purchase_log",
     "reason_texts",
+    "reference_sentence",
     "repeat_gaps",
     "risk_contributions",
     "risk_tiers",

@@ -52,7 +52,7 @@ def auc_over_time(by_cutoff: pd.DataFrame) -> Figure:
 
 
 @chart
-def importance_bars(importance: pd.DataFrame, *, top: int = 12) -> Figure:
+def importance_bars(importance: pd.DataFrame, *, top: int = 8) -> Figure:
     """Permutation importance (drop in ROC-AUC) of the ``top`` features."""
     frame = importance.head(top)
     fig, ax = plt.subplots(figsize=(FIGSIZE[0], 0.35 * len(frame) + 1.2))

@@ -236,7 +236,6 @@ def key_findings(
     risk_source: str,
     uplift: UpliftAnalysis | None = None,
     strategies: pd.DataFrame | None = None,
-    truth_spearman: float | None = None,
 ) -> list[Markup]:
     """Sentences for the top of the report, written from the numbers.
 
@@ -269,9 +268,6 @@ def key_findings(
     else:
         out.append(md("No prediction could be checked on this history: the values are the simple "
                       "rule (each customer's spend in the last {h} days).", h=horizon_days))
-    if truth_spearman is not None and np.isfinite(truth_spearman):
-        out.append(md("Against the generator's true expected spend the predictions rank "
-                      "customers with a Spearman correlation of {rho:.2f}.", rho=truth_spearman))
     high = frame[frame["potential_tier"] == "high potential"]
     out.append(md("{n:,} high-potential customers could add {upside:,.0f} per {h} days (the "
                   "larger of predicted growth and the gap to the upper quartile of look-alike "
