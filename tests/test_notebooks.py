@@ -7,6 +7,7 @@ recorded figures (against the generator's truth), privacy, and the stakeholder H
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -120,6 +121,31 @@ def test_the_front_page_links_the_lists_published_with_the_run(run):
     assert wins["revenue"].is_monotonic_decreasing
     assert front.count('class="tile"') == 5 and "EUR " in front
     assert front.count('class="light ') == 4
+
+
+RECORDED = Path(__file__).parent / "data" / "default_set_metrics.json"
+"""Every headline number the notebooks record on this module's data set (2,000 customers, seed
+21), as they were when issue 19's reshaping began: the package may change its shape, not its
+results. After a change meant to move a figure, rewrite the file with
+``CRM_RECORD_METRICS=1 pytest tests/test_notebooks.py -k recorded`` and say why in the commit."""
+
+
+def test_recorded_metrics_stay_as_they_were(run):
+    _, _, result = run
+    now = {nb.name: {k: m["value"] for k, m in sorted(nb.metrics.items())}
+           for nb in sorted(result.notebooks, key=lambda nb: nb.name)}
+    if os.environ.get("CRM_RECORD_METRICS"):
+        RECORDED.write_text(json.dumps(now, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    before = json.loads(RECORDED.read_text(encoding="utf-8"))
+    assert {k: sorted(v) for k, v in now.items()} == {k: sorted(v) for k, v in before.items()}
+    for notebook, metrics in before.items():
+        for name, value in metrics.items():
+            got = now[notebook][name]
+            if isinstance(value, float) and isinstance(got, float):
+                # the same code on the same data: equal but for the last bits of a sum
+                assert got == pytest.approx(value, rel=1e-6, abs=1e-9), (notebook, name)
+            else:
+                assert got == value, (notebook, name)
 
 
 def test_every_page_reads_as_words(run):

@@ -25,7 +25,11 @@ from crm_analysis.reports.latest import point_latest, update_latest
 from crm_analysis.reports.lock import lock_path, run_lock
 from crm_analysis.reports.manifest import data_fingerprint, package_versions
 from crm_analysis.reports.metrics import format_metric, metric_payload, record_metric
-from crm_analysis.reports.notebooks import discover_notebooks, order_notebooks
+from crm_analysis.reports.notebooks import (
+    discover_notebooks,
+    order_notebooks,
+    with_requirements,
+)
 from crm_analysis.reports.params import (
     load_config,
     parse_override,
@@ -143,6 +147,17 @@ def test_subset_adds_nothing_and_reports_outside_requirements():
     ordered, outside = order_notebooks(specs, ["02_b", "05"])
     assert [s.name for s in ordered] == ["02_b", "05_slow"]
     assert outside == {"02_b": ["01_a"]}
+
+
+def test_requirements_are_added_through_every_level(tmp_path):
+    """Issue 19: ``--notebooks 03`` on a fresh data root needs 01; a chain is followed."""
+    write_nb(tmp_path, "01_x", [])
+    write_nb(tmp_path, "02_y", ["01_x"])
+    write_nb(tmp_path, "03_z", ["02_y"])
+    write_nb(tmp_path, "04_w", [])
+    names, added = with_requirements(discover_notebooks(tmp_path), ["03"])
+    assert sorted(names) == ["01_x", "02_y", "03_z"] and added == ["01_x", "02_y"]
+    assert with_requirements(discover_notebooks(tmp_path), ["04_w"]) == (["04_w"], [])
 
 
 def test_cycle_and_unknown_names_are_configuration_errors(tmp_path):

@@ -279,7 +279,7 @@ def test_bad_parameters_and_names_exit_2(main_run, capsys):
     assert "unknown parameter 'snapshot_dat'" in err
     assert "Did you mean 'snapshot_date'" in err
     assert "broken_table, m, n, note, seconds, snapshot_date" in err
-    assert cli([*common, "--notebooks", "02_b", "-p", "n=1"]) == 2  # n not declared by 02_b
+    assert cli([*common, "--notebooks", "05_slow", "-p", "n=1"]) == 2  # n: not 05_slow's
     assert cli([*common, "--notebooks", "09_nope"]) == 2
     assert cli([*common, "-p", "engine=polars"]) == 2
     assert "setting engine='polars' is not an engine" in capsys.readouterr().err
@@ -288,6 +288,28 @@ def test_bad_parameters_and_names_exit_2(main_run, capsys):
     assert cli([*common, "--data-dir", str(data / "nowhere")]) == 2
     assert "no data in" in capsys.readouterr().err
     assert not (reports / "never").exists()
+
+
+def test_a_selected_notebook_brings_what_it_requires_when_nothing_is_published(tmp_path):
+    """Issue 19: ``--notebooks 02_b`` on a fresh data root runs 01_a first (nothing is
+    published to take its outputs from) and the log says why."""
+    data = make_data_root(tmp_path / "data")
+    log = io.StringIO()
+    result = run_reports(FIXTURES, data, tmp_path / "reports", run_id="sub",
+                         notebooks=["02_b"], stream=log)
+    assert [nb.name for nb in result.notebooks] == ["01_a", "02_b"] and result.exit_code == 0
+    assert "added 01_a: the selected notebooks require it" in log.getvalue()
+    again = run_reports(FIXTURES, data, tmp_path / "reports", run_id="sub2",
+                        notebooks=["02_b"], stream=io.StringIO())
+    assert [nb.name for nb in again.notebooks] == ["02_b"]  # the published set has 01_a's
+
+
+def test_list_parameters_shows_each_parameter_once_with_its_meanings(capsys):
+    assert cli(["--notebooks-dir", str(FIXTURES), "--list-parameters"]) == 0
+    out = capsys.readouterr().out
+    for name in ("broken_table", "m", "n", "note", "seconds", "snapshot_date"):
+        assert out.count(f"\n  {name} = ") == 1, name
+    assert "[01_a]" in out and "Run settings" in out and "engine" in out
 
 
 def test_lock_held_exits_2(main_run, capsys):

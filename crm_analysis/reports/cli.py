@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 DESCRIPTION = """\
@@ -89,7 +90,14 @@ def configure_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser
         "--notebooks",
         metavar="NAMES",
         help="comma-separated notebooks to run, e.g. 03_customer_value,04_customer_behaviour "
-        "(default: all); required notebooks are not added",
+        "(default: all); the notebooks they require are added when no processed set is "
+        "published yet, else the published set provides their outputs",
+    )
+    parser.add_argument(
+        "--list-parameters",
+        action="store_true",
+        help="list every notebook parameter with its default, the value the parameter file "
+        "sets and its meaning, then exit",
     )
     parser.add_argument(
         "-p",
@@ -163,12 +171,43 @@ def run_prune_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def parameter_listing(notebooks_dir: str | None, config_path: str | None) -> str:
+    """The text of ``--list-parameters``: one block per parameter, then the run settings."""
+    from crm_analysis.reports.notebooks import discover_notebooks
+    from crm_analysis.reports.params import load_config, parameter_catalogue
+    from crm_analysis.reports.runner import DEFAULT_CONFIG, DEFAULT_NOTEBOOKS_DIR
+    from crm_analysis.reports.settings import SETTINGS
+
+    specs = discover_notebooks(Path(notebooks_dir or DEFAULT_NOTEBOOKS_DIR))
+    path = Path(config_path) if config_path else DEFAULT_CONFIG
+    configured = load_config(path, required=config_path is not None)
+    lines = [f"Notebook parameters (set one with -p NAME=VALUE; defaults from {path.name} "
+             "override the notebook's own):", ""]
+    for row in parameter_catalogue([spec.path for spec in specs.values()], configured):
+        value = (f"{row['configured']!r} in {path.name} (notebook default {row['default']!r})"
+                 if row["configured"] != "-" and row["configured"] != row["default"]
+                 else repr(row["default"]))
+        lines.append(f"  {row['name']} = {value}")
+        for meaning, names in row["meanings"].items():
+            lines.append(f"      {meaning or '(no comment)'} [{', '.join(names)}]")
+    lines += ["", f"Run settings (in {path.name} or the environment, not notebook parameters): "
+              + ", ".join(sorted(SETTINGS))]
+    return "\n".join(lines)
+
+
 def run_report_command(args: argparse.Namespace) -> int:
     """Run the ``report`` command for parsed arguments; returns the exit code."""
     from crm_analysis.reports.errors import ReportConfigError
     from crm_analysis.reports.runner import run_reports
 
     names = [n for n in (args.notebooks or "").split(",") if n.strip()] or None
+    if getattr(args, "list_parameters", False):
+        try:
+            print(parameter_listing(args.notebooks_dir, args.config))
+        except ReportConfigError as exc:
+            print(f"crm-analysis report: error: {exc}", file=sys.stderr)
+            return exc.exit_code
+        return 0
     try:
         result = run_reports(
             notebooks_dir=args.notebooks_dir,

@@ -121,6 +121,28 @@ def resolve_names(names: Sequence[str], specs: dict[str, NotebookSpec]) -> list[
     return resolved
 
 
+def with_requirements(specs: dict[str, NotebookSpec], selected: Sequence[str]
+                      ) -> tuple[list[str], list[str]]:
+    """The selected notebooks and every notebook they require, directly or through another.
+
+    Returns
+    -------
+    names : list of str
+        The selection with its requirements.
+    added : list of str
+        The requirements that were not selected, sorted.
+    """
+    names = resolve_names(selected, specs)
+    chosen, todo = set(names), list(names)
+    while todo:
+        for required in specs[todo.pop()].requires:
+            if required not in chosen:
+                chosen.add(required)
+                todo.append(required)
+    added = sorted(chosen - set(names))
+    return [*names, *added], added
+
+
 def order_notebooks(
     specs: dict[str, NotebookSpec], selected: Sequence[str] | None = None
 ) -> tuple[list[NotebookSpec], dict[str, list[str]]]:
@@ -131,8 +153,9 @@ def order_notebooks(
     specs : dict
         All notebooks of the folder, from :func:`discover_notebooks`.
     selected : sequence of str, optional
-        Names to run; default all. Nothing else is added: a requirement outside the selection
-        is assumed to have written its outputs to ``processed/`` already.
+        Names to run; default all. Nothing else is added here: a requirement outside the
+        selection is assumed to have written its outputs to the published processed set (the
+        runner adds it with :func:`with_requirements` when nothing is published).
 
     Returns
     -------

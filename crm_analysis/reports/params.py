@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import ast
 import difflib
-from collections.abc import Iterable, Mapping
+import logging
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -99,11 +100,35 @@ def declared_parameters(path: Path) -> dict[str, dict[str, Any]]:
     """Parameters a notebook declares in its ``parameters`` cell (papermill's inspection)."""
     import papermill
 
+    quiet = logging.getLogger("papermill")
+    level = quiet.level
+    quiet.setLevel(logging.WARNING)  # not "Input Notebook: ..." for each inspection
     try:
         found = papermill.inspect_notebook(str(path))
     except Exception as exc:  # papermill raises several types for unreadable notebooks
         raise ReportConfigError(f"cannot inspect the parameters of {path.name}: {exc}") from exc
+    finally:
+        quiet.setLevel(level)
     return {name: dict(info) for name, info in found.items()}
+
+
+def parameter_catalogue(paths: Sequence[Path], configured: Mapping[str, Any]
+                        ) -> list[dict[str, Any]]:
+    """Every parameter the notebooks at ``paths`` declare, once each, sorted by name.
+
+    Each row: ``name``, ``default`` (the notebook's; the first notebook's when they differ),
+    ``configured`` (the value in the parameter file, or the string ``"-"`` when it sets none)
+    and ``meanings``: each comment written beside it in a ``parameters`` cell, with the
+    notebooks that declare it so (one entry when they agree).
+    """
+    rows: dict[str, dict[str, Any]] = {}
+    for path in paths:
+        for name, info in declared_parameters(path).items():
+            row = rows.setdefault(name, {"name": name, "default": notebook_default(info),
+                                         "configured": configured.get(name, "-"),
+                                         "meanings": {}})
+            row["meanings"].setdefault(info.get("help") or "", []).append(path.stem)
+    return [rows[name] for name in sorted(rows)]
 
 
 def notebook_default(info: Mapping[str, Any]) -> Any:

@@ -61,7 +61,12 @@ from crm_analysis.reports.kernel import (
 from crm_analysis.reports.latest import LATEST, catch_up_latest, update_latest
 from crm_analysis.reports.lock import run_lock
 from crm_analysis.reports.metrics import read_metrics
-from crm_analysis.reports.notebooks import NotebookSpec, discover_notebooks, order_notebooks
+from crm_analysis.reports.notebooks import (
+    NotebookSpec,
+    discover_notebooks,
+    order_notebooks,
+    with_requirements,
+)
 from crm_analysis.reports.params import (
     declared_parameters,
     effective_parameters,
@@ -397,7 +402,8 @@ def run_reports(
     overrides : mapping or iterable of ``"name=value"`` strings, optional
         Parameter values that win over the file; strings are parsed as YAML, dates kept as text.
     notebooks : sequence of str, optional
-        Names to run (default all); requirements outside the selection are not added.
+        Names to run (default all). Their requirements are added when no processed set is
+        published yet; otherwise the published set provides the outputs of those left out.
     force : bool
         Replace an existing run with the same id.
     timeout : float or None
@@ -437,12 +443,17 @@ def run_reports(
         raise ReportConfigError(f"--keep must be at least 1, got {keep}")
 
     specs = discover_notebooks(nb_dir)
+    added: list[str] = []
+    if notebooks and sets.current_set(root) is None:  # nothing to take their outputs from
+        notebooks, added = with_requirements(specs, notebooks)
     ordered, outside = order_notebooks(specs, notebooks)
     param_file = Path(config_path) if config_path is not None else DEFAULT_CONFIG
     defaults = load_config(param_file, required=config_path is not None)
     settings, defaults, given = split_settings(defaults, parse_overrides(overrides))
     declared = {nb.name: declared_parameters(nb.path) for nb in ordered}
     injected, notes = resolve_parameters(ordered, defaults, given, declared)
+    notes = [*notes, *(f"added {name}: the selected notebooks require it and no processed set "
+                       "is published yet to take its outputs from" for name in added)]
     check_data_root(root, is_default=is_default_root)
 
     out_root.mkdir(parents=True, exist_ok=True)
