@@ -37,7 +37,7 @@ def pytest_collection_modifyitems(config, items):
     if not config.pluginmanager.hasplugin("xdist"):
         return
     for item in items:
-        module = item.module.__name__.rsplit(".", 1)[-1]
+        module = item.path.stem  # a test function's module, or a doctest's (no .module)
         if module not in SPREAD:
             item.add_marker(pytest.mark.xdist_group(SHARED_GROUPS.get(module, module)))
 

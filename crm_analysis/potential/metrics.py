@@ -74,7 +74,7 @@ def normalised_gini(actual, predicted) -> float:
 
     Examples
     --------
-    >>> normalised_gini([0, 0, 10], [3, 2, 1])  # the spender ranked last
+    >>> round(normalised_gini([0, 0, 10], [3, 2, 1]), 12)  # the spender ranked last
     -1.0
     >>> normalised_gini([0, 0, 10], [1, 2, 3])
     1.0
