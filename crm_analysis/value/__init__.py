@@ -14,7 +14,8 @@ standard errors, :class:`ConvergenceError`) is in ``_fitting``. See docs/value_m
   data (``fit_models`` leaves out what the data cannot support, with a note), ``key_findings``.
 """
 
-from crm_analysis.value._base import NotFittedError
+from sklearn.exceptions import NotFittedError  # scikit-learn's own (issue 19)
+
 from crm_analysis.value._fitting import ConvergenceError
 from crm_analysis.value.analysis import (
     MIN_CUSTOMERS,

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
 
 from crm_analysis.value._fitting import (
     CompressedRFM,
@@ -18,12 +20,12 @@ from crm_analysis.value._fitting import (
 )
 
 
-class NotFittedError(RuntimeError):
-    """A prediction was asked of a model that has not been fitted."""
-
-
-class MaximumLikelihoodModel:
+class MaximumLikelihoodModel(BaseEstimator):
     """Settings and fitted-state helpers shared by every model of this package.
+
+    A scikit-learn estimator: ``get_params``, ``set_params`` and ``sklearn.base.clone`` work,
+    the settings are checked in one place (:meth:`_validate_settings`, at ``fit``), and a
+    prediction before ``fit`` raises scikit-learn's ``NotFittedError``.
 
     Parameters
     ----------
@@ -52,10 +54,21 @@ class MaximumLikelihoodModel:
         self.random_state = random_state
         self.tol = tol
 
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "params_")
+
+    def _validate_settings(self) -> None:
+        """Check the settings (every model's ``fit`` calls this first)."""
+        if not (isinstance(self.penalizer_coef, int | float) and self.penalizer_coef >= 0):
+            raise ValueError(f"penalizer_coef must be a number >= 0, got {self.penalizer_coef!r}")
+        if not (isinstance(self.n_starts, int | np.integer) and self.n_starts >= 1):
+            raise ValueError(f"n_starts must be an integer >= 1, got {self.n_starts!r}")
+        if not (isinstance(self.tol, int | float) and self.tol > 0):
+            raise ValueError(f"tol must be a number > 0, got {self.tol!r}")
+
     def _fitted_params(self) -> tuple[float, ...]:
-        if not hasattr(self, "params_"):
-            raise NotFittedError(
-                f"{type(self).__name__} is not fitted yet: call fit(summary) first")
+        check_is_fitted(self, msg=f"{type(self).__name__} is not fitted yet: call "
+                                  "fit(summary) first")
         return tuple(self.params_[n] for n in self.param_names)
 
     def __repr__(self) -> str:
@@ -112,10 +125,7 @@ class TransactionModel(MaximumLikelihoodModel, ABC):
         -------
         self
         """
-        if self.penalizer_coef < 0:
-            raise ValueError("penalizer_coef must be >= 0")
-        if self.n_starts < 1:
-            raise ValueError("n_starts must be >= 1")
+        self._validate_settings()
         x, t_x, age = columns_or_arrays(
             summary, ("frequency", "recency", "T"),
             {"frequency": frequency, "recency": recency, "T": T},

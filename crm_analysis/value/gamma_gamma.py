@@ -109,6 +109,7 @@ class GammaGamma(MaximumLikelihoodModel):
         -------
         self
         """
+        self._validate_settings()
         if summary is not None:
             if frequency is not None or monetary_value is not None:
                 raise TypeError("give either a summary DataFrame or arrays, not both")

@@ -1,0 +1,91 @@
+"""The scikit-learn estimator contract, checked on every model of the value room (issue 19).
+
+In the spirit of ``sklearn.utils.estimator_checks.check_estimator`` for models that take a
+customer summary rather than ``X, y``: ``fit`` returns the model; a prediction before ``fit``
+raises scikit-learn's ``NotFittedError``; ``clone``, ``get_params`` and ``set_params`` work and
+``clone`` gives an unfitted copy; a pickled model predicts the same; bad settings and bad input
+are refused with a ``ValueError`` that names them.
+"""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
+
+from crm_analysis.value import BetaGeo, GammaGamma, ParetoNBD
+
+SUMMARY = pd.read_parquet(Path(__file__).parent / "data"
+                          / "online_retail_uci_weekly_summary.parquet")
+"""A real summary in weeks: the UCI export's 4,334 customers (see ONLINE_RETAIL_SOURCE.md)."""
+
+
+def _predict(model) -> np.ndarray:
+    if isinstance(model, GammaGamma):
+        return np.asarray(model.expected_average_spend(SUMMARY["frequency"],
+                                                        SUMMARY["monetary_value"]))
+    return np.asarray(model.expected_purchases(10.0, SUMMARY["frequency"], SUMMARY["recency"],
+                                               SUMMARY["T"]))
+
+
+MODELS = [BetaGeo, ParetoNBD, GammaGamma]
+
+
+@pytest.fixture(scope="module", params=MODELS, ids=lambda cls: cls.__name__)
+def fitted(request):
+    model = request.param(random_state=3)
+    assert model.fit(SUMMARY) is model  # fit returns self
+    return model
+
+
+@pytest.mark.parametrize("cls", MODELS, ids=lambda cls: cls.__name__)
+def test_a_prediction_before_fit_is_scikit_learns_not_fitted_error(cls):
+    model = cls()
+    with pytest.raises(NotFittedError, match="not fitted"):
+        _predict(model)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(model)
+
+
+def test_clone_and_params(fitted):
+    check_is_fitted(fitted)
+    copy = clone(fitted)
+    assert type(copy) is type(fitted) and copy.get_params() == fitted.get_params()
+    assert not hasattr(copy, "params_")  # unfitted
+    copy.set_params(penalizer_coef=0.1, n_starts=2)
+    assert copy.get_params()["penalizer_coef"] == 0.1 and fitted.penalizer_coef == 0.0
+    assert type(fitted).__name__ in repr(copy) and "fitted on" in repr(fitted)
+
+
+def test_a_pickled_model_predicts_the_same(fitted):
+    again = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(_predict(again), _predict(fitted))
+    assert again.params_ == fitted.params_ and again.converged_ == fitted.converged_
+
+
+def test_refitting_the_same_data_gives_the_same_model(fitted):
+    np.testing.assert_allclose(_predict(clone(fitted).fit(SUMMARY)), _predict(fitted),
+                               rtol=1e-9)
+
+
+@pytest.mark.parametrize("cls", MODELS, ids=lambda cls: cls.__name__)
+@pytest.mark.parametrize(("setting", "value"), [("penalizer_coef", -1.0), ("n_starts", 0),
+                                                ("n_starts", 1.5), ("tol", 0.0)])
+def test_bad_settings_are_refused_at_fit_by_name(cls, setting, value):
+    with pytest.raises(ValueError, match=setting):
+        cls(**{setting: value}).fit(SUMMARY)
+
+
+@pytest.mark.parametrize("cls", MODELS, ids=lambda cls: cls.__name__)
+def test_bad_input_is_refused(cls):
+    bad = SUMMARY.assign(frequency=-SUMMARY["frequency"] - 1)
+    with pytest.raises(ValueError):
+        cls().fit(bad)
+    with pytest.raises(ValueError, match="missing column"):
+        cls().fit(SUMMARY[["recency"]])
