@@ -38,7 +38,7 @@ import pandas as pd
 
 from crm_analysis.churn.events import MINUTES_PER_DAY, ChurnInputs, day_number
 from crm_analysis.churn.labels import ACTIVE_DAYS, churn_labels
-from crm_analysis.value import BetaGeo, ConvergenceError
+from crm_analysis.value import BetaGeo, ConvergenceError, fit_with_fallback
 
 __all__ = ["FEATURES", "Feature", "FeatureSet", "build_panel", "churn_features",
            "feature_groups", "feature_info"]
@@ -170,14 +170,10 @@ def _count(code: np.ndarray, mask: np.ndarray, n: int,
 
 def _bgnbd(freq, recency, age, horizon_weeks, fit_on, random_state):
     """BG/NBD fitted on ``fit_on`` customers (weeks); expected purchases and P(no purchase)."""
-    for penalizer in (0.0, 1e-3, 1e-2):
-        try:
-            model = BetaGeo(penalizer_coef=penalizer, random_state=random_state).fit(
-                frequency=freq[fit_on], recency=recency[fit_on], T=age[fit_on])
-            break
-        except ConvergenceError:
-            continue
-    else:
+    try:
+        model = fit_with_fallback(BetaGeo(random_state=random_state), frequency=freq[fit_on],
+                                  recency=recency[fit_on], T=age[fit_on])
+    except ConvergenceError:
         return None
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         expected = np.asarray(model.expected_purchases(horizon_weeks, freq, recency, age), float)

@@ -44,6 +44,7 @@ from crm_analysis.value import (
     BetaGeo,
     ConvergenceError,
     GammaGamma,
+    fit_with_fallback,
 )
 
 try:  # the churn room owns the customer features at a cutoff
@@ -235,16 +236,9 @@ class BTYDSpend(_SpendModel):
             raise NotEnoughData(f"it needs at least {MIN_CUSTOMERS} customers, "
                                 f"{MIN_REPEAT_BUYERS} of whom bought again; the data has "
                                 f"{len(frame):,} and {repeat:,}")
-        for penalizer in (0.0, 1e-3, 1e-2):  # a small penalty rescues a flat likelihood
-            try:
-                self.transaction_model_ = BetaGeo(
-                    penalizer_coef=penalizer, random_state=self.random_state).fit(frame)
-                self.spend_model_ = GammaGamma(
-                    penalizer_coef=penalizer, random_state=self.random_state).fit(frame)
-                break
-            except ConvergenceError:
-                if penalizer == 1e-2:
-                    raise
+        self.transaction_model_ = fit_with_fallback(BetaGeo(random_state=self.random_state),
+                                                    frame)
+        self.spend_model_ = fit_with_fallback(GammaGamma(random_state=self.random_state), frame)
         self.n_customers_ = len(frame)
         return self
 

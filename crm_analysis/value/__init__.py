@@ -47,6 +47,7 @@ from crm_analysis.value.checks import (
 )
 from crm_analysis.value.clv import customer_lifetime_value, per_period_rate
 from crm_analysis.value.concentration import gini, lorenz_curve, revenue_concentration, top_share
+from crm_analysis.value.fallback import FALLBACK_PENALIZERS, fit_with_fallback
 from crm_analysis.value.gamma_gamma import GammaGamma
 from crm_analysis.value.pareto_nbd import ParetoNBD
 from crm_analysis.value.report import (
@@ -72,6 +73,7 @@ from crm_analysis.value.rfm_segments import (
 )
 
 __all__ = [
+    "FALLBACK_PENALIZERS",
     "MIN_CUSTOMERS",
     "MIN_HOLDOUT_WEEKS",
     "MIN_REPEAT_BUYERS",
@@ -95,6 +97,7 @@ __all__ = [
     "customer_value_table",
     "empirical_value_table",
     "fit_models",
+    "fit_with_fallback",
     "gini",
     "headline_metrics",
     "holdout_by_frequency",
