@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from crm_analysis import io
+from crm_analysis.features.time_units import DAYS_PER_WEEK
 from crm_analysis.markup import Markup, md
 
 __all__ = ["CLOSED_COHORT_NEW", "MOSTLY_ONE_TIME", "REPORT_NOTES", "SEASON_WEEKS", "DataProfile",
@@ -69,7 +70,7 @@ class DataProfile:
 
     @property
     def weeks(self) -> int:
-        return self.history_days // 7
+        return self.history_days // DAYS_PER_WEEK
 
     @property
     def guest_share(self) -> float:

@@ -89,3 +89,33 @@ def test_bad_input_is_refused(cls):
         cls().fit(bad)
     with pytest.raises(ValueError, match="missing column"):
         cls().fit(SUMMARY[["recency"]])
+
+
+def test_the_time_unit_travels_with_the_summary_and_a_mismatch_is_refused():
+    """Issue 19: a model fitted in weeks and given days returned a CLV far too low, silently."""
+    from crm_analysis import features, value
+    from crm_analysis.features.time_units import DAYS_PER_WEEK, PERIOD_ATTR
+
+    orders = pd.DataFrame({"customer_id": ["a", "a", "a", "b", "b", "c", "d", "d", "e"],
+                           "order_date": pd.to_datetime(
+                               ["2024-01-03", "2024-02-10", "2024-05-01", "2024-01-20",
+                                "2024-03-15", "2024-02-02", "2024-01-09", "2024-06-01",
+                                "2024-04-04"]),
+                           "amount": [20.0, 35.0, 18.0, 60.0, 25.0, 40.0, 12.0, 30.0, 8.0]})
+    end = "2024-06-30"
+    weeks = features.rfm_summary(orders, observation_end=end, time_scaler=DAYS_PER_WEEK)
+    days = features.rfm_summary(orders, observation_end=end)
+    assert weeks.attrs[PERIOD_ATTR] == 7.0 and days.attrs[PERIOD_ATTR] == 1.0
+    assert weeks[weeks["frequency"] > 0].attrs[PERIOD_ATTR] == 7.0  # kept through a filter
+    held = features.calibration_holdout(orders, calibration_end="2024-03-31",
+                                        observation_end=end, time_scaler=DAYS_PER_WEEK)
+    assert held.attrs[PERIOD_ATTR] == 7.0
+    model = BetaGeo().set_params(penalizer_coef=0.01).fit(weeks)
+    assert model.period_days_ == 7.0
+    assert BetaGeo().fit(frequency=[0, 1, 2, 0, 4, 1], recency=[0, 5, 20, 0, 30, 12],
+                         T=[40, 38, 35, 30, 40, 39]).period_days_ is None  # arrays: unknown
+    scored = value.rfm_scores(features.customer_rfm(orders, as_of=end))
+    with pytest.raises(ValueError, match=r"in weeks \(7 days\), but this summary is in days"):
+        value.customer_value_table(scored, days, model, None, horizon=26, discount_rate=0.0)
+    table = value.customer_value_table(scored, weeks, model, None, horizon=26, discount_rate=0.0)
+    assert len(table) == 5

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from crm_analysis.features.time_units import DAYS_PER_WEEK
 from crm_analysis.stats import wilson_ci
 
 __all__ = ["channel_mix", "return_rates", "weekly_profile"]
@@ -60,7 +61,7 @@ def weekly_profile(orders: pd.DataFrame) -> pd.DataFrame:
     hours = 24 if has_time_of_day(dates) else 1
     cell = dates.dt.day_of_week.to_numpy() * hours + (dates.dt.hour.to_numpy() if hours > 1
                                                       else 0)
-    counts = np.bincount(cell, minlength=7 * hours).reshape(7, hours)
+    counts = np.bincount(cell, minlength=DAYS_PER_WEEK * hours).reshape(DAYS_PER_WEEK, hours)
     share = counts / max(counts.sum(), 1)
     columns = range(24) if hours > 1 else [NO_TIME]
     return pd.DataFrame(share, index=pd.Index(DAYS, name="day"),

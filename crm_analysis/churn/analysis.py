@@ -25,6 +25,7 @@ from crm_analysis.churn.features import FeatureSet, build_panel
 from crm_analysis.churn.labels import Horizon, repeat_gaps
 from crm_analysis.churn.models import make_models
 from crm_analysis.churn.scoring import ScoreResult, score_customers
+from crm_analysis.features.time_units import DAYS_PER_WEEK
 from crm_analysis.markup import Markup, join, md
 
 __all__ = ["DEFAULT_HORIZON_DAYS", "MIN_BACKTEST_CUTOFFS", "MIN_GAPS", "ChurnAnalysis",
@@ -99,7 +100,7 @@ def plan_windows(log, snapshot: object, *, horizon_days: int | None = None,
         gaps = repeat_gaps(log, snapshot)
         if len(gaps) >= MIN_GAPS:
             q = float(np.quantile(gaps, QUANTILE))
-            days = max(7, round(q / 7.0) * 7)
+            days = max(DAYS_PER_WEEK, round(q / DAYS_PER_WEEK) * DAYS_PER_WEEK)
             why = md("{quantile:.0%} of the {n:,} gaps between two purchases of the same customer "
                      "are shorter than {q:,.0f} days; rounded to whole weeks the churn horizon is "
                      "**{days} days**. A customer who makes no purchase within {days} days of a "
@@ -115,8 +116,9 @@ def plan_windows(log, snapshot: object, *, horizon_days: int | None = None,
                 "horizon is set to **{days} days**.", n=len(gaps), need=MIN_GAPS, days=days))
     fit = _cutoffs_that_fit(history, horizon.days)
     if fit < MIN_BACKTEST_CUTOFFS and horizon.derived:
-        shorter = max(0, (history - 1) // (MIN_BACKTEST_CUTOFFS + 1) // 7 * 7)
-        if shorter >= 7:
+        shorter = max(0, (history - 1) // (MIN_BACKTEST_CUTOFFS + 1) // DAYS_PER_WEEK
+                      * DAYS_PER_WEEK)
+        if shorter >= DAYS_PER_WEEK:
             notes.append(md("The history ({history:,} days) is too short for backtest dates "
                             "{days} days apart, so the horizon is shortened to **{new} days**.",
                             history=history, days=horizon.days, new=shorter))

@@ -38,6 +38,7 @@ import pandas as pd
 
 from crm_analysis.churn.events import MINUTES_PER_DAY, ChurnInputs, day_number
 from crm_analysis.churn.labels import ACTIVE_DAYS, churn_labels
+from crm_analysis.features.time_units import DAYS_PER_WEEK
 from crm_analysis.value import BetaGeo, ConvergenceError, fit_with_fallback
 
 __all__ = ["FEATURES", "Feature", "FeatureSet", "build_panel", "churn_features",
@@ -265,7 +266,7 @@ def churn_features(
     if not log.has_amounts:  # a log of visits or bookings has no spend features
         for name in ("total_spend", "mean_order_value", "spend_last_window", "spend_trend"):
             del cols[name]
-    weeks = 7.0
+    weeks = float(DAYS_PER_WEEK)
     bg = _bgnbd((n_days - 1).astype(float), (last - first) / weeks, tenure / weeks, w / weeks,
                 present, random_state) if present.sum() > 10 else None
     if bg is not None:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from crm_analysis.demand.daily import MEASURES, DailyDemand
+from crm_analysis.features.time_units import DAYS_PER_WEEK
 from crm_analysis.keys import positions
 
 ALL = "All products"
@@ -59,7 +60,7 @@ def period_end(starts: np.ndarray | pd.Series, freq: str) -> np.ndarray:
 def period_range(first: np.datetime64, last: np.datetime64, freq: str) -> pd.DatetimeIndex:
     """Every period start from ``first`` to ``last`` (both period starts), as ``period``."""
     if freq == "W":
-        days = np.arange(first, last + np.timedelta64(1, "D"), np.timedelta64(7, "D"))
+        days = np.arange(first, last + np.timedelta64(1, "D"), np.timedelta64(DAYS_PER_WEEK, "D"))
     else:
         months = np.arange(np.datetime64(first, "M"), np.datetime64(last, "M") + 1)
         days = months.astype("datetime64[D]")

@@ -33,12 +33,12 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from crm_analysis.features.time_units import DAYS_PER_WEEK, WEEKS_PER_YEAR
 from crm_analysis.limits import NotEnoughData
 
 MIN_FORECAST_WEEKS = 8
 """Fewest complete weeks a forecast is fitted on."""
 
-WEEKS_PER_YEAR = 365.25 / 7
 HALFLIFE_CANDIDATES: tuple[float, ...] = (13.0, 26.0, 52.0, 104.0)
 """Trend memories (weeks) that ``halflife_weeks="auto"`` chooses from."""
 
@@ -117,7 +117,7 @@ class HarmonicForecaster:
     coef_: np.ndarray = field(init=False, repr=False)
 
     def _design(self, index: pd.DatetimeIndex) -> np.ndarray:
-        t = ((index - self.origin_) / pd.Timedelta(days=7)).to_numpy() / WEEKS_PER_YEAR
+        t = ((index - self.origin_) / pd.Timedelta(days=DAYS_PER_WEEK)).to_numpy() / WEEKS_PER_YEAR
         cols = [np.ones(len(index)), t]
         if self.seasonal_:
             cols.append(_fourier(index, self.n_harmonics))
@@ -181,7 +181,8 @@ class HarmonicForecaster:
             series) and ``lower_80``/``upper_80``, ``lower_95``/``upper_95`` (one pair per
             level).
         """
-        index = pd.date_range(self.origin_ + pd.Timedelta(days=7), periods=horizon, freq="7D")
+        index = pd.date_range(self.origin_ + pd.Timedelta(days=DAYS_PER_WEEK), periods=horizon,
+                              freq=f"{DAYS_PER_WEEK}D")
         h = np.arange(1, horizon + 1)
         X = self._design(index)
         mu = X @ self.coef_ + self.phi_**h * self.last_resid_

@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 from statsmodels.tsa.seasonal import STL
 
+from crm_analysis.features.time_units import DAYS_PER_WEEK
+
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -171,7 +173,7 @@ def weekday_profile(daily: pd.Series) -> pd.DataFrame:
         above) and ``days`` (days averaged).
     """
     daily = daily.astype("float64").iloc[1:-1]  # first and last day may be partial
-    ratio = (daily / daily.rolling(7, center=True).mean()).dropna()
+    ratio = (daily / daily.rolling(DAYS_PER_WEEK, center=True).mean()).dropna()
     ratio = ratio[np.isfinite(ratio)]
     weekday = pd.DatetimeIndex(ratio.index).day_of_week
     grouped = ratio.groupby(weekday).agg(["mean", "size"]).reindex(range(7))

@@ -29,6 +29,7 @@ import pandas as pd
 
 from crm_analysis.demand.forecast import HarmonicForecaster, baseline_lag, mase_scale
 from crm_analysis.demand.methods import METHODS
+from crm_analysis.features.time_units import DAYS_PER_WEEK
 from crm_analysis.limits import NotEnoughData
 
 __all__ = ["LEVELS", "MIN_TRAIN_WEEKS", "Backtest", "backtest", "forecast"]
@@ -220,7 +221,7 @@ def forecast(wide: pd.DataFrame, horizon: int, checked: Backtest, *,
     for col in wide.columns:  # one fit per series
         method = checked.choice.loc[col, "method"]
         series = wide[col]
-        start = pd.Timestamp(series.index[-1]) + pd.Timedelta(days=7)
+        start = pd.Timestamp(series.index[-1]) + pd.Timedelta(days=DAYS_PER_WEEK)
         part = pd.DataFrame({
             "series": col, "method": method,
             "period": pd.date_range(start, periods=horizon, freq="7D"),

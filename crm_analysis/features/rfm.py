@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from crm_analysis.features.engines import resolve_engine
+from crm_analysis.features.time_units import period_days, with_period
 
 __all__ = ["calibration_holdout", "rfm_summary"]
 
@@ -191,7 +192,9 @@ def rfm_summary(
         Index: customer id (named ``customer_col``, sorted). Columns ``frequency`` (int, repeat
         purchase periods), ``recency`` and ``T`` (float, in time_unit / time_scaler) and
         ``monetary_value`` (float, mean spend per repeat period in the amount's currency, 0 when
-        frequency is 0).
+        frequency is 0). ``attrs["period_days"]`` holds the length of the period in days (7.0
+        for weeks), which the models keep at ``fit``
+        (:mod:`crm_analysis.features.time_units`).
 
     Examples
     --------
@@ -207,28 +210,30 @@ def rfm_summary(
     1                    1      1.0  2.000000            20.0
     2                    0      0.0  1.428571             0.0
     """
+    days = period_days(time_unit, time_scaler) if time_scaler > 0 else 0.0
     engine = resolve_engine(engine)
     if engine != "pandas":
         from crm_analysis.features.engines import run_summary
 
         end = (None if observation_end is None
                else _period_number(observation_end, time_unit, "observation_end"))
-        return run_summary(transactions, engine,
+        return with_period(run_summary(transactions, engine,
                            customer_col=customer_col, datetime_col=datetime_col,
                            monetary_col=monetary_col, time_unit=time_unit,
                            time_scaler=time_scaler, calibration_end=end, observation_end=end,
-                           holdout=False, options=engine_options)
+                           holdout=False, options=engine_options), days)
     if not time_scaler > 0:
         raise ValueError(f"time_scaler must be > 0, got {time_scaler!r}")
     prep = _prepare(transactions, customer_col, datetime_col, monetary_col, time_unit)
     valid = prep.codes >= 0
     if observation_end is None:
         if not valid.any():
-            return _empty(prep.customers.name, monetary_col is not None)
+            return with_period(_empty(prep.customers.name, monetary_col is not None), days)
         end = int(prep.periods[valid].max())
     else:
         end = _period_number(observation_end, time_unit, "observation_end")
-    return _summary_frame(prep, valid & (prep.periods <= end), end, time_scaler)[0]
+    return with_period(_summary_frame(prep, valid & (prep.periods <= end), end, time_scaler)[0],
+                       days)
 
 
 def _summary_frame(
@@ -309,11 +314,12 @@ def calibration_holdout(
     if engine != "pandas":
         from crm_analysis.features.engines import run_summary
 
-        return run_summary(transactions, engine,
+        return with_period(run_summary(transactions, engine,
                            customer_col=customer_col, datetime_col=datetime_col,
                            monetary_col=monetary_col, time_unit=time_unit,
                            time_scaler=time_scaler, calibration_end=cal_end,
-                           observation_end=obs_end, holdout=True, options=engine_options)
+                           observation_end=obs_end, holdout=True, options=engine_options),
+                           period_days(time_unit, time_scaler))
     prep = _prepare(transactions, customer_col, datetime_col, monetary_col, time_unit)
     valid = prep.codes >= 0
     calibration, in_cal = _summary_frame(prep, valid & (prep.periods <= cal_end), cal_end,
@@ -329,4 +335,4 @@ def calibration_holdout(
         out["monetary_value_holdout"] = np.divide(spend, counts, out=np.zeros_like(spend),
                                                   where=counts > 0)
     out["duration_holdout"] = (obs_end - cal_end) / time_scaler
-    return out
+    return with_period(out, period_days(time_unit, time_scaler))

@@ -35,6 +35,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostin
 from threadpoolctl import threadpool_limits
 
 from crm_analysis import features
+from crm_analysis.features.time_units import DAYS_PER_WEEK
 from crm_analysis.limits import NotEnoughData
 from crm_analysis.money import has_amounts
 from crm_analysis.potential import metrics
@@ -68,7 +69,7 @@ UNPRICED = ("Customer potential is future spend, and the orders carry no amounts
 SUMMARY_COLUMNS = ("frequency", "recency", "T", "monetary_value")
 """BG/NBD summary columns (weeks; spend per repeat purchase day) carried in every value frame."""
 TARGET = "target_spend"
-WEEK_DAYS = 7.0
+WEEK_DAYS = float(DAYS_PER_WEEK)
 ALL_CUSTOMERS_DAYS = 10**6
 """``active_days`` passed to the churn features: every customer who ever bought is scored."""
 
@@ -514,7 +515,7 @@ def fit_horizon(first: pd.Timestamp, snapshot: pd.Timestamp, horizon_days: int,
         Not even the shortest horizon fits.
     """
     history = (snapshot - first).days + 1
-    fits = (history - min_history_days) // 7 * 7
+    fits = (history - min_history_days) // DAYS_PER_WEEK * DAYS_PER_WEEK
     if fits >= horizon_days:
         return int(horizon_days), []
     if fits < MIN_HORIZON_DAYS:

@@ -10,6 +10,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from crm_analysis.features.time_units import period_of
 from crm_analysis.value._fitting import (
     CompressedRFM,
     MLEResult,
@@ -142,6 +143,7 @@ class TransactionModel(MaximumLikelihoodModel, ABC):
             analytic_hessian=self._analytic_hessian,
         )
         self._set_result(result, data)
+        self.period_days_ = period_of(summary)
         return self
 
     def _set_result(self, result: MLEResult, data: CompressedRFM) -> None:

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from crm_analysis import features
+from crm_analysis.features.time_units import DAYS_PER_WEEK, WEEKS_PER_YEAR
 from crm_analysis.limits import NOT_RELIABLE, RELIABLE, USE_WITH_CARE, Verdict
 from crm_analysis.markup import Markup, escape, join, md, plain
 from crm_analysis.money import has_amounts
@@ -75,7 +76,7 @@ MIN_HOLDOUT_WEEKS = 4
 """Shortest holdout worth checking the models on; the calibration period before it is at least
 as long, so the history must span twice this."""
 
-WEEK_DAYS = 7.0
+WEEK_DAYS = float(DAYS_PER_WEEK)
 """The models' time unit: weeks, counted in whole days."""
 
 TRANSACTION_MODELS = {"BG/NBD": BetaGeo, "Pareto/NBD": ParetoNBD}
@@ -228,7 +229,7 @@ def _holdout_check(orders: pd.DataFrame, snapshot: pd.Timestamp, holdout_weeks: 
                    ) -> tuple[HoldoutCheck | None, Markup | None]:
     first = orders["order_date"].min()
     history_days = (snapshot - first.normalize()).days + 1
-    if history_days < 2 * MIN_HOLDOUT_WEEKS * 7:
+    if history_days < 2 * MIN_HOLDOUT_WEEKS * DAYS_PER_WEEK:
         return None, md("The holdout check is skipped: it needs {need} weeks of history "
                         "({weeks} to fit and {weeks} to check) and the data spans {days:,} days.",
                         need=2 * MIN_HOLDOUT_WEEKS, weeks=MIN_HOLDOUT_WEEKS, days=history_days)
@@ -383,7 +384,7 @@ def analyse(
             "customer {model:.3f} against {rule:.3f} purchases): the empirical value is used.",
             name=next(iter(holdout.errors)), model=holdout.error.mae, rule=holdout.rule.mae))
     elif fits.purchases is not None:
-        rate = per_period_rate(annual_discount_rate, 365.25 / WEEK_DAYS)
+        rate = per_period_rate(annual_discount_rate, WEEKS_PER_YEAR)
         value = customer_value_table(rfm, summary, fits.purchases, fits.spend, horizon=horizon,
                                      discount_rate=rate, margin=margin)
         if not np.isfinite(value["clv" if money else "expected_purchases"]

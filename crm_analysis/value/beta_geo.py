@@ -77,6 +77,9 @@ class BetaGeo(TransactionModel):
         From the inverse Hessian of the negative log-likelihood (log-parameters, delta method);
         the 95% intervals are exp(log estimate +- 1.96 se), so they stay positive.
     n_customers_, converged_ : int, bool
+    period_days_ : float or None
+        Length of the summary's time unit in days (7.0 for weeks), from its ``attrs``; None
+        when fitted on arrays. Predictions for a summary in another unit are refused.
     notes_ : list of str
         What to know about the fit: starts that ended at another point, parameters that ran to
         their bound (no standard error). Empty for a clean fit.

@@ -24,6 +24,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from crm_analysis.features.time_units import DAYS_PER_WEEK
+
 __all__ = [
     "HoldoutError",
     "holdout_by_frequency",
@@ -185,7 +187,7 @@ def tracking(
     daily: pd.DataFrame,
     *,
     calibration_end: object,
-    time_scaler: float = 7.0,
+    time_scaler: float = DAYS_PER_WEEK,
 ) -> pd.DataFrame:
     """Weekly and cumulative repeat purchases of the calibration customers, actual vs expected.
 
@@ -224,7 +226,7 @@ def tracking(
     expected_cum = np.convolve(cohorts, curve)[:span]
 
     cal_pos = int((cal_end - days[0]).days)
-    week = (np.arange(span) - cal_pos + 6) // 7  # 0 = the week ending on calibration_end
+    week = (np.arange(span) - cal_pos + DAYS_PER_WEEK - 1) // DAYS_PER_WEEK  # 0: to cal_end
     week_codes, week_pos = np.unique(week, return_index=True)
     last_pos = np.concatenate((week_pos[1:] - 1, [span - 1]))
     actual_cum = np.cumsum(actual_daily)[last_pos]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from crm_analysis.features.time_units import same_period
 from crm_analysis.value.clv import customer_lifetime_value
 
 __all__ = [
@@ -217,7 +218,15 @@ def customer_value_table(
         ``clv`` (discounted, times margin, currency), ``value_tier`` and ``clv_basis``
         (``"model"``). A summary without ``monetary_value`` (a log without amounts) leaves the
         money columns empty (NaN) and ranks the tiers by expected purchases.
+
+    Raises
+    ------
+    ValueError
+        ``summary`` is in another time unit than the one ``transaction_model`` was fitted on
+        (both recorded by :func:`~crm_analysis.features.rfm_summary`).
     """
+    same_period(getattr(transaction_model, "period_days_", None), summary,
+                model=type(transaction_model).__name__)
     s = summary.loc[scored.index]
     x, t_x, age = (s[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
     purchases = np.asarray(transaction_model.expected_purchases(horizon, x, t_x, age), float)
