@@ -469,18 +469,20 @@ def test_run_settings_are_split_from_parameters() -> None:
     assert split_settings({"engine": None}, {})[0] == {}  # null: the environment decides
 
 
+def _output_cell(text: str, source: str = "x"):
+    """An executed code cell that shows ``text`` as HTML."""
+    cell = nbformat.v4.new_code_cell(source)
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": f"<p>{text}</p>"})]
+    return cell
+
+
 def test_appendices_fold_methods_and_checks_at_the_end_under_a_table_of_contents():
     """Issue 18: a heading cell tagged ``appendix`` takes its section to a folded appendix at the
     end; a cell tagged ``appendix:<title>`` goes alone into that appendix; the body opens with
     a table of contents."""
     v4 = nbformat.v4
     nb = v4.new_notebook()
-
-    def output(text):
-        cell = v4.new_code_cell("x")
-        cell.outputs = [v4.new_output("display_data", data={"text/html": f"<p>{text}</p>"})]
-        return cell
-
+    output = _output_cell
     check = output("generator check")
     check.metadata["tags"] = ["appendix:Checks against the generator"]
     methods = v4.new_markdown_cell("## The models\n\nHow they work.")
@@ -511,9 +513,7 @@ def test_action_sections_follow_the_key_findings_before_the_evidence():
     nb = v4.new_notebook()
 
     def output(text):
-        cell = v4.new_code_cell("# not a heading\nx")
-        cell.outputs = [v4.new_output("display_data", data={"text/html": f"<p>{text}</p>"})]
-        return cell
+        return _output_cell(text, source="# not a heading\nx")
 
     call = v4.new_markdown_cell("## Who to call")
     call.metadata["tags"] = ["action"]
