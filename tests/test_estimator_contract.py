@@ -119,3 +119,40 @@ def test_the_time_unit_travels_with_the_summary_and_a_mismatch_is_refused():
         value.customer_value_table(scored, days, model, None, horizon=26, discount_rate=0.0)
     table = value.customer_value_table(scored, weeks, model, None, horizon=26, discount_rate=0.0)
     assert len(table) == 5
+
+
+def _room_models():
+    from crm_analysis.churn.models import OutOfTimeCalibrated
+    from crm_analysis.potential.future_value import (
+        AverageSpendRate,
+        BoostedSpend,
+        BTYDSpend,
+        LastPeriodSpend,
+        TwoStageSpend,
+    )
+    from crm_analysis.potential.uplift import TwoModelUplift
+
+    return [LastPeriodSpend(horizon_days=90), AverageSpendRate(horizon_days=90),
+            BTYDSpend(horizon_days=90, random_state=2), TwoStageSpend(max_train_rows=500),
+            BoostedSpend(random_state=5), TwoModelUplift(max_iter=50), OutOfTimeCalibrated()]
+
+
+@pytest.mark.parametrize("model", _room_models(), ids=lambda m: type(m).__name__)
+def test_the_churn_and_potential_models_clone_and_refuse_to_predict_unfitted(model):
+    """Issue 19: the churn and potential models raised three different "not fitted" errors
+    (RuntimeError, scikit-learn's, ...); now all are scikit-learn estimators with its error."""
+    copy = clone(model)
+    assert type(copy) is type(model) and copy.get_params() == model.get_params()
+    predict = getattr(model, "predict_proba", None) or model.predict
+    with pytest.raises(NotFittedError, match="not fitted"):
+        predict(pd.DataFrame({"spend_last_window": [1.0]}))
+
+
+def test_a_simple_rule_fits_predicts_and_pickles():
+    from crm_analysis.potential.future_value import LastPeriodSpend
+
+    frame = pd.DataFrame({"spend_last_window": [10.0, np.nan, 3.5]})
+    rule = LastPeriodSpend(horizon_days=90)
+    assert rule.fit(frame) is rule
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(rule)).predict(frame),
+                                  [10.0, 0.0, 3.5])

@@ -31,7 +31,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from crm_analysis import features
@@ -195,12 +197,17 @@ def _feature_matrix(frame: pd.DataFrame, columns: list[str] | None = None) -> pd
 
 
 # -- the three models --------------------------------------------------------------------------
-class _SpendModel:
-    """Shared settings: horizon (days), seed; ``fit(frame)`` returns self."""
+class _SpendModel(BaseEstimator):
+    """Shared shell of the spend models, scikit-learn estimators: ``fit(frame)`` returns self,
+    ``clone`` and ``get_params`` work, a prediction before ``fit`` raises scikit-learn's
+    ``NotFittedError``."""
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "n_customers_")
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "n_customers_"):
-            raise RuntimeError(f"{type(self).__name__} is not fitted: call fit(frame) first")
+        check_is_fitted(self, msg=f"{type(self).__name__} is not fitted yet: call fit(frame) "
+                                  "first")
 
 
 class BTYDSpend(_SpendModel):
@@ -401,8 +408,8 @@ class TwoStageSpend(_BoostedModel):
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """Expected spend in the horizon, currency units."""
-        X = _feature_matrix(frame, self.feature_names_)
         self._check_fitted()
+        X = _feature_matrix(frame, self.feature_names_)
         with threads_for(len(X)):
             spend = np.exp(self.regressor_.predict(X)) * self.smearing_
             return self.classifier_.predict_proba(X)[:, 1] * spend

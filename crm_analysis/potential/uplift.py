@@ -29,8 +29,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import GroupShuffleSplit
+from sklearn.utils.validation import check_is_fitted
 
 from crm_analysis.behaviour.campaigns import window_spend
 from crm_analysis.features import channel_shares
@@ -240,8 +242,10 @@ def check_randomisation(
     return RandomisationCheck(not reasons, reasons, shares.reset_index(), balance, pooled)
 
 
-class TwoModelUplift:
+class TwoModelUplift(BaseEstimator):
     """Two-model (T-learner) uplift: P(convert | treated, x) - P(convert | control, x).
+
+    A scikit-learn estimator (``clone``, ``get_params``; scikit-learn's ``NotFittedError``).
 
     Parameters
     ----------
@@ -292,8 +296,8 @@ class TwoModelUplift:
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """Predicted uplift (difference of conversion probabilities, -1..1)."""
-        if not hasattr(self, "feature_names_"):
-            raise RuntimeError("TwoModelUplift is not fitted: call fit first")
+        check_is_fitted(self, "feature_names_",
+                        msg="TwoModelUplift is not fitted yet: call fit first")
         X = X[self.feature_names_].astype(float).fillna(0.0)
         with threads_for(len(X)):
             return (self.treatment_model_.predict_proba(X)[:, 1]
