@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crm_analysis.columns import require_columns
 from crm_analysis.features.engines import (
     DIALECTS,
     before_sql,
@@ -119,10 +120,8 @@ ORDER BY 1, 2"""
 
 def _pandas_days(tx: pd.DataFrame, customer_col: str, datetime_col: str, amount_col: str | None,
                  last_day: int | None, positive_only: bool) -> CustomerDays:
-    missing = [c for c in (customer_col, datetime_col, amount_col) if c and c not in tx.columns]
-    if missing:
-        raise ValueError(f"transactions lack column(s) {missing}; found {list(tx.columns)}. "
-                         "Pass customer_col=, datetime_col=, amount_col= to name yours")
+    require_columns(tx.columns, [customer_col, datetime_col, amount_col],
+                    hint="Pass customer_col=, datetime_col=, amount_col= to name yours")
     dates = tx[datetime_col]
     if not pd.api.types.is_datetime64_any_dtype(dates):
         dates = pd.to_datetime(dates)

@@ -33,6 +33,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crm_analysis.columns import MissingColumnsError, require_columns
+
 __all__ = ["DIALECTS", "ENGINES", "Dialect", "MissingColumnsError", "Table", "before_sql",
            "ident", "period_sql", "resolve_engine", "rfm_sql", "run_query", "run_summary",
            "run_tables_query", "source_columns",
@@ -285,20 +287,8 @@ def _plain_frame(df: pd.DataFrame, datetime_col: str | None) -> pd.DataFrame:
     return df
 
 
-class MissingColumnsError(ValueError):
-    """The transactions lack columns a query reads (``missing`` lists them)."""
-
-    def __init__(self, message: str, missing: list[str]) -> None:
-        super().__init__(message)
-        self.missing = missing
-
-
 def _check_columns(columns: list[str], needed: list[str]) -> None:
-    missing = [c for c in needed if c not in columns]
-    if missing:
-        raise MissingColumnsError(
-            f"transactions lack column(s) {missing}; found {columns}. "
-            "Pass customer_col=, datetime_col=, monetary_col= to name yours", missing)
+    require_columns(columns, needed)
 
 
 # ---------------------------------------------------------------------------------------------

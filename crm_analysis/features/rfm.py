@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crm_analysis.columns import require_columns
 from crm_analysis.features.engines import resolve_engine
 from crm_analysis.features.time_units import period_days, with_period
 
@@ -64,13 +65,7 @@ def _prepare(
     if not isinstance(transactions, pd.DataFrame):
         raise TypeError(
             f"transactions must be a pandas DataFrame, got {type(transactions).__name__}")
-    needed = [customer_col, datetime_col] + ([monetary_col] if monetary_col else [])
-    missing = [c for c in needed if c not in transactions.columns]
-    if missing:
-        raise ValueError(
-            f"transactions lack column(s) {missing}; found {list(transactions.columns)}. "
-            "Pass customer_col=, datetime_col=, monetary_col= to name yours"
-        )
+    require_columns(transactions.columns, [customer_col, datetime_col, monetary_col])
     try:
         np.dtype(f"datetime64[{time_unit}]")
     except TypeError as err:

@@ -37,6 +37,7 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from crm_analysis import features
+from crm_analysis.columns import CONTRACT_NAMES, require_columns
 from crm_analysis.features.time_units import DAYS_PER_WEEK
 from crm_analysis.limits import NotEnoughData
 from crm_analysis.money import has_amounts
@@ -68,6 +69,8 @@ UNPRICED = ("Customer potential is future spend, and the orders carry no amounts
             "chance to stop, and the customer value report by their expected purchases.")
 """The note every potential section gives for a log without amounts (visits, bookings)."""
 
+ORDER_COLUMNS = ("customer_id", "order_date")
+"""Columns of the orders every potential function reads (``amount`` too, where there is one)."""
 SUMMARY_COLUMNS = ("frequency", "recency", "T", "monetary_value")
 """BG/NBD summary columns (weeks; spend per repeat purchase day) carried in every value frame."""
 TARGET = "target_spend"
@@ -594,6 +597,7 @@ def compare_models(
         simple rule is chosen. Orders without ``amount`` (a log of visits or bookings) have no
         spend to predict: nothing is compared and the note says so (:data:`UNPRICED`).
     """
+    require_columns(orders.columns, ORDER_COLUMNS, table="orders", hint=CONTRACT_NAMES)
     snapshot = pd.Timestamp(snapshot).normalize()
     if not has_amounts(orders):
         return HoldoutComparison(int(horizon_days), snapshot, None, pd.DataFrame(),
@@ -705,6 +709,7 @@ def score_customers(
     ScoredValue
         Empty for orders without ``amount``: there is no spend to predict.
     """
+    require_columns(orders.columns, ORDER_COLUMNS, table="orders", hint=CONTRACT_NAMES)
     if chosen not in models:
         raise ValueError(f"chosen model {chosen!r} is not among {models}")
     unpriced = not has_amounts(orders)

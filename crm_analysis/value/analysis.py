@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from crm_analysis import features
+from crm_analysis.columns import CONTRACT_NAMES, require_columns
 from crm_analysis.features.time_units import DAYS_PER_WEEK, WEEKS_PER_YEAR
 from crm_analysis.limits import NOT_RELIABLE, RELIABLE, USE_WITH_CARE, Verdict
 from crm_analysis.markup import Markup, escape, join, md, plain
@@ -358,6 +359,8 @@ def analyse(
     ValueAnalysis
         Never raises on orders that meet the contract.
     """
+    require_columns(orders.columns, ["customer_id", "order_date"], table="orders",
+                    hint=CONTRACT_NAMES)
     data = purchase_orders(orders, snapshot)
     purchases, day = data.orders, data.snapshot
     money = "amount" if has_amounts(orders) else None

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from crm_analysis.columns import require_columns
 from crm_analysis.features.time_units import same_period
 from crm_analysis.value.clv import customer_lifetime_value
 
@@ -78,7 +79,14 @@ def purchase_orders(
     Returns
     -------
     PurchaseOrders
+
+    Raises
+    ------
+    MissingColumnsError
+        The orders lack ``customer_col`` or ``datetime_col`` (a ``ValueError`` that names them).
     """
+    require_columns(orders.columns, [customer_col, datetime_col], table="orders",
+                    hint="Pass customer_col=, datetime_col= to name yours")
     day = pd.Timestamp(snapshot).normalize()
     dates = pd.to_datetime(orders[datetime_col])
     guest = orders[customer_col].isna().to_numpy()
