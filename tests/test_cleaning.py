@@ -135,6 +135,22 @@ def test_inferred_snapshot_ignores_stray_future_dates():
     )
 
 
+def test_a_small_shops_stray_order_days_after_the_export_is_not_its_last_day():
+    """Three orders a day: a single stray order five days after the export is one order, as
+    many as a real quiet day holds, but the week around it is empty (the synthetic data's
+    600-customer set ended on 5 January instead of 31 December)."""
+    days = pd.date_range("2025-01-01", "2025-12-31", freq="D")
+    dates = pd.concat([pd.Series(days.repeat(3)),
+                       pd.Series(pd.to_datetime(["2026-01-05", "2026-02-04", "2026-10-23"]))],
+                      ignore_index=True)
+    assert infer_snapshot_date(dates, today=pd.Timestamp("2026-12-06")) == pd.Timestamp(
+        "2025-12-31")
+    quiet_end = pd.concat([dates, pd.Series(pd.to_datetime(["2026-01-01"]))],
+                          ignore_index=True)  # one order the day after: still the export
+    assert infer_snapshot_date(quiet_end, today=pd.Timestamp("2026-12-06")) == pd.Timestamp(
+        "2026-01-01")
+
+
 def test_spellings_fold_case_whitespace_typos_and_aliases():
     values = pd.Series(
         ["Germany"] * 50 + ["germany ", "GERMANY", "Deutschland", "Germny"]

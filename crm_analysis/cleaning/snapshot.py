@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import pandas as pd
 
+from crm_analysis.features.time_units import DAYS_PER_WEEK
+
 MIN_DAY_SHARE = 0.1
-"""A day belongs to the export while its order count is at least this share of a busy day."""
+"""A day belongs to the export while the orders of the week around it reach this share of a
+busy week's."""
 BUSY_QUANTILE = 0.9
-"""A busy day: this quantile of the daily order counts (over days with orders)."""
+"""A busy week: this quantile of those weekly counts (over days with orders)."""
+WINDOW_DAYS = DAYS_PER_WEEK
+"""Orders are counted over the week centred on each day."""
 
 
 def infer_snapshot_date(
@@ -15,11 +20,15 @@ def infer_snapshot_date(
 ) -> pd.Timestamp:
     """The last day of the data, ignoring stray future-dated rows.
 
-    Exports often carry a few timestamps far after the export (typos, test orders, dates in the
-    wrong format). They are rare per day, while the real data fill every day, so the snapshot is
-    the last day whose order count reaches ``MIN_DAY_SHARE`` of a busy day's (the
-    ``BUSY_QUANTILE`` of daily counts over days with orders; a high quantile, because a young
-    business starts slowly), and never later than ``today``.
+    Exports often carry a few timestamps after the export (typos, test orders, dates in the
+    wrong format). They are isolated, while the real data fill every week, so the snapshot is
+    the last day with orders whose surrounding week (:data:`WINDOW_DAYS`, centred on the day)
+    holds at least ``MIN_DAY_SHARE`` of a busy week's orders (the ``BUSY_QUANTILE`` of those
+    counts over days with orders; a high quantile, because a young business starts slowly), and
+    never later than ``today``. A week rather than a day: on a small shop a busy day has a few
+    orders, so a single stray order a few days after the export looked like a day of data; the
+    week around it is empty but for itself. The last real day keeps half a week of orders
+    before it.
 
     Parameters
     ----------
@@ -40,7 +49,9 @@ def infer_snapshot_date(
     per_day = days[days <= today].value_counts().sort_index()
     if per_day.empty:
         raise ValueError(f"every order date lies after today ({today.date()})")
-    busy = per_day[per_day >= MIN_DAY_SHARE * per_day.quantile(BUSY_QUANTILE)]
+    every_day = per_day.reindex(pd.date_range(per_day.index[0], per_day.index[-1]), fill_value=0)
+    week = every_day.rolling(WINDOW_DAYS, center=True, min_periods=1).sum()[per_day.index]
+    busy = week[week >= MIN_DAY_SHARE * week.quantile(BUSY_QUANTILE)]
     return busy.index[-1]
 
 
