@@ -1,6 +1,7 @@
-"""The documentation runs: the README's Python quick-start prints what the README says it prints
-(issue 19). The docstring examples of the package run in `make test` too (``--doctest-modules``
-over ``crm_analysis/`` in pyproject.toml)."""
+"""The documentation runs (issue 19): the README's Python quick-start prints what the README says
+it prints, and the room-by-room guide (docs/api.md) runs block by block. The docstring examples
+of the package run in `make test` too (``--doctest-modules`` over ``crm_analysis/`` in
+pyproject.toml)."""
 
 from __future__ import annotations
 
@@ -26,3 +27,15 @@ def test_the_quick_start_runs_and_prints_what_the_readme_shows():
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.rstrip("\n") == blocks["text"].rstrip("\n")
+
+
+def test_the_api_guide_runs_room_by_room():
+    """docs/api.md: every Python block, in order, in one interpreter (each builds on the ones
+    before it)."""
+    guide = (PROJECT_ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", guide, re.S)
+    assert len(blocks) >= 7  # reading, features, value, demand, behaviour, churn, potential
+    done = subprocess.run([sys.executable, "-c", "\n".join(blocks)], cwd=PROJECT_ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "orders up to 2025-12-31" in done.stdout
