@@ -5,7 +5,7 @@ Cases, each in its own subprocess (so peak RSS is the case's own), on the same o
 - ``baseline``: reading the orders and one ``rfm_summary`` (the scan floor every model pays);
 - ``future value``: reading the orders, ``prepare``, ``compare_models`` (three models on the
   time-based holdout: three feature frames, BG/NBD x Gamma-Gamma, two-stage and Poisson boosting
-  fitted on at most 100,000 sampled customers, one OpenMP thread) and ``score_customers``
+  fitted on at most 100,000 sampled customers, one OpenMP thread) and ``predict_future_value``
   (refit, score all).
 
 Target (design brief): future value under 3 minutes and 8 GB on 2 cores.
@@ -73,8 +73,7 @@ CHILD = textwrap.dedent("""
         from crm_analysis import potential
         inputs = potential.prepare(orders)
         cmp = potential.compare_models(orders, snapshot, horizon_days=180, inputs=inputs)
-        scored = potential.score_customers(orders, snapshot, horizon_days=180,
-                                           chosen=cmp.chosen, inputs=inputs)
+        scored = potential.predict_future_value(orders, snapshot, cmp, inputs=inputs)
         extra = {"chosen": cmp.chosen, "customers_scored": len(scored.scores),
                  "gini": {k: round(float(v), 4) for k, v in cmp.metrics["gini"].items()},
                  "feature_source": potential.FEATURE_SOURCE}

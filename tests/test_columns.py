@@ -22,8 +22,10 @@ CALLS = {
     "value.analyse": lambda: value.analyse(WRONG, DAY),
     "churn.prepare_inputs": lambda: churn.prepare_inputs(WRONG),
     "potential.compare_models": lambda: potential.compare_models(WRONG, DAY, horizon_days=30),
-    "potential.score_customers": lambda: potential.score_customers(WRONG, DAY,
-                                                                   horizon_days=30),
+    "potential.predict_future_value": lambda: potential.predict_future_value(
+        WRONG, DAY, potential.compare_models(WRONG.rename(columns={"cust": "customer_id",
+                                                                    "date": "order_date"}),
+                                             DAY, horizon_days=30)),
 }
 
 

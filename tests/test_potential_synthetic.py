@@ -38,8 +38,8 @@ def test_future_value_ranks_like_the_truth(data):
     assert comparison.chosen not in potential.RULES  # here the models beat the simple rules
     rules = comparison.metrics.loc[list(potential.RULES), "gini"]
     assert models["gini"].max() > rules.max()
-    scored = potential.score_customers(orders, snapshot, horizon_days=HORIZON,
-                                       chosen=comparison.chosen, inputs=inputs)
+    scored = potential.predict_future_value(orders, snapshot, comparison, inputs=inputs)
+    assert scored.chosen == comparison.chosen  # the model the comparison picked (issue 19)
     truth = potential.true_expected_spend(syn.truth["customers"], HORIZON)
     true = truth.reindex(scored.scores.index).dropna()
     for col in ("predicted_btyd", "predicted_two_stage", "predicted_boosted"):

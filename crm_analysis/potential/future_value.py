@@ -14,7 +14,7 @@ spend in the horizon after it. Evaluation (:func:`compare_models`) is time-based
 ``cutoff = snapshot - horizon``, features use data dated on or before the cutoff only, the target
 is the actual spend in ``(cutoff, cutoff + horizon]``, and the models that need a target learn
 from the window before (``(cutoff - horizon, cutoff]`` with features at ``cutoff - horizon``).
-For scoring (:func:`score_customers`) every model is refitted one window later and predicts the
+For scoring (:func:`predict_future_value`) every model is refitted one window later and predicts the
 horizon after the snapshot.
 
 Features come from :func:`crm_analysis.churn.features.churn_features` (recency, tenure, trends,
@@ -61,7 +61,7 @@ except ImportError:  # pragma: no cover - only while the churn package is missin
 
 __all__ = ["FEATURE_SOURCE", "MIN_HORIZON_DAYS", "MODELS", "RULES", "AverageSpendRate",
            "BTYDSpend", "BoostedSpend", "HoldoutComparison", "LastPeriodSpend", "ScoredValue",
-           "TwoStageSpend", "compare_models", "fit_horizon", "prepare", "score_customers",
+           "TwoStageSpend", "compare_models", "fit_horizon", "predict_future_value", "prepare",
            "threads_for", "true_expected_spend", "value_frame"]
 
 UNPRICED = ("Customer potential is future spend, and the orders carry no amounts: no model is "
@@ -677,38 +677,56 @@ class ScoredValue:
     notes: list[str] = field(default_factory=list)
 
 
-def score_customers(
+def predict_future_value(
     orders: pd.DataFrame,
     snapshot: object,
+    comparison: HoldoutComparison,
     *,
-    horizon_days: int,
-    chosen: str = "boosted",
-    models: tuple[str, ...] = tuple(MODELS),
     inputs=None,
     random_state: int | None = 0,
     max_train_rows: int | None = 100_000,
 ) -> ScoredValue:
-    """Refit at the snapshot and predict every customer's spend over the next horizon.
+    """Refit at the snapshot the models ``comparison`` checked, and predict every customer's
+    spend over its horizon with the one it picked.
 
     BG/NBD x Gamma-Gamma is fitted on the summary at the snapshot; the ML models learn from
     features at ``snapshot - horizon_days`` and the spend in the horizon up to the snapshot. A
     model that cannot be refitted is left out; when it is the chosen one, the simple rule takes
-    its place (``chosen`` of the result says which was used).
+    its place (``chosen`` of the result says which was used). Churn has its own scoring
+    (:func:`crm_analysis.churn.score_customers`): a probability to stop, not a spend.
 
     Parameters
     ----------
-    orders, snapshot, horizon_days, inputs, random_state, max_train_rows
-        As for :func:`compare_models` (use its ``horizon_days``).
-    chosen : str
-        Model key whose prediction becomes ``predicted_value``.
-    models : tuple of str
-        Model keys to fit (``chosen`` must be among them).
+    orders, snapshot, inputs, random_state, max_train_rows
+        As for :func:`compare_models`.
+    comparison : HoldoutComparison
+        From :func:`compare_models` on the same orders and snapshot: its horizon, the models it
+        could check (the simple rule alone when it checked none) and the one it picked.
 
     Returns
     -------
     ScoredValue
         Empty for orders without ``amount``: there is no spend to predict.
     """
+    return _refit_and_score(orders, snapshot, horizon_days=comparison.horizon_days,
+                            chosen=comparison.chosen,
+                            models=tuple(comparison.metrics.index) or ("last_period",),
+                            inputs=inputs, random_state=random_state,
+                            max_train_rows=max_train_rows)
+
+
+def _refit_and_score(
+    orders: pd.DataFrame,
+    snapshot: object,
+    *,
+    horizon_days: int,
+    chosen: str,
+    models: tuple[str, ...],
+    inputs=None,
+    random_state: int | None = 0,
+    max_train_rows: int | None = 100_000,
+) -> ScoredValue:
+    """:func:`predict_future_value` with the horizon, the models and the chosen one given."""
     require_columns(orders.columns, ORDER_COLUMNS, table="orders", hint=CONTRACT_NAMES)
     if chosen not in models:
         raise ValueError(f"chosen model {chosen!r} is not among {models}")

@@ -69,7 +69,7 @@ def potential_frame(scored: ScoredValue, customer_value: pd.DataFrame, risk: pd.
     Parameters
     ----------
     scored : ScoredValue
-        From :func:`~crm_analysis.potential.score_customers`.
+        From :func:`~crm_analysis.potential.predict_future_value`.
     customer_value : DataFrame
         ``customer_value`` of notebook 03 (``customer_id``, ``segment``, ``clv``, ...).
     risk : Series
