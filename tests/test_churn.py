@@ -156,6 +156,20 @@ def _pipeline(orders, tables, snapshot, horizon_days, seed=0):
     return feats, scored
 
 
+def test_a_panel_without_the_snapshot_says_so_not_that_nobody_is_active():
+    """Issue 19: scoring on a panel built without the snapshot said "no customer is active"
+    although hundreds were; the error now names the snapshot and the panel's cutoffs."""
+    data = generate(SyntheticConfig(n_customers=400, seed=3, dirty=False))
+    orders, snapshot = data.clean["orders"], pd.Timestamp(data.config.end)
+    inputs = churn.prepare_inputs(orders)
+    cutoffs = churn.plan_windows(inputs.log, snapshot, horizon_days=90, n_cutoffs=2).cutoffs
+    feats = churn.build_panel(inputs, cutoffs, horizon_days=90, label_end=snapshot)
+    model = churn.make_models(feats.feature_names)["logistic"]
+    with pytest.raises(ValueError, match=r"no rows at the snapshot 2025-12-31: build it with "
+                                         r"the snapshot among its cutoffs"):
+        churn.score_customers(feats, model, snapshot)
+
+
 def test_leakage_guard_nothing_after_the_snapshot_reaches_features_or_model(synthetic):
     """Run with a snapshot well before the end of the data, then on data cut at the snapshot."""
     clean = synthetic.clean

@@ -108,9 +108,16 @@ def score_customers(
     train = features.panel[features.panel["churned"].notna()]
     fitted = clone(model).fit(train[names], train["churned"].to_numpy(),
                               groups=train["cutoff"].to_numpy())
-    now = features.at(snapshot)[names]
+    day = pd.Timestamp(snapshot)
+    cutoffs = pd.DatetimeIndex(features.panel["cutoff"].unique()).sort_values()
+    if day not in cutoffs:
+        raise ValueError(
+            f"the feature panel has no rows at the snapshot {day:%Y-%m-%d}: build it with the "
+            f"snapshot among its cutoffs (build_panel(inputs, [..., snapshot], ...)); its "
+            f"cutoffs are {', '.join(f'{c:%Y-%m-%d}' for c in cutoffs) or 'none'}")
+    now = features.at(day)[names]
     if now.empty:
-        raise ValueError(f"no customer is active at {pd.Timestamp(snapshot):%Y-%m-%d}")
+        raise ValueError(f"no customer is active at {day:%Y-%m-%d}")
     p = fitted.predict_proba(now)[:, 1]
     reference = train[names].median()
     contributions = risk_contributions(fitted, now, reference, features=reason_features)
