@@ -205,7 +205,7 @@ def rfm_summary(
     1                    1      1.0  2.000000            20.0
     2                    0      0.0  1.428571             0.0
     """
-    days = period_days(time_unit, time_scaler) if time_scaler > 0 else 0.0
+    days = period_days(time_unit, time_scaler)
     engine = resolve_engine(engine)
     if engine != "pandas":
         from crm_analysis.features.engines import run_summary

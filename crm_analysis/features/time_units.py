@@ -26,25 +26,29 @@ PERIOD_ATTR = "period_days"
 """Key in ``DataFrame.attrs`` of a summary: the length of its time unit in days (7.0 for
 weeks)."""
 
-_UNIT_DAYS = {"D": 1.0, "h": 1 / 24, "m": 1 / 1440, "s": 1 / 86400, "W": float(DAYS_PER_WEEK)}
+_UNIT_DAYS = {"W": float(DAYS_PER_WEEK), "D": 1.0, "h": 1 / 24, "m": 1 / 1440, "s": 1 / 86400,
+              "ms": 1 / 86_400_000, "us": 1 / 86_400_000_000}
+"""numpy datetime units of fixed length; months and years vary and are not recorded."""
 
 
-def period_days(time_unit: str, time_scaler: float) -> float:
-    """Length in days of the period of a summary made with ``time_unit`` and ``time_scaler``.
+def period_days(time_unit: str, time_scaler: float) -> float | None:
+    """Length in days of the period of a summary made with ``time_unit`` and ``time_scaler``;
+    None for a unit of varying length (months, years), whose summaries carry no unit.
 
     Examples
     --------
-    >>> period_days("D", DAYS_PER_WEEK), period_days("h", 1.0) * 24
-    (7.0, 1.0)
+    >>> period_days("D", DAYS_PER_WEEK), period_days("h", 1.0) * 24, period_days("M", 1.0)
+    (7.0, 1.0, None)
     """
-    if time_unit not in _UNIT_DAYS:
-        raise ValueError(f"time_unit {time_unit!r} is not one of {sorted(_UNIT_DAYS)}")
-    return _UNIT_DAYS[time_unit] * float(time_scaler)
+    days = _UNIT_DAYS.get(time_unit)
+    return None if days is None else days * float(time_scaler)
 
 
-def with_period(frame: pd.DataFrame, days: float) -> pd.DataFrame:
-    """``frame`` with its period length recorded (in place; returned for chaining)."""
-    frame.attrs[PERIOD_ATTR] = float(days)
+def with_period(frame: pd.DataFrame, days: float | None) -> pd.DataFrame:
+    """``frame`` with its period length recorded, when it is known (in place; returned for
+    chaining)."""
+    if days is not None:
+        frame.attrs[PERIOD_ATTR] = float(days)
     return frame
 
 

@@ -74,7 +74,6 @@ ORDER_COLUMNS = ("customer_id", "order_date")
 SUMMARY_COLUMNS = ("frequency", "recency", "T", "monetary_value")
 """BG/NBD summary columns (weeks; spend per repeat purchase day) carried in every value frame."""
 TARGET = "target_spend"
-WEEK_DAYS = float(DAYS_PER_WEEK)
 ALL_CUSTOMERS_DAYS = 10**6
 """``active_days`` passed to the churn features: every customer who ever bought is scored."""
 
@@ -168,7 +167,7 @@ def value_frame(
         (``frequency``, ``recency``, ``T`` in weeks, ``monetary_value``) and ``target_spend``.
     """
     cutoff = pd.Timestamp(cutoff).normalize()
-    weeks = {"time_unit": "D", "time_scaler": WEEK_DAYS}
+    weeks = {"time_unit": "D", "time_scaler": DAYS_PER_WEEK}
     if with_target:
         summary = features.calibration_holdout(
             orders, calibration_end=cutoff,
@@ -259,14 +258,14 @@ class BTYDSpend(_SpendModel):
         x, t_x, age = (frame[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
         with np.errstate(invalid="ignore", divide="ignore"):  # 2F1 NaNs are repaired inside
             return np.asarray(self.transaction_model_.expected_purchases(
-                self.horizon_days / WEEK_DAYS, x, t_x, age), dtype=float)
+                self.horizon_days / DAYS_PER_WEEK, x, t_x, age), dtype=float)
 
     def predict_no_purchase(self, frame: pd.DataFrame) -> np.ndarray:
         """P(no purchase in the horizon), BG/NBD."""
         self._check_fitted()
         x, t_x, age = (frame[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
         return np.asarray(self.transaction_model_.probability_no_purchase(
-            self.horizon_days / WEEK_DAYS, x, t_x, age), dtype=float)
+            self.horizon_days / DAYS_PER_WEEK, x, t_x, age), dtype=float)
 
     def predict_order_value(self, frame: pd.DataFrame) -> np.ndarray:
         """Expected spend per purchase day (currency), Gamma-Gamma."""

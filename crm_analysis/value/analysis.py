@@ -77,8 +77,6 @@ MIN_HOLDOUT_WEEKS = 4
 """Shortest holdout worth checking the models on; the calibration period before it is at least
 as long, so the history must span twice this."""
 
-WEEK_DAYS = float(DAYS_PER_WEEK)
-"""The models' time unit: weeks, counted in whole days."""
 
 TRANSACTION_MODELS = {"BG/NBD": BetaGeo, "Pareto/NBD": ParetoNBD}
 """The purchase models, the one that carries the report first."""
@@ -240,7 +238,7 @@ def _holdout_check(orders: pd.DataFrame, snapshot: pd.Timestamp, holdout_weeks: 
                         "{weeks} weeks.", weeks=split.holdout_weeks)
     cal = features.calibration_holdout(orders, calibration_end=split.calibration_end,
                                        observation_end=snapshot, time_unit="D",
-                                       time_scaler=WEEK_DAYS, monetary_col=monetary_col)
+                                       time_scaler=DAYS_PER_WEEK, monetary_col=monetary_col)
     fits = fit_models(cal, seed=seed)
     if not fits.transaction:
         return None, md("The holdout check is skipped: no purchase model could be fitted on the "
@@ -263,7 +261,7 @@ def _holdout_check(orders: pd.DataFrame, snapshot: pd.Timestamp, holdout_weeks: 
     daily = features.daily_repeat_purchases(orders, cohort_end=split.calibration_end,
                                             observation_end=snapshot)
     weekly = tracking(fits.purchases, daily, calibration_end=split.calibration_end,
-                      time_scaler=WEEK_DAYS)
+                      time_scaler=DAYS_PER_WEEK)
     return HoldoutCheck(split, cal, fits, predictions, errors, weekly, rule), None
 
 
@@ -369,7 +367,7 @@ def analyse(
                      monetary="revenue" if money else None)
     revenue = rfm["revenue"] if money else rfm["revenue"].iloc[:0]
     summary = features.rfm_summary(purchases, observation_end=day, time_unit="D",
-                                   time_scaler=WEEK_DAYS, monetary_col=money)
+                                   time_scaler=DAYS_PER_WEEK, monetary_col=money)
     if purchases.empty:
         fits = Fits(notes=[md("No customer made a purchase up to the snapshot: there is nothing "
                               "to value.")])
@@ -379,7 +377,7 @@ def analyse(
         holdout, reason = _holdout_check(purchases, day, holdout_weeks, seed, money)
     if reason is not None:
         skipped.append(reason)
-    horizon = clv_horizon_days / WEEK_DAYS
+    horizon = clv_horizon_days / DAYS_PER_WEEK
     value = None
     if holdout is not None and not holdout.model_earns_its_place:
         fits.notes.append(md(
