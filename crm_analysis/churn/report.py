@@ -103,7 +103,7 @@ def key_findings(analysis: ChurnAnalysis, *, top_n: int) -> list[Markup]:
         top = scores.head(top_n)
         out.append(md(
             "**Call first: the {shown} customers at the top of the list** below. Together they "
-            "hold {top_risk:,.0f} of expected future revenue at risk ({top_share:.0%} of the "
+            "hold {top_risk:,.0f} of expected future revenue at risk ({top_share:.1%} of the "
             "{total:,.0f} at risk across all active customers); high-risk customers alone hold "
             "{high_risk:,.0f}.", shown=min(top_n, n), top_risk=top["value_at_risk"].sum(),
             top_share=top["value_at_risk"].sum() / var.sum() if var.sum() > 0 else float("nan"),
