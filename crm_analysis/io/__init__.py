@@ -10,14 +10,14 @@ Public API
 - ``write_json(data, name, directory)`` and ``read_json(name, directory)`` (run metadata)
 - ``write_people_csv(frame, path)`` (formula-safe lists for spreadsheets) and
   ``write_import_csv(frame, path)`` (exact values for import jobs); ``spreadsheet_safe(frame)``
-- ``load_mapping(mapping) -> Mapping``, ``shipped_mappings()``
+- ``load_mapping(mapping) -> SourceMapping``, ``shipped_mappings()``
 - ``DataContractError`` (a ``ValueError``), with ``.problems``
 """
 
 from crm_analysis.io.errors import DataContractError, Problem
 from crm_analysis.io.lists import spreadsheet_safe, write_import_csv, write_people_csv
 from crm_analysis.io.load import RawData, load_raw
-from crm_analysis.io.mapping import Mapping, TableMapping, load_mapping, shipped_mappings
+from crm_analysis.io.mapping import SourceMapping, TableMapping, load_mapping, shipped_mappings
 from crm_analysis.io.processed import (
     processed_tables,
     read_json,
@@ -34,9 +34,9 @@ __all__ = [
     "URL_ENV",
     "DataContractError",
     "Finding",
-    "Mapping",
     "Problem",
     "RawData",
+    "SourceMapping",
     "TableMapping",
     "load_mapping",
     "load_raw",

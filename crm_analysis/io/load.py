@@ -8,8 +8,7 @@ together as one ``DataContractError``.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
-from collections.abc import Mapping as AbcMapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from difflib import get_close_matches
 from pathlib import Path
@@ -25,7 +24,7 @@ from crm_analysis.io.mapping import (
     DEFAULT_DATE_FORMATS,
     TRANSFORM_INPUTS,
     TRANSFORM_REQUIRED,
-    Mapping,
+    SourceMapping,
     TableMapping,
     load_mapping,
 )
@@ -49,11 +48,11 @@ from crm_analysis.schema import SCHEMAS, TABLES, SchemaErrors, key_conflicts
 FOLDER_MAPPING = "mapping.yaml"
 """A folder of exports may carry its mapping under this name; ``load_raw`` then uses it."""
 
-MappingLike = str | os.PathLike[str] | AbcMapping[str, Any] | Mapping | None
+MappingLike = str | os.PathLike[str] | Mapping[str, Any] | SourceMapping | None
 
 
 @dataclass(frozen=True)
-class RawData(AbcMapping[str, pd.DataFrame]):
+class RawData(Mapping[str, pd.DataFrame]):
     """Loaded raw tables: a read-only mapping ``table name -> DataFrame``.
 
     Every frame has the contract's column names (those present, in contract order) and dtypes.
@@ -64,7 +63,7 @@ class RawData(AbcMapping[str, pd.DataFrame]):
         The present tables.
     source : str
         Where the data came from (folder path, or database URL with the password masked).
-    mapping : Mapping
+    mapping : SourceMapping
         The mapping used.
     extra_columns : dict
         Per table, source columns that are not in the contract (not loaded).
@@ -89,7 +88,7 @@ class RawData(AbcMapping[str, pd.DataFrame]):
 
     frames: dict[str, pd.DataFrame]
     source: str
-    mapping: Mapping = field(default_factory=Mapping)
+    mapping: SourceMapping = field(default_factory=SourceMapping)
     extra_columns: dict[str, list[str]] = field(default_factory=dict)
     derived: dict[str, list[str]] = field(default_factory=dict)
     date_formats_used: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -154,7 +153,7 @@ def _map_and_parse(
     columns: dict[str, str],
     required: Iterable[str],
     rename: dict[str, str],
-    mapping: Mapping,
+    mapping: SourceMapping,
     date_formats: tuple[str, ...],
     format_codes: dict[str, pd.Series],
     recognised: dict[str, str] | None = None,
@@ -262,7 +261,7 @@ READ_AS_ORDERS = "the folder's only data file, read as the orders table"
 """How the inferred mapping of a folder with one data file not named after a table ends."""
 
 
-def _single_file_mapping(source: Path) -> Mapping | None:
+def _single_file_mapping(source: Path) -> SourceMapping | None:
     """The mapping for an export that is one data file, else None.
 
     The file is ``source`` itself, or a folder's only data file when the folder has no
@@ -282,7 +281,7 @@ def _single_file_mapping(source: Path) -> Mapping | None:
     else:
         return None
     named = file.name.split(".", 1)[0]
-    as_orders = None if file is source or named in TABLES else Mapping(
+    as_orders = None if file is source or named in TABLES else SourceMapping(
         name=f"{file.name}, {READ_AS_ORDERS}",
         tables={"orders": TableMapping(file=(file.name,))})
     try:
@@ -300,9 +299,10 @@ def _single_file_mapping(source: Path) -> Mapping | None:
         return as_orders
     if not looks_like_invoice_lines(map(str, header)):
         return as_orders
-    return Mapping(name=f"invoice lines recognised in {file.name}",
-                   source_name=f"{file.name} (invoice lines)", transform="retail_invoice_lines",
-                   tables={"invoice_lines": TableMapping(file=(file.name,))})
+    return SourceMapping(name=f"invoice lines recognised in {file.name}",
+                         source_name=f"{file.name} (invoice lines)",
+                         transform="retail_invoice_lines",
+                         tables={"invoice_lines": TableMapping(file=(file.name,))})
 
 
 def _date_sample(values: pd.Series, size: int = 200_000) -> pd.Series:
@@ -365,7 +365,7 @@ def _contract_order(frame: pd.DataFrame, table: str) -> pd.DataFrame:
     return frame[[c for c in TABLES[table].columns if c in frame.columns]]
 
 
-def _read_all(source: Any, mapping: Mapping, names: list[str]
+def _read_all(source: Any, mapping: SourceMapping, names: list[str]
               ) -> tuple[dict[str, RawTable], str, list[str]]:
     """Read every named table that exists; a missing or empty required table is an error, an
     empty optional one is left out (its name returned as the third item)."""
@@ -444,7 +444,7 @@ def load_raw(
         ``sqlite:///path.db``, ``mysql+pymysql://...``, ``mssql+pyodbc://...``) written without
         a password (it comes from ``$CRM_DB_PASSWORD``, or for PostgreSQL ``$PGPASSWORD``); or
         ``"env:CRM_DB_URL"`` to read the whole URL from that environment variable.
-    mapping : None, str, path, dict or Mapping
+    mapping : None, str, path, dict or SourceMapping
         How source names map onto the contract: a shipped mapping name (``"synthetic"``,
         ``"retail_invoice_lines"``), a YAML path, or a dict (see ``docs/data_contract.md``).
         ``None``: the folder's own ``mapping.yaml`` if it has one, else the contract's names;

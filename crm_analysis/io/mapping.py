@@ -8,7 +8,7 @@ or a dict with the same keys. ``base: <shipped name>`` extends a shipped mapping
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping as AbcMapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,8 +95,9 @@ class TableMapping:
 
 
 @dataclass(frozen=True)
-class Mapping:
-    """A parsed mapping; every field has the contract's default."""
+class SourceMapping:
+    """A parsed source mapping: how one source's files, tables and columns map onto the data
+    contract (not a ``collections.abc.Mapping``); every field has the contract's default."""
 
     name: str = "default"
     source_name: str | None = None
@@ -139,8 +140,8 @@ def _read_yaml(path: Path, label: str) -> dict[str, Any]:
     return data
 
 
-def _raw(mapping: str | os.PathLike[str] | AbcMapping[str, Any]) -> tuple[dict[str, Any], str]:
-    if isinstance(mapping, AbcMapping):
+def _raw(mapping: str | os.PathLike[str] | Mapping[str, Any]) -> tuple[dict[str, Any], str]:
+    if isinstance(mapping, Mapping):
         return dict(mapping), "mapping (dict)"
     text = str(mapping)
     if text in shipped_mappings():
@@ -182,29 +183,29 @@ def _as_tuple(value: Any) -> tuple[str, ...]:
 
 
 def load_mapping(
-    mapping: str | os.PathLike[str] | AbcMapping[str, Any] | Mapping | None,
-) -> Mapping:
+    mapping: str | os.PathLike[str] | Mapping[str, Any] | SourceMapping | None,
+) -> SourceMapping:
     """Read and check a mapping.
 
     Parameters
     ----------
-    mapping : None, str, path, dict or Mapping
+    mapping : None, str, path, dict or SourceMapping
         None for the defaults; a shipped name (``"synthetic"``, ``"retail_invoice_lines"``); a
         path to a YAML file; or a dict with the YAML's keys.
 
     Returns
     -------
-    Mapping
+    SourceMapping
 
     Raises
     ------
     DataContractError
         Unknown keys, table names or contract columns (with the closest valid name).
     """
-    if isinstance(mapping, Mapping):
+    if isinstance(mapping, SourceMapping):
         return mapping
     if mapping is None:
-        return Mapping()
+        return SourceMapping()
     data, label = _raw(mapping)
     if data.get("base"):
         base, _ = _raw(str(data["base"]))
@@ -225,7 +226,7 @@ def load_mapping(
         for name, spec in ((n, s or {}) for n, s in (data.get("tables") or {}).items())
     }
     thousands = data.get("thousands")
-    return Mapping(
+    return SourceMapping(
         name=label,
         source_name=data.get("source_name"),
         separator=_optional(data.get("separator")),

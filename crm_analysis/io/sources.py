@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from crm_analysis.io.dialect import SEPARATORS, Dialect, detect_dialect
 from crm_analysis.io.errors import DataContractError, EmptyTableError, Problem, RowLocator
-from crm_analysis.io.mapping import Mapping, TableMapping
+from crm_analysis.io.mapping import SourceMapping, TableMapping
 
 PASSWORD_ENV = "CRM_DB_PASSWORD"
 """Environment variable holding the database password for a URL written without one."""
@@ -138,7 +138,7 @@ def read_xlsx(path: Path, sheet: str | None = None) -> pd.DataFrame:
         raise
 
 
-def read_file(path: Path, table: str, mapping: Mapping) -> RawTable:
+def read_file(path: Path, table: str, mapping: SourceMapping) -> RawTable:
     """Read one CSV (optionally gzipped), Parquet or Excel (``.xlsx``) file.
 
     Raises
