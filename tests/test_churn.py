@@ -76,13 +76,34 @@ def test_metric_definitions_against_hand_counts_and_sklearn():
     assert churn.top_decile_lift(y, s) == pytest.approx(1 / 0.4)
     # ties at the boundary enter pro rata: two rows tied at the top, one churner
     assert churn.top_decile_lift([1, 0, 0, 0], [1, 1, 0, 0], share=0.25) == pytest.approx(0.5 / .25)
-    assert churn.brier_score(y, s) == pytest.approx(np.mean((s - y) ** 2))
+    assert churn.weighted_brier(y, s) == pytest.approx(np.mean((s - y) ** 2))
     # bootstrap weights: a weight of 2 is a duplicated row
     w = np.ones(10)
     w[0] = 2
     dup = np.r_[0, np.arange(10)]
     assert churn.roc_auc(y, s, w) == pytest.approx(roc_auc_score(y[dup], s[dup]))
-    assert churn.brier_score(y, s, w[None, :])[0] == pytest.approx(np.mean((s[dup] - y[dup]) ** 2))
+    brier = churn.weighted_brier(y, s, w[None, :])[0]
+    assert brier == pytest.approx(np.mean((s[dup] - y[dup]) ** 2))
+
+
+def test_metrics_differ_from_sklearn_where_their_docstrings_say():
+    """One value per resample of a weight matrix; NaN, not an error or 0, for one class only;
+    calibration bands as a table whose rates match a resample written out row by row."""
+    y = np.array([1, 0, 1, 1, 0, 0, 0, 0, 0, 1])
+    s = np.array([.9, .8, .7, .7, .2, .1, .3, .6, .1, .05])
+    w = np.vstack([np.ones(10), np.r_[2, np.ones(9)]])
+    for f in (churn.roc_auc, churn.average_precision, churn.top_decile_lift, churn.weighted_brier):
+        out = f(y, s, w)
+        assert out.shape == (2,) and out[0] == pytest.approx(f(y, s))
+    assert np.isnan(churn.roc_auc(np.zeros(4), [.1, .2, .3, .4]))
+    assert np.isnan(churn.average_precision(np.zeros(4), [.1, .2, .3, .4]))
+    bands = churn.calibration_bands(y, s, n_bins=5, weights=w)
+    assert list(bands.columns) == ["band", "predicted", "observed", "customers", "lower", "upper"]
+    assert bands["customers"].sum() == 10
+    rates = churn.metrics.band_rates(y, s, w, 5)
+    dup = np.r_[0, np.arange(10)]
+    again = churn.calibration_bands(y[dup], s[dup], n_bins=5).set_index("band")["observed"]
+    np.testing.assert_allclose(rates[1], again.reindex(np.arange(5) / 5).to_numpy())
 
 
 def test_evaluate_intervals_cover_the_estimate():

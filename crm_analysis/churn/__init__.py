@@ -10,7 +10,11 @@ setting). See docs/churn.md.
 - ``features``: ``churn_features`` at a cutoff (data up to it only), ``build_panel``;
 - ``models``: baselines (recency, BG/NBD) and models (logistic, gradient boosting) wrapped in
   ``OutOfTimeCalibrated``; ``make_models``;
-- ``backtest``: rolling-origin ``backtest``, metrics with bootstrap intervals, ``choose_model``;
+- ``metrics``: weighted metrics evaluated for a block of bootstrap resamples at once
+  (``roc_auc``, ``average_precision``, ``top_decile_lift``, ``weighted_brier``,
+  ``calibration_bands``);
+- ``backtest``: rolling-origin ``backtest``, ``evaluate`` with paired bootstrap intervals;
+- ``choice``: ``choose_model``, a learned model only where it clearly beats a simple rule;
 - ``explain``: ``feature_importance``, ``partial_dependence_table``, per-customer reasons;
 - ``scoring``: ``score_customers`` at the snapshot, ``tier_summary``, ``call_list`` (for people),
   ``crm_export`` (for import jobs);
@@ -26,19 +30,8 @@ from crm_analysis.churn.analysis import (
     rule_scores,
     windows_sentence,
 )
-from crm_analysis.churn.backtest import (
-    METRICS,
-    BacktestResult,
-    ModelChoice,
-    average_precision,
-    backtest,
-    brier_score,
-    calibration_curve,
-    choose_model,
-    evaluate,
-    roc_auc,
-    top_decile_lift,
-)
+from crm_analysis.churn.backtest import BacktestResult, backtest, evaluate
+from crm_analysis.churn.choice import ModelChoice, choose_model
 from crm_analysis.churn.events import ChurnInputs, PurchaseLog, prepare_inputs, purchase_log
 from crm_analysis.churn.explain import (
     feature_importance,
@@ -55,6 +48,14 @@ from crm_analysis.churn.features import (
     feature_info,
 )
 from crm_analysis.churn.labels import ACTIVE_DAYS, Horizon, churn_labels, repeat_gaps
+from crm_analysis.churn.metrics import (
+    METRICS,
+    average_precision,
+    calibration_bands,
+    roc_auc,
+    top_decile_lift,
+    weighted_brier,
+)
 from crm_analysis.churn.models import (
     BASELINES,
     CANDIDATES,
@@ -116,9 +117,8 @@ __all__ = [
     "average_precision",
     "backtest",
     "bayes_probability",
-    "brier_score",
     "build_panel",
-    "calibration_curve",
+    "calibration_bands",
     "call_list",
     "choose_model",
     "churn_features",
@@ -151,5 +151,6 @@ __all__ = [
     "tier_summary",
     "top_decile_lift",
     "verdict",
+    "weighted_brier",
     "windows_sentence",
 ]

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from crm_analysis.churn.backtest import BacktestResult, ModelChoice, backtest, choose_model
+from crm_analysis.churn.backtest import BacktestResult, backtest
+from crm_analysis.churn.choice import ModelChoice, choose_model
 from crm_analysis.churn.events import ChurnInputs, day_number
 from crm_analysis.churn.explain import feature_importance, partial_dependence_table
 from crm_analysis.churn.features import FeatureSet, build_panel

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from crm_analysis.churn.backtest import roc_auc
+from crm_analysis.churn.metrics import roc_auc
 from crm_analysis.synthetic.config import SyntheticConfig
 from crm_analysis.synthetic.posterior import no_purchase_probability
 from crm_analysis.synthetic.timegrid import seasonal_profile
