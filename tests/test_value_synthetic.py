@@ -128,7 +128,7 @@ def test_the_purchase_model_must_beat_the_rate_rule_or_the_value_is_empirical(mo
     """The rate rule by hand; the BG/NBD values stand on synthetic data where BG/NBD beats the
     rule, and give way to the empirical value when the rule is unbeatable (a perfect rule)."""
     from crm_analysis import value
-    from crm_analysis.value import analysis
+    from crm_analysis.value import holdout
 
     cal = pd.DataFrame({"frequency": [0.0, 2.0], "T": [10.0, 20.0], "duration_holdout": [5.0, 5.0]})
     assert value.rate_rule(cal).tolist() == [0.0, 0.5]
@@ -142,7 +142,7 @@ def test_the_purchase_model_must_beat_the_rate_rule_or_the_value_is_empirical(mo
     assert value.verdict(fitted).level == "not reliable on this data"
     assert "**Not a revenue plan.** BG/NBD missed its holdout total by +" in " ".join(
         value.key_findings(fitted))
-    monkeypatch.setattr(analysis, "rate_rule", lambda cal_hold: cal_hold["frequency_holdout"])
+    monkeypatch.setattr(holdout, "rate_rule", lambda cal_hold: cal_hold["frequency_holdout"])
     beaten = value.analyse(orders, end, seed=1)
     assert not beaten.holdout.model_earns_its_place and beaten.holdout.rule.mae == 0
     assert (beaten.customer_value["clv_basis"] != "model").all()
