@@ -251,54 +251,95 @@ def test_each_rule_sees_only_the_rows_earlier_rules_kept():
     assert result.flagged["unmatched_returns"].empty
 
 
+def _working_state(raw, snapshot_date):
+    """The state ``clean`` starts from (the raw frames themselves as the working tables)."""
+    from crm_analysis.cleaning.pipeline import _orders_with_lines
+    from crm_analysis.cleaning.state import WorkingState
+
+    return WorkingState(tables={name: raw[name] for name in raw}, snapshot_date=snapshot_date,
+                        date_format_codes=dict(raw.date_format_codes),
+                        orders_with_lines=_orders_with_lines(raw["order_items"]))
+
+
 def test_filter_rules_mark_rows_and_net_returns_copies_them_once(dirty):
     """Up to ``net_returns`` the working frames are the raw frames themselves (rows removed are
     only marked), so a million customers' order lines are not copied once per rule."""
-    from crm_analysis.cleaning.pipeline import _orders_with_lines
-    from crm_analysis.cleaning.rules import RULES, Context, compact, net_returns
+    from crm_analysis.cleaning.rules import RULES, net_returns
 
     _, raw, result = dirty
-    tables = {name: raw[name] for name in raw}
-    ctx = Context(snapshot_date=result.snapshot_date,
-                  date_format_codes=dict(raw.date_format_codes),
-                  orders_with_lines=_orders_with_lines(raw["order_items"]))
+    state = _working_state(raw, result.snapshot_date)
     entries = []
     for rule in RULES[:RULES.index(net_returns)]:
-        tables, got = rule(tables, ctx)
+        state, got = rule(state)
         entries += got
     for name in ("orders", "order_items"):
-        assert tables[name] is raw[name], name
-        marked = int(ctx.removed[name].sum())
+        assert state.tables[name] is raw[name], name
+        marked = int(state.removed[name].sum())
         assert marked == sum(e.rows_removed for e in entries if e.table == name) > 0, name
-    tables, _ = net_returns(tables, ctx)
-    assert "orders" not in ctx.removed and "order_items" not in ctx.removed
+    netted, _ = net_returns(state)
+    assert "orders" not in netted.removed and "order_items" not in netted.removed
+    assert "orders" in state.removed and "order_items" in state.removed  # its input stays
     log = result.log.set_index(["rule", "table"])
     for name in ("orders", "order_items"):
-        assert len(tables[name]) == log.loc[("net_returns", name), "rows_out"]
-    assert set(ctx.removed) <= set(tables)
-    rest = compact(tables, ctx)
-    assert ctx.removed == {}
+        assert len(netted.tables[name]) == log.loc[("net_returns", name), "rows_out"]
+    assert set(netted.removed) <= set(netted.tables)
+    rest = netted.compact()
+    assert not rest.removed
     for name in ("customers", "service_tickets"):
-        assert len(rest[name]) == log.loc[("after_snapshot", name), "rows_out"]
+        assert len(rest.tables[name]) == log.loc[("after_snapshot", name), "rows_out"]
 
 
-def test_compact_takes_marked_rows_out_once():
-    from crm_analysis.cleaning.rules import Context, _remove_rows, compact, live_rows
+def test_rules_leave_the_state_they_are_given_unchanged(dirty):
+    """Each rule returns a new state: the tables, marks and flagged rows of its input (and the
+    frames' values) are the same after it ran."""
+    from crm_analysis.cleaning.rules import RULES
+
+    _, raw, result = dirty
+    state = _working_state(raw, result.snapshot_date)
+
+    def fingerprint(s):
+        return ({name: (id(frame), int(pd.util.hash_pandas_object(frame).sum()))
+                 for name, frame in s.tables.items()},
+                {name: mask.copy() for name, mask in s.removed.items()},
+                {name: id(frame) for name, frame in s.flagged.items()})
+
+    entries = []
+    for rule in RULES:
+        tables, removed, flagged = fingerprint(state)
+        new, got = rule(state)
+        entries += got
+        after_tables, after_removed, after_flagged = fingerprint(state)
+        assert after_tables == tables and after_flagged == flagged, rule.__name__
+        assert removed.keys() == after_removed.keys(), rule.__name__
+        assert all(np.array_equal(removed[k], after_removed[k]) for k in removed), rule.__name__
+        state = new
+    assert entries == result.entries
+
+
+def test_remove_rows_marks_them_and_compact_takes_them_out_once():
+    from crm_analysis.cleaning.state import WorkingState
 
     frame = pd.DataFrame({"x": range(6)}, index=[10, 11, 12, 13, 14, 15])
     other = pd.DataFrame({"y": range(3)})
-    ctx = Context(snapshot_date=pd.Timestamp("2024-01-01"))
-    assert live_rows(ctx, "t", frame).tolist() == [True] * 6
-    first = _remove_rows(ctx, "t", np.array([1, 0, 0, 1, 0, 0], dtype=bool))
-    again = _remove_rows(ctx, "t", np.array([1, 1, 0, 0, 0, 1], dtype=bool))
+    state = WorkingState(tables={"t": frame, "u": other}, snapshot_date=pd.Timestamp("2024-01-01"))
+    assert state.live_rows("t").tolist() == [True] * 6
+    once, first = state.remove_rows("t", np.array([1, 0, 0, 1, 0, 0], dtype=bool))
+    twice, again = once.remove_rows("t", np.array([1, 1, 0, 0, 0, 1], dtype=bool))
     assert first.tolist() == [True, False, False, True, False, False]
     assert again.tolist() == [False, True, False, False, False, True]  # only the new ones
-    assert live_rows(ctx, "t", frame).tolist() == [False, False, True, False, True, False]
-    assert not _remove_rows(ctx, "u", np.zeros(3, dtype=bool)).any() and "u" not in ctx.removed
-    out = compact({"t": frame, "u": other}, ctx)
-    assert out["t"]["x"].tolist() == [2, 4] and out["t"].index.tolist() == [12, 14]
-    assert out["u"] is other and ctx.removed == {}
-    assert frame["x"].tolist() == list(range(6))  # the input frame is left alone
+    assert twice.live_rows("t").tolist() == [False, False, True, False, True, False]
+    assert once.live_rows("t").tolist() == [False, True, True, False, True, True]  # unchanged
+    assert state.live_rows("t").all() and not state.removed
+    same, none = twice.remove_rows("u", np.zeros(3, dtype=bool))
+    assert not none.any() and same is twice and "u" not in same.removed
+    out = twice.compact()
+    assert out.tables["t"]["x"].tolist() == [2, 4] and out.tables["t"].index.tolist() == [12, 14]
+    assert out.tables["u"] is other and not out.removed and len(twice.removed["t"]) == 6
+    assert twice.tables["t"] is frame and frame["x"].tolist() == list(range(6))
+    with pytest.raises(TypeError):
+        state.tables["t"] = other  # type: ignore[index]  # the state's mappings are read-only
+    with pytest.raises(ValueError):
+        twice.removed["t"][2] = True  # and so are its row marks
 
 
 def test_orders_with_lines_counts_a_returns_lines_for_its_original():

@@ -6,8 +6,9 @@
 """
 
 from crm_analysis.cleaning.log import QualityEntry, log_frame
+from crm_analysis.cleaning.options import CleaningOptions
 from crm_analysis.cleaning.pipeline import CleaningResult, clean
-from crm_analysis.cleaning.rules import RULES, CleaningOptions
+from crm_analysis.cleaning.rules import RULES
 from crm_analysis.cleaning.snapshot import infer_snapshot_date
 from crm_analysis.cleaning.summary import (
     how_read,

@@ -1,4 +1,5 @@
-"""``clean``: the cleaning rules applied in order, with the data-quality log."""
+"""``clean``: the cleaning rules applied in order to one working state, with the data-quality
+log."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 from crm_analysis.cleaning.log import QualityEntry, log_frame
-from crm_analysis.cleaning.rules import RULES, CleaningOptions, Context, Tables, compact
+from crm_analysis.cleaning.options import CleaningOptions
+from crm_analysis.cleaning.rules import RULES
 from crm_analysis.cleaning.snapshot import infer_snapshot_date
+from crm_analysis.cleaning.state import Tables, WorkingState
 from crm_analysis.memory import release_memory
 
 log = logging.getLogger(__name__)
@@ -85,23 +88,26 @@ def clean(
         if snapshot_date is not None
         else infer_snapshot_date(tables["orders"]["order_date"])
     )
-    ctx = Context(
+    state = WorkingState(
+        tables=tables,
         snapshot_date=snapshot,
         options=options or CleaningOptions(),
         date_format_codes=dict(getattr(raw, "date_format_codes", {})),
         orders_with_lines=_orders_with_lines(tables.get("order_items")),
     )
+    del tables  # the state holds the working tables from here on
     entries: list[QualityEntry] = []
     for rule in RULES:
-        tables, rule_entries = rule(tables, ctx)
-        release_memory()  # the previous copies' text buffers, before the next rule
+        state, rule_entries = rule(state)
+        release_memory()  # the previous state's text buffers, before the next rule
         entries.extend(rule_entries)
         for e in rule_entries:
             if e.rows_removed or e.rows_changed:
                 log.info("%-18s %-18s removed %7d  changed %7d", e.rule, e.table,
                          e.rows_removed, e.rows_changed)
-    tables = {name: frame.reset_index(drop=True)
-              for name, frame in compact(tables, ctx).items()}
-    flagged = {name: frame.reset_index(drop=True) for name, frame in ctx.flagged.items()}
+    state = state.compact()
+    cleaned = {name: frame.reset_index(drop=True) for name, frame in state.tables.items()}
+    flagged = {name: frame.reset_index(drop=True) for name, frame in state.flagged.items()}
+    del state
     release_memory()
-    return CleaningResult(tables, flagged, entries, snapshot)
+    return CleaningResult(cleaned, flagged, entries, snapshot)
