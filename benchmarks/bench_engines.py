@@ -112,9 +112,10 @@ def run_case(case: str, path: str, repeats: int) -> dict:
         def fn():
             return pq.read_table(path)
     elif case in ("hand_sql", "hand_sql_limited"):
-        from crm_analysis.features.engines import duckdb_connect
+        from crm_analysis.engines import EngineConfig, duckdb_connect
 
-        con = duckdb_connect(MEMORY_LIMIT if case == "hand_sql_limited" else None)
+        con = duckdb_connect(EngineConfig(
+            "duckdb", duckdb_memory_limit=MEMORY_LIMIT if case == "hand_sql_limited" else None))
 
         def fn():
             return con.execute(HAND_SQL.format(path=path, end=OBSERVATION_END)).df()
@@ -123,15 +124,18 @@ def run_case(case: str, path: str, repeats: int) -> dict:
             frame = pd.read_parquet(path, columns=["customer_id", "order_date", "amount"])
             return rfm_summary(frame, observation_end=OBSERVATION_END)
     elif case in ("duckdb", "duckdb_limited"):
-        options = {"memory_limit": MEMORY_LIMIT} if case == "duckdb_limited" else None
+        from crm_analysis.engines import EngineConfig
+
+        engine = EngineConfig("duckdb", duckdb_memory_limit=MEMORY_LIMIT
+                              if case == "duckdb_limited" else None)
 
         def fn():
-            return rfm_summary(path, engine="duckdb", observation_end=OBSERVATION_END,
-                               engine_options=options)
+            return rfm_summary(path, engine=engine, observation_end=OBSERVATION_END)
     elif case == "spark":
-        from crm_analysis.features.engines import spark_session
+        from crm_analysis.engines import EngineConfig, spark_session
 
-        spark_session().sparkContext.setLogLevel("ERROR")
+        spark_session(EngineConfig("spark", spark_driver_memory=os.environ.get(
+            "CRM_SPARK_DRIVER_MEMORY", "4g"))).sparkContext.setLogLevel("ERROR")
 
         def fn():
             return rfm_summary(path, engine="spark", observation_end=OBSERVATION_END)
@@ -160,11 +164,9 @@ def measure(case: str, path: str, repeats: int) -> dict:
     """Run one case in a subprocess; peak memory = max summed RSS of its process tree."""
     import psutil
 
-    env = dict(os.environ, CRM_SPARK_DRIVER_MEMORY=os.environ.get("CRM_SPARK_DRIVER_MEMORY",
-                                                                     "4g"))
     proc = subprocess.Popen([sys.executable, __file__, "--case", case, "--file", path,
                              "--repeats", str(repeats)], stdout=subprocess.PIPE, text=True,
-                            env=env, cwd=ROOT)
+                            cwd=ROOT)
     parent, peak = psutil.Process(proc.pid), 0
     while proc.poll() is None:
         try:

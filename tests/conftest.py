@@ -229,10 +229,9 @@ def spark():
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"Spark tests cannot run under CI=true: {reason}")
         pytest.skip(reason)
-    from crm_analysis.features.engines import spark_session
+    from crm_analysis.engines import EngineConfig, spark_session
 
-    os.environ.setdefault("CRM_SPARK_SHUFFLE_PARTITIONS", "4")
-    session = spark_session()
+    session = spark_session(EngineConfig("spark", spark_shuffle_partitions=4))
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()

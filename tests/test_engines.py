@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from crm_analysis.features import calibration_holdout, rfm_summary
-from crm_analysis.features.engines import rfm_sql
+from crm_analysis.features.rfm_sql import rfm_sql
 
 
 def make_transactions(seed: int = 7, n: int = 3000) -> pd.DataFrame:
@@ -162,7 +162,7 @@ def test_integer_ids_and_tz_aware_dates_on_duckdb() -> None:
 
 def test_sql_is_built_once_with_dialect_differences() -> None:
     """The two engines' SQL differ only by the entries of the dialect table."""
-    from crm_analysis.features.engines import DIALECTS
+    from crm_analysis.engines import DIALECTS
 
     for unit in ("D", "h"):
         kwargs = dict(customer_col="customer_id", datetime_col="order_date",
@@ -218,17 +218,17 @@ def test_errors() -> None:
         rfm_summary("orders.parquet")  # the pandas engine takes DataFrames only
 
 
-def test_duckdb_settings_from_env_and_options(monkeypatch, tmp_path, transactions) -> None:
-    from crm_analysis.features.engines import duckdb_connect
+def test_duckdb_settings_from_the_configuration(tmp_path, transactions) -> None:
+    from crm_analysis.engines import EngineConfig, duckdb_connect
 
-    monkeypatch.setenv("CRM_DUCKDB_MEMORY_LIMIT", "512MB")
-    monkeypatch.setenv("CRM_DUCKDB_TEMP_DIR", str(tmp_path / "spill"))
-    con = duckdb_connect()
+    con = duckdb_connect(EngineConfig.from_environment(
+        {"CRM_ENGINE": "duckdb", "CRM_DUCKDB_MEMORY_LIMIT": "512MB",
+         "CRM_DUCKDB_TEMP_DIR": str(tmp_path / "spill")}))
     limit, temp = con.execute("SELECT current_setting('memory_limit'), "
                               "current_setting('temp_directory')").fetchone()
     assert limit.replace(" ", "").upper() in {"512.0MB", "488.2MIB", "512MB", "488.2MB"}
     assert temp == str(tmp_path / "spill")
     con.close()
-    out = rfm_summary(transactions, engine="duckdb",
-                      engine_options={"memory_limit": "256MB", "threads": 1})
+    out = rfm_summary(transactions, engine=EngineConfig("duckdb", duckdb_memory_limit="256MB",
+                                                        duckdb_threads=1))
     assert_same(out, rfm_summary(transactions))

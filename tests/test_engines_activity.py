@@ -3,7 +3,8 @@
 customer_days (the shared reduction), customer_rfm, daily_repeat_purchases, channel_shares and
 the churn purchase log are computed by the pandas engine from a DataFrame (the reference) and by
 DuckDB and Spark from the DataFrame and from a Parquet file; integers must be equal, sums equal
-to 1e-9 relative. Also: ``$CRM_ENGINE`` picks the engine when none is passed.
+to 1e-9 relative. Also: the engine is what the caller passes (an EngineConfig or a name; None is
+pandas), never the environment behind its back.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from crm_analysis.features import (
     customer_days,
     customer_rfm,
     daily_repeat_purchases,
-    resolve_engine,
 )
 
 
@@ -150,18 +150,25 @@ def test_purchase_log(request, orders, parquet) -> None:
         np.testing.assert_allclose(got.amount, ref.amount, rtol=1e-9)
 
 
-def test_engine_from_environment(monkeypatch, orders) -> None:
-    monkeypatch.delenv("CRM_ENGINE", raising=False)
-    assert resolve_engine(None) == "pandas"
-    monkeypatch.setenv("CRM_ENGINE", "DuckDB")
-    assert resolve_engine(None) == "duckdb"
-    assert resolve_engine("pandas") == "pandas"  # an argument wins
+def test_the_engine_is_the_one_passed_never_the_environment(monkeypatch, orders) -> None:
+    from crm_analysis.engines import EngineConfig, as_engine
+
+    monkeypatch.setenv("CRM_ENGINE", "duckdb")  # read only by EngineConfig.from_environment
+    assert as_engine(None) == EngineConfig() and as_engine(None).name == "pandas"
+    assert as_engine("DuckDB") == EngineConfig("duckdb")
+    assert EngineConfig.from_environment().name == "duckdb"
+    assert EngineConfig.from_environment({"CRM_DUCKDB_THREADS": "3"}) == EngineConfig(
+        duckdb_threads=3)
     with pytest.raises(TypeError, match="engine='pandas' takes a pandas DataFrame"):
-        customer_days("orders.parquet", engine="pandas")
-    # with CRM_ENGINE=duckdb a file path works without naming the engine
-    monkeypatch.setenv("CRM_ENGINE", "polars")
-    with pytest.raises(ValueError, match=r"\$CRM_ENGINE='polars' is not an engine"):
-        customer_rfm(orders, as_of="2024-05-01")
+        customer_days("orders.parquet")  # no engine named: pandas, whatever $CRM_ENGINE says
+    with pytest.raises(ValueError, match=r"engine='polars' is not an engine"):
+        customer_rfm(orders, as_of="2024-05-01", engine="polars")
+    with pytest.raises(ValueError, match="unknown engine setting"):
+        EngineConfig.from_settings({"engine": "duckdb", "duckdb_memory": "1GB"})
+    with pytest.raises(TypeError, match="EngineConfig, an engine name or None"):
+        as_engine(3)
+    config = EngineConfig("spark", spark_shuffle_partitions="4", spark_driver_memory="2g")
+    assert EngineConfig.from_settings(config.settings()) == config
 
 
 def test_cohort_scans_follow_the_engine(monkeypatch, orders) -> None:
@@ -169,14 +176,13 @@ def test_cohort_scans_follow_the_engine(monkeypatch, orders) -> None:
     from crm_analysis.behaviour import cohorts
 
     purchases = orders[orders["customer_id"].notna() & (orders["amount"] > 0)]
-    monkeypatch.setenv("CRM_ENGINE", "pandas")
-    ref = (cohorts.cohort_table(purchases, "2024-05-31"),
-           cohorts.interpurchase_times(purchases),
-           cohorts.second_purchase_curve(purchases, "2024-05-31"))
-    monkeypatch.setenv("CRM_ENGINE", "duckdb")
-    got = (cohorts.cohort_table(purchases, "2024-05-31"),
-           cohorts.interpurchase_times(purchases),
-           cohorts.second_purchase_curve(purchases, "2024-05-31"))
+    tables = []
+    for engine in ("pandas", "duckdb"):
+        days = cohorts.purchase_days(purchases, engine=engine)
+        tables.append((cohorts.cohort_table(days, "2024-05-31"),
+                       cohorts.interpurchase_times(days),
+                       cohorts.second_purchase_curve(days, "2024-05-31")))
+    ref, got = tables
     assert ref[0]["active"].sum() > 0 and len(ref[1]) > 0
     for a, b in zip(got, ref, strict=True):
         pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-9)

@@ -98,11 +98,14 @@ def test_engines_agree(request, shop, files, plain) -> None:
             _assert_same(got, ref, f"{engine} from a {kind}")
 
 
-def test_quarters_and_the_environment(monkeypatch, shop, files) -> None:
+def test_quarters_with_engine_limits(shop, files, tmp_path) -> None:
+    from crm_analysis.engines import EngineConfig
+
     ref = behaviour.discount_use(shop["orders"], shop["items"], freq="Q", engine="pandas")
-    monkeypatch.setenv("CRM_ENGINE", "duckdb")
-    _assert_same(behaviour.discount_use(shop["orders"], files["items"], freq="Q"), ref,
-                 "$CRM_ENGINE=duckdb, quarters")
+    limited = EngineConfig("duckdb", duckdb_memory_limit="256MB", duckdb_threads=1,
+                           duckdb_temp_directory=str(tmp_path / "spill"))
+    _assert_same(behaviour.discount_use(shop["orders"], files["items"], freq="Q",
+                                        engine=limited), ref, "duckdb with limits, quarters")
 
 
 def test_a_path_needs_a_sql_engine(shop, files) -> None:

@@ -455,18 +455,27 @@ def test_index_lists_notebooks_metrics_and_parameters():
 
 
 def test_run_settings_are_split_from_parameters() -> None:
+    from crm_analysis.engines import EngineConfig
+    from crm_analysis.reports.errors import ReportConfigError
     from crm_analysis.reports.settings import kernel_environment, split_settings
 
     settings, defaults, given = split_settings(
-        {"engine": "pandas", "seed": 1, "duckdb_memory_limit": None},
-        {"engine": "duckdb", "duckdb_memory_limit": "1.5GB", "n": 2})
-    assert settings == {"engine": "duckdb", "duckdb_memory_limit": "1.5GB"}
+        {"engine": "pandas", "seed": 1, "duckdb_memory_limit": None, "duckdb_threads": "2"},
+        {"engine": "DuckDB", "duckdb_memory_limit": "1.5GB", "n": 2})
+    assert settings == {"engine": "duckdb", "duckdb_memory_limit": "1.5GB", "duckdb_threads": 2}
+    assert EngineConfig.from_settings(settings) == EngineConfig(
+        "duckdb", duckdb_memory_limit="1.5GB", duckdb_threads=2)
     assert defaults == {"seed": 1} and given == {"n": 2}
-    env = kernel_environment(settings)
-    assert env["CRM_ENGINE"] == "duckdb" and env["CRM_DUCKDB_MEMORY_LIMIT"] == "1.5GB"
+    env = kernel_environment()  # the engine is not in the kernels' environment
+    assert set(env) == {"ARROW_DEFAULT_MEMORY_POOL"}
     assert env["ARROW_DEFAULT_MEMORY_POOL"] in {"system", os.environ.get(
         "ARROW_DEFAULT_MEMORY_POOL")}
-    assert split_settings({"engine": None}, {})[0] == {}  # null: the environment decides
+    assert split_settings({"engine": None}, {})[0] == {}  # null: the default (pandas)
+    for bad, words in (({"duckdb_threads": "two"}, "duckdb_threads='two' is not a positive"),
+                       ({"duckdb_memory_limit": "lots"}, "duckdb_memory_limit='lots'"),
+                       ({"engine_settings": {}}, "filled by the runner")):
+        with pytest.raises(ReportConfigError, match=words):
+            split_settings({}, bad)
 
 
 def _output_cell(text: str, source: str = "x"):

@@ -164,8 +164,12 @@ def test_kernel_is_this_python_and_gets_the_data_root(main_run):
 
 def test_engine_setting_reaches_the_kernels_not_the_parameters(main_run):
     result, log, _, reports = main_run
-    assert result["01_a"].metrics["engine"]["value"] == "duckdb"  # via $CRM_ENGINE
+    # a parameter of the notebooks that declare it, not the runner's or the kernels' environment
+    assert result["01_a"].metrics["engine"]["value"] == "duckdb"
+    assert result["01_a"].parameters["engine_settings"] == {"engine": "duckdb"}
     assert all("engine" not in nb.parameters for nb in result.notebooks)
+    assert "CRM_ENGINE" not in os.environ
+    assert result["01_a"].metrics["kernel_engine_env"]["value"] == ""
     assert "setting engine = duckdb" in log
     assert "'engine'" not in log  # not reported as an undeclared parameter
     manifest = json.loads((reports / "main" / "run.json").read_text(encoding="utf-8"))

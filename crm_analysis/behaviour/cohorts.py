@@ -2,8 +2,8 @@
 
 A customer's cohort is the calendar month of the first order (or of the signup date when a
 customers table gives one); month ``k`` of a cohort is the k-th calendar month after it (0 =
-the cohort month). The transaction scan is :func:`crm_analysis.features.customer_days` (on the
-engine of ``$CRM_ENGINE``); every function takes the purchases or that reduction, so a report
+the cohort month). The transaction scan is :func:`purchase_days` (on the engine it is given,
+default pandas); every function takes the purchases or that reduction, so a report
 scans once. The rest is integer arithmetic on customer codes (no loop over customers).
 """
 
@@ -13,18 +13,23 @@ import numpy as np
 import pandas as pd
 
 from crm_analysis.behaviour.prepare import sorted_unique
+from crm_analysis.engines import EngineConfig
 from crm_analysis.features import CustomerDays, customer_days
 
 __all__ = ["cohort_table", "interpurchase_quantiles", "interpurchase_times", "purchase_days",
            "retention_at", "second_purchase_curve", "triangle"]
 
 
-def purchase_days(purchases: pd.DataFrame | CustomerDays) -> CustomerDays:
-    """Purchases per customer and day (:func:`crm_analysis.features.customer_days`), once."""
+def purchase_days(purchases: pd.DataFrame | CustomerDays, *,
+                  engine: EngineConfig | str | None = None) -> CustomerDays:
+    """Purchases per customer and day (:func:`crm_analysis.features.customer_days`), once.
+
+    ``engine``: what scans the purchases (default pandas); given days are returned as they are.
+    """
     if isinstance(purchases, CustomerDays):
         return purchases
     return customer_days(purchases, amount_col="amount" if "amount" in purchases.columns
-                         else None)
+                         else None, engine=engine)
 
 
 def cohort_table(

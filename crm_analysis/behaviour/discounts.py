@@ -1,7 +1,7 @@
 """Discount use per period: the one behaviour scan of the order lines, on any engine.
 
 The order lines are the largest table of a CRM export (several per order), so this scan sits
-behind the engine seam (:mod:`crm_analysis.features.engines`): on pandas the lines are a
+behind the engine seam (:mod:`crm_analysis.engines`): on pandas the lines are a
 DataFrame reduced with numpy; on DuckDB or Spark they may be a Parquet/CSV path (e.g. from
 :func:`crm_analysis.io.scan_table`) that the engine scans, so they never enter pandas. Both
 reduce the lines to three numbers per order (any discounted line, list value, discount given)
@@ -10,16 +10,15 @@ and those to sums per period.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
-from crm_analysis.features.engines import (
+from crm_analysis.engines import (
     DIALECTS,
+    EngineConfig,
     Table,
+    as_engine,
     ident,
-    resolve_engine,
     run_tables_query,
     source_columns,
 )
@@ -31,8 +30,7 @@ ITEM_COLUMNS = ["order_id", "quantity", "unit_price"]
 
 
 def discount_use(orders: pd.DataFrame, order_items: object, *, freq: str = "M",
-                 engine: str | None = None,
-                 engine_options: dict[str, Any] | None = None) -> pd.DataFrame:
+                 engine: EngineConfig | str | None = None) -> pd.DataFrame:
     """Share of orders with a discounted line and the average discount, per period.
 
     Parameters
@@ -46,10 +44,9 @@ def discount_use(orders: pd.DataFrame, order_items: object, *, freq: str = "M",
         Paths and Spark DataFrames need ``engine="duckdb"`` or ``"spark"``.
     freq : str
         Pandas period alias of the periods (``"M"`` months).
-    engine : {"pandas", "duckdb", "spark"}, optional
-        Where the lines are scanned; default ``$CRM_ENGINE`` or pandas.
-    engine_options : dict, optional
-        As for :func:`crm_analysis.features.engines.run_tables_query`.
+    engine : EngineConfig or str, optional
+        Where the lines are scanned (:class:`crm_analysis.engines.EngineConfig` or an engine
+        name); default pandas.
 
     Returns
     -------
@@ -59,14 +56,14 @@ def discount_use(orders: pd.DataFrame, order_items: object, *, freq: str = "M",
         the lines, 0..1; missing where the period's lines have no list value). The same on
         every engine (sums of floats to rounding).
     """
-    engine = resolve_engine(engine)
+    engine = as_engine(engine)
     if orders["order_date"].isna().any():
         orders = orders[orders["order_date"].notna()]
     if not orders["order_id"].is_unique:
         orders = orders.drop_duplicates("order_id")
     period_codes, periods = pd.factorize(
         orders["order_date"].dt.to_period(freq).dt.to_timestamp(), sort=True)
-    if engine == "pandas":
+    if engine.name == "pandas":
         if not isinstance(order_items, pd.DataFrame):
             raise TypeError("engine='pandas' takes the order lines as a DataFrame, got "
                             f"{type(order_items).__name__}; use engine='duckdb' for files")
@@ -78,8 +75,7 @@ def discount_use(orders: pd.DataFrame, order_items: object, *, freq: str = "M",
         needed = ITEM_COLUMNS + (["discount"] if has_discount else [])
         raw = run_tables_query(
             {"orders": Table(keyed, ["order_id", "pcode"]), "items": Table(order_items, needed)},
-            engine, lambda views, dialect: discount_use_sql(views, dialect, has_discount),
-            options=engine_options)
+            engine, lambda views, dialect: discount_use_sql(views, dialect, has_discount))
         sums = (raw.set_index("pcode").reindex(np.arange(len(periods)))
                 .dropna(subset=["orders"]))
     out = pd.DataFrame({

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crm_analysis.features.engines import source_has_rows
+from crm_analysis.engines import EngineConfig, as_engine, source_has_rows
 
 __all__ = ["SECTIONS", "TABLES", "BehaviourData", "prepare", "to_day_end"]
 
@@ -55,6 +55,8 @@ class BehaviourData:
         path that the engine scans (see :func:`crm_analysis.behaviour.discount_use`).
     skipped : dict
         Section title -> reason it is skipped.
+    engine : EngineConfig
+        The engine of the report's scans (the purchases by day, the order lines).
     """
 
     as_of: pd.Timestamp
@@ -63,13 +65,15 @@ class BehaviourData:
     all_orders: pd.DataFrame
     tables: dict[str, Any] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
+    engine: EngineConfig = field(default_factory=EngineConfig)
 
     def has(self, name: str) -> bool:
         """Whether optional table ``name`` is present with at least one row."""
         return name in self.tables and source_has_rows(self.tables[name])
 
 
-def prepare(tables: Mapping[str, Any], as_of: object = None) -> BehaviourData:
+def prepare(tables: Mapping[str, Any], as_of: object = None, *,
+            engine: EngineConfig | str | None = None) -> BehaviourData:
     """Cut the tables at the snapshot and note the sections that cannot run.
 
     Parameters
@@ -80,6 +84,8 @@ def prepare(tables: Mapping[str, Any], as_of: object = None) -> BehaviourData:
         Tables without rows count as absent.
     as_of : date-like, optional
         Snapshot day; default the last order day.
+    engine : EngineConfig or str, optional
+        The engine of the report's scans (default pandas); kept on the result.
 
     Returns
     -------
@@ -125,7 +131,8 @@ def prepare(tables: Mapping[str, Any], as_of: object = None) -> BehaviourData:
                         else f"the {table.replace('_', ' ')} table")
                 skipped[section] = f"skipped: {what} is not in the data"
     return BehaviourData(as_of=as_of, orders=known, purchases=purchases,
-                         all_orders=all_orders, tables=present, skipped=skipped)
+                         all_orders=all_orders, tables=present, skipped=skipped,
+                         engine=as_engine(engine))
 
 
 def customer_codes(frame: pd.DataFrame, column: str = "customer_id") -> tuple[np.ndarray, pd.Index]:

@@ -84,7 +84,7 @@ def analyse(data: BehaviourData, *, window_days: int = 90, n_bootstrap: int = 10
     BehaviourResults
     """
     p, t = data.purchases, data.tables
-    days = cohorts.purchase_days(p)  # the one scan of the purchases (engine: $CRM_ENGINE)
+    days = cohorts.purchase_days(p, engine=data.engine)  # the one scan of the purchases
     gaps = cohorts.interpurchase_times(days)
     feats = groups.customer_features(p, data.as_of, t.get("service_tickets"))
     if not len(feats):
@@ -124,7 +124,7 @@ def analyse(data: BehaviourData, *, window_days: int = 90, n_bootstrap: int = 10
         data.skipped["Time of day"] = ("is not in the data (every order is dated at midnight), "
                                        "so orders are shown by weekday only")
     if data.has("order_items") and "order_id" in data.orders:
-        res.discounts = discount_use(data.orders, t["order_items"])
+        res.discounts = discount_use(data.orders, t["order_items"], engine=data.engine)
     if "Return rates" not in data.skipped and grp is None:
         data.skipped["Return rates"] = "by customer group are skipped: there are no groups"
     elif "Return rates" not in data.skipped:

@@ -23,17 +23,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crm_analysis.features.days import customer_days
-from crm_analysis.features.days import day_of as day_number
-from crm_analysis.features.engines import (
+from crm_analysis.engines import (
     DIALECTS,
+    EngineConfig,
     Table,
+    as_engine,
     ident,
     period_sql,
-    resolve_engine,
     run_tables_query,
     source_columns,
 )
+from crm_analysis.features.days import customer_days
+from crm_analysis.features.days import day_of as day_number
 from crm_analysis.keys import positions
 from crm_analysis.money import has_amounts
 
@@ -104,8 +105,7 @@ def purchase_log(
     customer_col: str = "customer_id",
     datetime_col: str = "order_date",
     amount_col: str | None = "amount",
-    engine: str | None = None,
-    engine_options: dict[str, Any] | None = None,
+    engine: EngineConfig | str | None = None,
 ) -> PurchaseLog:
     """Reduce an order table to customer purchase days.
 
@@ -116,8 +116,8 @@ def purchase_log(
         amount of 0 or less are left out. The SQL engines also take Parquet/CSV paths.
     customer_col, datetime_col, amount_col : str
         Column names; ``amount_col=None`` for a log without amounts (every row a purchase).
-    engine, engine_options
-        The transaction engine that does the reduction (default ``$CRM_ENGINE`` or pandas;
+    engine : EngineConfig or str, optional
+        The transaction engine that does the reduction (default pandas;
         :func:`crm_analysis.features.customer_days`).
 
     Returns
@@ -125,8 +125,7 @@ def purchase_log(
     PurchaseLog
     """
     days = customer_days(orders, customer_col=customer_col, datetime_col=datetime_col,
-                         amount_col=amount_col, positive_only=True, engine=engine,
-                         engine_options=engine_options)
+                         amount_col=amount_col, positive_only=True, engine=engine)
     return PurchaseLog(customers=days.customers, code=days.code, day=days.day,
                        amount=days.amount, orders=days.transactions,
                        has_amounts=amount_col is not None)
@@ -237,7 +236,7 @@ GROUP BY cid, first_day{category}"""
 
 
 def _items_on_engine(log: PurchaseLog, orders: object, items: object, products: object,
-                     engine: str, options: dict[str, Any] | None) -> dict[str, np.ndarray]:
+                     engine: EngineConfig) -> dict[str, np.ndarray]:
     """:func:`_items` on a SQL engine: the first-seen pairs counted per customer and day."""
     tables = {"orders": Table(orders, ["order_id", "customer_id", "order_date"], "order_date"),
               "items": Table(items, ["order_id", "product_id"])}
@@ -245,8 +244,7 @@ def _items_on_engine(log: PurchaseLog, orders: object, items: object, products: 
     if with_category:
         tables["products"] = Table(products, ["product_id", "category"])
     raw = run_tables_query(tables, engine,
-                           lambda views, dialect: _items_sql(views, dialect, with_category),
-                           options=options)
+                           lambda views, dialect: _items_sql(views, dialect, with_category))
     code = log.customers.get_indexer(pd.Index(raw["cid"]).astype(log.customers.dtype))
     ok = code >= 0
     out = {}
@@ -314,8 +312,7 @@ def prepare_inputs(
     orders: pd.DataFrame,
     tables: Mapping[str, pd.DataFrame | None] | None = None,
     *,
-    engine: str | None = None,
-    engine_options: dict[str, Any] | None = None,
+    engine: EngineConfig | str | None = None,
 ) -> ChurnInputs:
     """Prepare the cleaned tables for churn features: one pass over each table.
 
@@ -331,10 +328,10 @@ def prepare_inputs(
         engines ``order_items`` and ``products`` may also be Parquet/CSV paths (e.g. from
         :func:`crm_analysis.io.scan_table`): the engine scans them and the order lines never
         enter pandas.
-    engine, engine_options
+    engine : EngineConfig or str, optional
         Where the two transaction-level scans run, the purchase log and the first-seen
-        (customer, product/category) pairs of the order lines: default ``$CRM_ENGINE`` or
-        pandas (see :func:`crm_analysis.features.customer_days`).
+        (customer, product/category) pairs of the order lines: default pandas (see
+        :func:`crm_analysis.features.customer_days`).
 
     Returns
     -------
@@ -342,9 +339,9 @@ def prepare_inputs(
     """
     tables = {k: v for k, v in (tables or {}).items()
               if v is not None and (not isinstance(v, pd.DataFrame) or len(v))}
-    engine = resolve_engine(engine)
+    engine = as_engine(engine)
     log = purchase_log(orders, amount_col="amount" if has_amounts(orders) else None,
-                       engine=engine, engine_options=engine_options)
+                       engine=engine)
     notes: dict[str, str] = {}
     if not log.has_amounts:
         notes["spend"] = "orders carry no amounts, so spend and order value are unknown"
@@ -354,9 +351,9 @@ def prepare_inputs(
     items = None
     if "order_items" in tables and "order_id" in orders.columns:
         items = (_items(log, orders, tables["order_items"], tables.get("products"))
-                 if engine == "pandas" else
+                 if engine.name == "pandas" else
                  _items_on_engine(log, orders, tables["order_items"], tables.get("products"),
-                                  engine, engine_options))
+                                  engine))
         if "category_code" not in items:
             notes["categories"] = "no products table with categories: breadth counts products only"
     else:

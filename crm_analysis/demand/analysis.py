@@ -15,6 +15,7 @@ from crm_analysis.demand.needs import ticket_topics, tickets_per_orders
 from crm_analysis.demand.scan import DemandScan
 from crm_analysis.demand.seasonality import Decomposition, decompose, weekday_profile
 from crm_analysis.demand.selection import Backtest, backtest, forecast
+from crm_analysis.engines import EngineConfig
 from crm_analysis.limits import NotEnoughData
 
 TOTAL = "All categories"
@@ -148,8 +149,7 @@ def skipped_sections(available: set[str] | list[str], measure: str = "revenue") 
 def analyse(tables: Mapping[str, Any], *, snapshot: str | pd.Timestamp,
             forecast_weeks: int = 12, backtest_origins: int = 4, top_n: int = 10,
             min_support: float = 0.0005, model: HarmonicForecaster | None = None,
-            engine: str | None = None, engine_options: dict[str, Any] | None = None
-            ) -> DemandAnalysis:
+            engine: EngineConfig | str | None = None) -> DemandAnalysis:
     """Run every demand view the tables allow.
 
     Parameters
@@ -171,11 +171,9 @@ def analyse(tables: Mapping[str, Any], *, snapshot: str | pd.Timestamp,
         Least share of orders for a product pair.
     model : HarmonicForecaster, optional
         Settings of the harmonic model (one of the candidates of the forecast).
-    engine : {"pandas", "duckdb", "spark"}, optional
-        Engine of the scans of order lines (default ``$CRM_ENGINE`` or pandas); every
-        engine gives the same tables.
-    engine_options : dict, optional
-        Engine settings (see :func:`crm_analysis.features.engines.run_tables_query`).
+    engine : EngineConfig or str, optional
+        Engine of the scans of order lines (:class:`crm_analysis.engines.EngineConfig` or an
+        engine name; default pandas); every engine gives the same tables.
 
     Returns
     -------
@@ -184,8 +182,7 @@ def analyse(tables: Mapping[str, Any], *, snapshot: str | pd.Timestamp,
     snap = pd.Timestamp(snapshot).normalize()
     items = tables.get("order_items")
     products = tables.get("products") if items is not None else None
-    scan = DemandScan(tables["orders"], items, products, snapshot=snap, engine=engine,
-                      engine_options=engine_options)
+    scan = DemandScan(tables["orders"], items, products, snapshot=snap, engine=engine)
     daily = scan.daily()
     measure = "revenue" if scan.has_amounts else "orders"
     skipped = skipped_sections(tables, measure)

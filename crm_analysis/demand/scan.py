@@ -33,11 +33,12 @@ from crm_analysis.demand.aggregate import ALL, UNKNOWN, demand_lines
 from crm_analysis.demand.baskets import item_pairs, pair_table
 from crm_analysis.demand.daily import DailyDemand, daily_demand, from_grouping_sets
 from crm_analysis.demand.needs import category_shares, shares_table
-from crm_analysis.features.engines import (
+from crm_analysis.engines import (
     DIALECTS,
+    EngineConfig,
     Table,
+    as_engine,
     ident,
-    resolve_engine,
     run_tables_query,
     source_columns,
 )
@@ -64,7 +65,7 @@ def lines_sql(views: dict[str, str], dialect: str, *, columns: dict[str, list[st
     views : dict
         Table expressions of ``orders`` and, when there, ``order_items`` and ``products``.
     dialect : {"duckdb", "spark"}
-        Key of :data:`~crm_analysis.features.engines.DIALECTS`.
+        Key of :data:`~crm_analysis.engines.DIALECTS`.
     columns : dict
         Column names of each input (optional columns: ``order_id``, ``status``,
         ``discount``, ``category``).
@@ -146,24 +147,22 @@ class DemandScan:
         ``product_id``, optional ``category``.
     snapshot : date-like, optional
         Last day analysed (inclusive).
-    engine : {"pandas", "duckdb", "spark"}, optional
-        Default ``$CRM_ENGINE`` or pandas. The pandas engine needs DataFrames and builds the
-        line table once (kept while the scan lives).
-    engine_options : dict, optional
-        ``memory_limit``, ``temp_directory``, ``threads`` (DuckDB), ``spark`` (a SparkSession).
+    engine : EngineConfig or str, optional
+        The engine and its limits (:class:`crm_analysis.engines.EngineConfig` or an engine
+        name); default pandas. The pandas engine needs DataFrames and builds the line table
+        once (kept while the scan lives).
     """
 
     orders: Any
     order_items: Any = None
     products: Any = None
     snapshot: str | pd.Timestamp | None = None
-    engine: str | None = None
-    engine_options: dict[str, Any] | None = None
+    engine: EngineConfig | str | None = None
     _lines: pd.DataFrame | None = field(default=None, init=False, repr=False)
     _daily: DailyDemand | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.engine = resolve_engine(self.engine)
+        self.engine = as_engine(self.engine)
         if self.snapshot is not None:
             self.snapshot = pd.Timestamp(self.snapshot).normalize()
         if self.order_items is None:
@@ -183,9 +182,9 @@ class DemandScan:
     @property
     def lines(self) -> pd.DataFrame:
         """The line-level fact table (pandas engine only)."""
-        if self.engine != "pandas":
+        if self.engine.name != "pandas":
             raise ValueError(f"the line table is built on the pandas engine only, not on "
-                             f"{self.engine!r}")
+                             f"{self.engine.name!r}")
         if self._lines is None:
             for name in ("orders", "order_items", "products"):
                 value = getattr(self, name)
@@ -227,8 +226,7 @@ class DemandScan:
         def make_sql(views: dict[str, str], dialect: str) -> str:
             return ("WITH " + lines_sql(views, dialect, columns=columns,
                                         snapshot=self.snapshot) + body(views, dialect))
-        return run_tables_query(tables, self.engine, make_sql,  # type: ignore[arg-type]
-                                options=self.engine_options)
+        return run_tables_query(tables, self.engine, make_sql)  # type: ignore[arg-type]
 
     @property
     def _counts_orders(self) -> str:
@@ -238,7 +236,7 @@ class DemandScan:
     def daily(self) -> DailyDemand:
         """Revenue, distinct orders and units per day, per category and per product."""
         if self._daily is None:
-            if self.engine == "pandas":
+            if self.engine.name == "pandas":
                 self._daily = daily_demand(self.lines)
             else:
                 count = self._counts_orders
@@ -263,7 +261,7 @@ GROUP BY GROUPING SETS ((day_n), (day_n, cat), (day_n, cat, pid))""")
         min_support, min_count, top
             As for :func:`~crm_analysis.demand.item_pairs`.
         """
-        if self.engine == "pandas":
+        if self.engine.name == "pandas":
             return item_pairs(self.lines, item=item, min_support=min_support,
                               min_count=min_count, top=top)
         column = {"product_id": "pid", "category": "cat"}[item]
@@ -304,7 +302,7 @@ UNION ALL SELECT 'n', NULL, NULL, n FROM n""")
         value : {"revenue", "quantity"}
             Measure shared out.
         """
-        if self.engine == "pandas":
+        if self.engine.name == "pandas":
             return category_shares(self.lines, groups, by=by, value=value)
         measure = {"revenue": "revenue", "quantity": "qty"}[value]
         mapping = (groups.drop_duplicates("customer_id")[["customer_id", by]]

@@ -5,17 +5,14 @@ This is the only room that scans transactions; the analysis modules work on its 
 
 from crm_analysis.features.activity import channel_shares, customer_rfm, daily_repeat_purchases
 from crm_analysis.features.days import CustomerDays, customer_days
-from crm_analysis.features.engines import ENGINES, resolve_engine
 from crm_analysis.features.rfm import calibration_holdout, rfm_summary
 
 __all__ = [
-    "ENGINES",
     "CustomerDays",
     "calibration_holdout",
     "channel_shares",
     "customer_days",
     "customer_rfm",
     "daily_repeat_purchases",
-    "resolve_engine",
     "rfm_summary",
 ]

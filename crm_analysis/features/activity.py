@@ -1,6 +1,6 @@
 """Customer activity from the transaction log as of a day: classic RFM inputs, daily repeat
 purchases of a cohort (for model tracking), order-channel shares. Vectorised; no loop over
-customers. Each scan runs on the engine the data lives on (``engine=`` or ``$CRM_ENGINE``; see
+customers. Each scan runs on the engine it is given (``engine=``, default pandas; see
 docs/engines.md): the first two reduce the log with :func:`~crm_analysis.features.customer_days`,
 channel shares with one ``GROUP BY customer, channel`` query.
 """
@@ -13,15 +13,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crm_analysis.features.days import customer_days, day_of
-from crm_analysis.features.engines import (
+from crm_analysis.columns import MissingColumnsError
+from crm_analysis.engines import (
     DIALECTS,
-    MissingColumnsError,
+    EngineConfig,
+    as_engine,
     before_sql,
     ident,
-    resolve_engine,
     run_query,
 )
+from crm_analysis.features.days import customer_days, day_of
 
 __all__ = ["channel_shares", "customer_rfm", "daily_repeat_purchases"]
 
@@ -34,8 +35,7 @@ def customer_rfm(
     customer_col: str = "customer_id",
     datetime_col: str = "order_date",
     monetary_col: str | None = "amount",
-    engine: str | None = None,
-    engine_options: dict[str, Any] | None = None,
+    engine: EngineConfig | str | None = None,
 ) -> pd.DataFrame:
     """Classic RFM inputs per customer as of the end of day ``as_of``.
 
@@ -48,8 +48,8 @@ def customer_rfm(
         Snapshot day (inclusive: orders during that day count).
     customer_col, datetime_col, monetary_col : str
         Column names; ``monetary_col=None`` for a log without amounts.
-    engine, engine_options
-        The transaction engine (default ``$CRM_ENGINE`` or pandas), see :func:`customer_days`.
+    engine : EngineConfig or str, optional
+        The transaction engine (default pandas), see :func:`customer_days`.
 
     Returns
     -------
@@ -60,8 +60,7 @@ def customer_rfm(
         ``last_purchase`` (timestamps).
     """
     days = customer_days(transactions, customer_col=customer_col, datetime_col=datetime_col,
-                         amount_col=monetary_col, until=as_of, engine=engine,
-                         engine_options=engine_options)
+                         amount_col=monetary_col, until=as_of, engine=engine)
     starts = days.starts()
     ends = np.append(starts[1:], len(days)) - 1 if len(starts) else starts
     unit = "us"
@@ -94,8 +93,7 @@ def daily_repeat_purchases(
     observation_end: object,
     customer_col: str = "customer_id",
     datetime_col: str = "order_date",
-    engine: str | None = None,
-    engine_options: dict[str, Any] | None = None,
+    engine: EngineConfig | str | None = None,
 ) -> pd.DataFrame:
     """Per day: customers making their first purchase, and repeat purchase days of the cohort.
 
@@ -111,8 +109,8 @@ def daily_repeat_purchases(
         Last day on which a first purchase joins the cohort; last day counted (both inclusive).
     customer_col, datetime_col : str
         Column names.
-    engine, engine_options
-        The transaction engine (default ``$CRM_ENGINE`` or pandas), see :func:`customer_days`.
+    engine : EngineConfig or str, optional
+        The transaction engine (default pandas), see :func:`customer_days`.
 
     Returns
     -------
@@ -126,8 +124,7 @@ def daily_repeat_purchases(
     if end_day <= cohort_day:
         raise ValueError("observation_end must be after cohort_end")
     days = customer_days(transactions, customer_col=customer_col, datetime_col=datetime_col,
-                         amount_col=None, until=observation_end, engine=engine,
-                         engine_options=engine_options)
+                         amount_col=None, until=observation_end, engine=engine)
     if len(days) == 0:
         raise ValueError("no transactions up to observation_end")
     start = int(days.day.min())
@@ -159,8 +156,7 @@ def channel_shares(
     orders: pd.DataFrame | str | os.PathLike | Any,
     cutoff: object,
     *,
-    engine: str | None = None,
-    engine_options: dict[str, Any] | None = None,
+    engine: EngineConfig | str | None = None,
 ) -> pd.DataFrame:
     """Share of each customer's orders by order channel, from orders on or before ``cutoff``.
 
@@ -171,9 +167,9 @@ def channel_shares(
         are compared in lower case, a missing channel counts as ``unknown``.
     cutoff : date-like
         Last day counted (inclusive).
-    engine, engine_options
-        The transaction engine (default ``$CRM_ENGINE`` or pandas), see
-        :func:`crm_analysis.features.engines.run_query`.
+    engine : EngineConfig or str, optional
+        The transaction engine and its limits (:class:`crm_analysis.engines.EngineConfig`, or an
+        engine name); default pandas.
 
     Returns
     -------
@@ -181,9 +177,9 @@ def channel_shares(
         Index customer_id (sorted); one column ``channel_<name>`` per channel (0..1, rows sum
         to 1); empty when the orders have no ``channel`` column.
     """
-    engine = resolve_engine(engine)
+    engine = as_engine(engine)
     last_day = day_of(cutoff, "cutoff")
-    if engine == "pandas":
+    if engine.name == "pandas":
         if "channel" not in orders.columns:
             return pd.DataFrame(index=pd.Index([], name="customer_id"))
         keep = ((pd.to_datetime(orders["order_date"]) < pd.Timestamp(np.datetime64(
@@ -198,7 +194,7 @@ def channel_shares(
             raw = run_query(orders, engine,
                             lambda source, dialect: _channel_sql(source, dialect, last_day),
                             needed=["customer_id", "order_date", "channel"],
-                            datetime_col="order_date", options=engine_options)
+                            datetime_col="order_date")
         except MissingColumnsError as exc:
             if exc.missing == ["channel"]:
                 return pd.DataFrame(index=pd.Index([], name="customer_id"))

@@ -3,7 +3,7 @@
 This is the heavy scan behind the day-level features (classic RFM inputs, cohort tracking, the
 churn event arrays): millions of transactions become one row per customer and day, sorted by
 customer and day, which the callers then reduce with numpy. It runs on the engine the data
-lives on (:mod:`crm_analysis.features.engines`):
+lives on (:mod:`crm_analysis.engines`):
 
 - ``pandas``: factorised ids, integer day numbers, one sort and ``reduceat`` passes;
 - ``duckdb`` / ``spark``: one ``GROUP BY customer, day`` query written once
@@ -23,12 +23,13 @@ import numpy as np
 import pandas as pd
 
 from crm_analysis.columns import require_columns
-from crm_analysis.features.engines import (
+from crm_analysis.engines import (
     DIALECTS,
+    EngineConfig,
+    as_engine,
     before_sql,
     ident,
     period_sql,
-    resolve_engine,
     run_query,
 )
 
@@ -206,8 +207,7 @@ def customer_days(
     amount_col: str | None = "amount",
     until: object = None,
     positive_only: bool = False,
-    engine: str | None = None,
-    engine_options: dict[str, Any] | None = None,
+    engine: EngineConfig | str | None = None,
 ) -> CustomerDays:
     """Reduce a transaction log to one row per customer and calendar day.
 
@@ -224,19 +224,18 @@ def customer_days(
     positive_only : bool
         Keep only rows with an amount above 0 (purchases, not refunds or zero orders); without
         ``amount_col`` (a log of visits or bookings) every row is a purchase.
-    engine : {"pandas", "duckdb", "spark"}, optional
-        Default ``$CRM_ENGINE`` or ``"pandas"``.
-    engine_options : dict, optional
-        See :func:`crm_analysis.features.engines.run_query`.
+    engine : EngineConfig or str, optional
+        The transaction engine and its limits (:class:`crm_analysis.engines.EngineConfig`, or an
+        engine name); default pandas.
 
     Returns
     -------
     CustomerDays
         Sorted by customer and day; every engine gives the same arrays (sums to rounding).
     """
-    engine = resolve_engine(engine)
+    engine = as_engine(engine)
     last_day = None if until is None else day_of(until, "until")
-    if engine == "pandas":
+    if engine.name == "pandas":
         if not isinstance(transactions, pd.DataFrame):
             raise TypeError("engine='pandas' takes a pandas DataFrame; for files use "
                             "engine='duckdb' (or read them first)")
@@ -249,6 +248,5 @@ def customer_days(
                                  last_day=last_day, positive_only=positive_only)
 
     needed = [customer_col, datetime_col] + ([amount_col] if amount_col else [])
-    raw = run_query(transactions, engine, make_sql, needed=needed, datetime_col=datetime_col,
-                    options=engine_options)
+    raw = run_query(transactions, engine, make_sql, needed=needed, datetime_col=datetime_col)
     return _from_sql(raw, transactions, customer_col)

@@ -27,7 +27,8 @@ import numpy as np
 import pandas as pd
 
 from crm_analysis.columns import require_columns
-from crm_analysis.features.engines import resolve_engine
+from crm_analysis.engines import EngineConfig, as_engine
+from crm_analysis.features.rfm_sql import run_summary
 from crm_analysis.features.time_units import period_days, with_period
 
 __all__ = ["calibration_holdout", "rfm_summary"]
@@ -151,8 +152,7 @@ def rfm_summary(
     observation_end: object = None,
     time_unit: str = "D",
     time_scaler: float = 1.0,
-    engine: str | None = None,
-    engine_options: dict[str, Any] | None = None,
+    engine: EngineConfig | str | None = None,
 ) -> pd.DataFrame:
     """Summarise transactions to one row per customer for the buy-till-you-die models.
 
@@ -173,13 +173,10 @@ def rfm_summary(
         which start on Thursdays: prefer ``"D"`` with ``time_scaler=7``).
     time_scaler : float, default 1.0
         Times are reported in ``time_unit / time_scaler`` (7 with days gives weeks).
-    engine : {"pandas", "duckdb", "spark"}, optional
-        What scans the transactions (:mod:`crm_analysis.features.engines`); default
-        ``$CRM_ENGINE`` (set by the report run setting ``engine``) or ``"pandas"``. The SQL
-        engines support ``time_unit`` "D" and "h".
-    engine_options : dict, optional
-        DuckDB ``memory_limit``, ``temp_directory``, ``threads``; Spark ``spark`` (a session).
-        Default: the ``CRM_DUCKDB_*`` / ``CRM_SPARK_*`` environment variables.
+    engine : EngineConfig or str, optional
+        What scans the transactions: a :class:`crm_analysis.engines.EngineConfig` (engine and
+        limits) or an engine name (``"pandas"``, ``"duckdb"``, ``"spark"``) with default
+        limits; default pandas. The SQL engines support ``time_unit`` "D" and "h".
 
     Returns
     -------
@@ -206,17 +203,15 @@ def rfm_summary(
     2                    0      0.0  1.428571             0.0
     """
     days = period_days(time_unit, time_scaler)
-    engine = resolve_engine(engine)
-    if engine != "pandas":
-        from crm_analysis.features.engines import run_summary
-
+    engine = as_engine(engine)
+    if engine.name != "pandas":
         end = (None if observation_end is None
                else _period_number(observation_end, time_unit, "observation_end"))
         return with_period(run_summary(transactions, engine,
                            customer_col=customer_col, datetime_col=datetime_col,
                            monetary_col=monetary_col, time_unit=time_unit,
                            time_scaler=time_scaler, calibration_end=end, observation_end=end,
-                           holdout=False, options=engine_options), days)
+                           holdout=False), days)
     if not time_scaler > 0:
         raise ValueError(f"time_scaler must be > 0, got {time_scaler!r}")
     prep = _prepare(transactions, customer_col, datetime_col, monetary_col, time_unit)
@@ -271,8 +266,7 @@ def calibration_holdout(
     monetary_col: str | None = "amount",
     time_unit: str = "D",
     time_scaler: float = 1.0,
-    engine: str | None = None,
-    engine_options: dict[str, Any] | None = None,
+    engine: EngineConfig | str | None = None,
 ) -> pd.DataFrame:
     """Calibration-period summary plus what each customer did in the holdout period.
 
@@ -284,7 +278,7 @@ def calibration_holdout(
         Last day (period) of the calibration period, inclusive.
     observation_end : date-like
         Last day (period) of the holdout period, inclusive; after ``calibration_end``.
-    customer_col, datetime_col, monetary_col, time_unit, time_scaler, engine, engine_options
+    customer_col, datetime_col, monetary_col, time_unit, time_scaler, engine
         As for :func:`rfm_summary`.
 
     Returns
@@ -305,15 +299,13 @@ def calibration_holdout(
             f"observation_end ({observation_end}) must fall in a later {time_unit!r} period than "
             f"calibration_end ({calibration_end})"
         )
-    engine = resolve_engine(engine)
-    if engine != "pandas":
-        from crm_analysis.features.engines import run_summary
-
+    engine = as_engine(engine)
+    if engine.name != "pandas":
         return with_period(run_summary(transactions, engine,
                            customer_col=customer_col, datetime_col=datetime_col,
                            monetary_col=monetary_col, time_unit=time_unit,
                            time_scaler=time_scaler, calibration_end=cal_end,
-                           observation_end=obs_end, holdout=True, options=engine_options),
+                           observation_end=obs_end, holdout=True),
                            period_days(time_unit, time_scaler))
     prep = _prepare(transactions, customer_col, datetime_col, monetary_col, time_unit)
     valid = prep.codes >= 0

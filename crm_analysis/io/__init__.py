@@ -5,8 +5,9 @@ Public API
 - ``load_raw(source, mapping=None, *, tables=None) -> RawData``
 - ``validate_raw(raw) -> list[Finding]``
 - ``write_table(df, name, directory) -> Path`` and ``read_table(name, directory) -> DataFrame``;
-  ``scan_table(name, directory)``: the Parquet path on the DuckDB/Spark engines, else the frame;
-  ``processed_tables(names, directory, scan=...)``: those of ``names`` present, read or scanned
+  ``scan_table(name, directory) -> Path`` (the file, for an engine to scan);
+  ``processed_tables(names, directory, scan=..., engine=...)``: those of ``names`` present,
+  read, or as files for the DuckDB/Spark engines
 - ``write_json(data, name, directory)`` and ``read_json(name, directory)`` (run metadata)
 - ``write_people_csv(frame, path)`` (formula-safe lists for spreadsheets) and
   ``write_import_csv(frame, path)`` (exact values for import jobs); ``spreadsheet_safe(frame)``

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from crm_analysis.atomic import atomic_path
+from crm_analysis.engines import EngineConfig, as_engine
 
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
@@ -75,49 +76,29 @@ def read_table(name: str, directory: str | os.PathLike[str]) -> pd.DataFrame:
     return pd.read_parquet(path, engine="pyarrow")
 
 
-def scan_table(name: str, directory: str | os.PathLike[str],
-               engine: str | None = None) -> pd.DataFrame | str:
-    """A processed table to hand to the engine seam: its file on DuckDB/Spark, else a frame.
-
-    For tables that a notebook only passes to functions behind the engine seam (e.g. orders,
-    order items and products to :func:`crm_analysis.demand.analyse`): on the SQL engines the
-    engine scans the Parquet file and the table never enters pandas; on pandas it is read.
-
-    Parameters
-    ----------
-    name, directory
-        As for :func:`read_table`.
-    engine : {"pandas", "duckdb", "spark"}, optional
-        Default ``$CRM_ENGINE`` or pandas (the run setting ``engine`` of a report run).
-
-    Returns
-    -------
-    DataFrame or str
-        The table (pandas engine) or the path of its Parquet file.
+def scan_table(name: str, directory: str | os.PathLike[str]) -> Path:
+    """The Parquet file of processed table ``name``, for an engine to scan.
 
     Raises
     ------
     FileNotFoundError
-        As :func:`read_table`, on every engine.
+        As :func:`read_table`: naming the path and the tables present.
     """
-    from crm_analysis.features.engines import resolve_engine
-
-    if resolve_engine(engine) == "pandas":
-        return read_table(name, directory)
     path = table_path(name, directory)
     if not path.is_file():
         read_table(name, directory)  # raises, naming the tables present
-    return str(path)
+    return path
 
 
 def processed_tables(names: Iterable[str], directory: str | os.PathLike[str], *,
-                     scan: Collection[str] = ()) -> dict[str, pd.DataFrame | str]:
+                     scan: Collection[str] = (),
+                     engine: EngineConfig | str | None = None) -> dict[str, pd.DataFrame | Path]:
     """The tables among ``names`` that exist in ``directory``, read or handed to the engine.
 
     What a notebook does first: its optional tables are whichever cleaning wrote. Tables in
-    ``scan`` are the ones the notebook only passes to functions behind the engine seam; they
-    come from :func:`scan_table` (the Parquet path on DuckDB/Spark, a frame on pandas), the
-    rest from :func:`read_table`.
+    ``scan`` are the ones the notebook only passes to functions behind the engine seam: on
+    DuckDB and Spark they stay files (:func:`scan_table`, the engine scans them and they never
+    enter pandas); on pandas, and for every other name, they are read (:func:`read_table`).
 
     Parameters
     ----------
@@ -127,13 +108,16 @@ def processed_tables(names: Iterable[str], directory: str | os.PathLike[str], *,
         The processed folder.
     scan : collection of str
         Names to hand to the engine as files on the SQL engines.
+    engine : EngineConfig or str, optional
+        The engine the notebook passes its tables to (default pandas).
 
     Returns
     -------
     dict
-        Name -> DataFrame (or path), only for the tables present.
+        Name -> DataFrame (or Parquet path), only for the tables present.
     """
-    return {name: (scan_table if name in scan else read_table)(name, directory)
+    as_file = as_engine(engine).is_sql
+    return {name: (scan_table if as_file and name in scan else read_table)(name, directory)
             for name in names if table_path(name, directory).is_file()}
 
 

@@ -190,8 +190,8 @@ def parameter_listing(notebooks_dir: str | None, config_path: str | None) -> str
         lines.append(f"  {row['name']} = {value}")
         for meaning, names in row["meanings"].items():
             lines.append(f"      {meaning or '(no comment)'} [{', '.join(names)}]")
-    lines += ["", f"Run settings (in {path.name} or the environment, not notebook parameters): "
-              + ", ".join(sorted(SETTINGS))]
+    lines += ["", f"Run settings (in {path.name} or -p NAME=VALUE; the runner hands them to the "
+              "notebooks as engine_settings): " + ", ".join(SETTINGS)]
     return "\n".join(lines)
 
 

@@ -1,4 +1,4 @@
-"""Process plumbing of a run: the kernel, its environment, and signals."""
+"""Process plumbing of a run: the kernel, the environment it is started with, and signals."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import IO, Any
 
 KERNEL_NAME = "python3"
@@ -31,26 +31,13 @@ def sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-@contextlib.contextmanager
-def environment(**values: str) -> Iterator[None]:
-    """Set environment variables for the block (a kernel started inside inherits them)."""
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, old in saved.items():
-            if old is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = old
-
-
-def kernel_manager_class(output: IO[str] | None) -> type:
-    """A kernel manager whose kernel process writes its own stdout/stderr to ``output``.
+def kernel_manager_class(output: IO[str] | None, env: Mapping[str, str] | None = None
+                         ) -> type:
+    """A kernel manager whose kernel process writes its stdout/stderr to ``output``, with ``env``.
 
     Keeps ipykernel's start-up warnings and shutdown noise out of the terminal (they go to
-    ``run.log``); cell outputs are unaffected.
+    ``run.log``); cell outputs are unaffected. ``env`` is added to this process's environment
+    for the kernel only: the runner's own environment is never changed.
     """
     from jupyter_client.manager import AsyncKernelManager
 
@@ -59,6 +46,8 @@ def kernel_manager_class(output: IO[str] | None) -> type:
             if output is not None:
                 kw.setdefault("stdout", output)
                 kw.setdefault("stderr", output)
+            if env:
+                kw["env"] = {**kw.get("env", os.environ), **env}
             await super().start_kernel(**kw)
 
     return RunKernelManager

@@ -12,11 +12,12 @@ A run, step by step:
    a hidden temporary folder next to its final place (:func:`crm_analysis.atomic.atomic_dir`).
    If the data root is the default one and its ``raw/`` is empty, the default synthetic data
    set is written first (under the data root's lock, so concurrent runs write it once).
-4. Execute each notebook (kernel ``python3``; ``CRM_DATA_DIR``, ``CRM_PROCESSED_DIR`` = the
-   run's set, ``CRM_RUN_ID`` and the run settings of :mod:`~crm_analysis.reports.settings`,
-   e.g. ``CRM_ENGINE``, set for the kernel; working folder = the notebook's folder; per-cell
-   timeout); write the executed ``.ipynb`` and its ``.html``. A failing notebook gets a failure
-   banner; notebooks that require it are skipped.
+4. Execute each notebook (kernel ``python3``, started with ``CRM_DATA_DIR``,
+   ``CRM_PROCESSED_DIR`` = the run's set and ``CRM_RUN_ID`` in its environment, the runner's
+   own environment unchanged; the run settings of :mod:`~crm_analysis.reports.settings` as the
+   parameter ``engine_settings``; working folder = the notebook's folder; per-cell timeout);
+   write the executed ``.ipynb`` and its ``.html``. A failing notebook gets a failure banner;
+   notebooks that require it are skipped.
 5. Write ``index.html`` and ``run.json``, mark the processed set finished, rename the report
    folder into place, and, if every notebook succeeded, publish the processed set as
    ``processed/current`` and point ``reports/latest`` at the run (each one rename).
@@ -53,7 +54,6 @@ from crm_analysis.reports.dataroot import check_data_root, prepare_data_root
 from crm_analysis.reports.errors import ReportConfigError, RunExistsError
 from crm_analysis.reports.kernel import (
     KERNEL_NAME,
-    environment,
     kernel_manager_class,
     kernel_note,
     sigterm_as_interrupt,
@@ -74,7 +74,7 @@ from crm_analysis.reports.params import (
     parse_overrides,
     resolve_parameters,
 )
-from crm_analysis.reports.settings import kernel_environment, split_settings
+from crm_analysis.reports.settings import ENGINE_PARAMETER, kernel_environment, split_settings
 
 DEFAULT_TIMEOUT = 600
 DEFAULT_NOTEBOOKS_DIR = config.PROJECT_ROOT / "notebooks"
@@ -260,29 +260,29 @@ def _execute(
     from crm_analysis.reports.html import Failure
 
     try:
-        with environment(CRM_DATA_DIR=str(data_dir), **env):
-            for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
-                try:
-                    papermill.execute_notebook(
-                        str(spec.path),
-                        str(out),
-                        parameters=dict(parameters),
-                        kernel_name=KERNEL_NAME,
-                        progress_bar=progress,
-                        log_output=False,
-                        execution_timeout=math.ceil(timeout) if timeout else None,
-                        cwd=str(spec.path.parent),
-                        kernel_manager_class=kernel_manager_class(kernel_output),
-                    )
-                    break
-                except RuntimeError as exc:
-                    # the kernel died before running a cell, e.g. a port another process took
-                    # between being chosen and bound: start a new kernel (no cell has run)
-                    if KERNEL_START_FAILED not in str(exc) or attempt == KERNEL_START_ATTEMPTS:
-                        raise
-                    if kernel_output is not None:
-                        print(f"{spec.name}: the kernel died while starting ({exc}); starting "
-                              "a new one", file=kernel_output, flush=True)
+        for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+            try:
+                papermill.execute_notebook(
+                    str(spec.path),
+                    str(out),
+                    parameters=dict(parameters),
+                    kernel_name=KERNEL_NAME,
+                    progress_bar=progress,
+                    log_output=False,
+                    execution_timeout=math.ceil(timeout) if timeout else None,
+                    cwd=str(spec.path.parent),
+                    kernel_manager_class=kernel_manager_class(
+                        kernel_output, {"CRM_DATA_DIR": str(data_dir), **env}),
+                )
+                break
+            except RuntimeError as exc:
+                # the kernel died before running a cell, e.g. a port another process took
+                # between being chosen and bound: start a new kernel (no cell has run)
+                if KERNEL_START_FAILED not in str(exc) or attempt == KERNEL_START_ATTEMPTS:
+                    raise
+                if kernel_output is not None:
+                    print(f"{spec.name}: the kernel died while starting ({exc}); starting "
+                          "a new one", file=kernel_output, flush=True)
     except PapermillExecutionError as exc:
         return "failed", Failure("error", exc.ename, exc.evalue)
     except CellTimeoutError as exc:
@@ -452,6 +452,9 @@ def run_reports(
     settings, defaults, given = split_settings(defaults, parse_overrides(overrides))
     declared = {nb.name: declared_parameters(nb.path) for nb in ordered}
     injected, notes = resolve_parameters(ordered, defaults, given, declared)
+    for nb in ordered:  # the run's engine, as a parameter: the kernels' environment says none
+        if ENGINE_PARAMETER in declared[nb.name]:
+            injected[nb.name][ENGINE_PARAMETER] = dict(settings)
     notes = [*notes, *(f"added {name}: the selected notebooks require it and no processed set "
                        "is published yet to take its outputs from" for name in added)]
     check_data_root(root, is_default=is_default_root)
@@ -592,7 +595,7 @@ def _run(
     param_file: Path,
     defaults: Mapping[str, Any],
     given: Mapping[str, Any],
-    settings: Mapping[str, str],
+    settings: Mapping[str, Any],
     timeout: float | None,
     kernel_output: IO[str],
 ) -> RunResult:
@@ -645,7 +648,7 @@ def _run(
             timeout=timeout,
             progress=progress,
             kernel_output=kernel_output,
-            env={**kernel_environment(settings), config.PROCESSED_ENV: str(processed_set.path),
+            env={**kernel_environment(), config.PROCESSED_ENV: str(processed_set.path),
                  "CRM_RUN_ID": run_id},
         )
         results[spec.name] = result

@@ -1,69 +1,62 @@
 """Run settings: keys of the report config that steer the whole run, not one notebook.
 
 A *setting* is read from the parameter file or ``-p name=value`` like a parameter, but no
-notebook declares it: the runner hands it to every kernel as an environment variable, which the
-package reads (so switching the transaction engine needs no change to a notebook). Settings are
-recorded in ``run.json`` and shown on the run's index page.
+notebook declares it under its own name: the runner checks the settings once, builds the
+engine configuration (:class:`crm_analysis.engines.EngineConfig`) and hands it to every notebook
+that declares the parameter ``engine_settings`` (``{"engine": "duckdb", ...}``, only the
+settings given), which the notebook turns into its engine with
+``EngineConfig.from_settings(engine_settings)``. The runner's own environment is never changed,
+so a notebook runs on the same engine under the runner as in JupyterLab with the same
+parameters. Settings are recorded in ``run.json`` and shown on the run's index page.
 
-=========================  ===========================  ======================================
-setting                    environment variable         values
-=========================  ===========================  ======================================
-``engine``                 ``CRM_ENGINE``               ``pandas`` (default), ``duckdb``,
-                                                        ``spark`` — see docs/engines.md
-``duckdb_memory_limit``    ``CRM_DUCKDB_MEMORY_LIMIT``  e.g. ``2GB``
-``duckdb_temp_directory``  ``CRM_DUCKDB_TEMP_DIR``      spill folder of the DuckDB engine
-``spark_master``           ``CRM_SPARK_MASTER``         e.g. ``local[2]``, ``spark://host:7077``
-=========================  ===========================  ======================================
-
-``null`` (or leaving the key out) keeps whatever the environment of the runner already says.
+The settings are the fields of the engine configuration (see :mod:`crm_analysis.engines.config`
+for their meaning): ``engine`` (``pandas``, ``duckdb``, ``spark``), ``duckdb_memory_limit``,
+``duckdb_temp_directory``, ``duckdb_threads``, ``spark_master``, ``spark_driver_memory``,
+``spark_shuffle_partitions``. ``null`` (or leaving the key out) keeps the default.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
-import re
 from collections.abc import Mapping
 from typing import Any
 
+from crm_analysis.engines import ENVIRONMENT, EngineConfig
 from crm_analysis.reports.errors import ReportConfigError
 
-__all__ = ["SETTINGS", "kernel_environment", "split_settings"]
+__all__ = ["ENGINE_PARAMETER", "SETTINGS", "engine_config", "kernel_environment",
+           "split_settings"]
 
-#: setting name -> environment variable handed to the kernels
-SETTINGS: dict[str, str] = {
-    "engine": "CRM_ENGINE",
-    "duckdb_memory_limit": "CRM_DUCKDB_MEMORY_LIMIT",
-    "duckdb_temp_directory": "CRM_DUCKDB_TEMP_DIR",
-    "spark_master": "CRM_SPARK_MASTER",
-}
+SETTINGS: tuple[str, ...] = tuple(ENVIRONMENT)
+"""The run settings: every field of the engine configuration."""
 
-_MEMORY = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.IGNORECASE)
+ENGINE_PARAMETER = "engine_settings"
+"""The notebook parameter through which a notebook receives the run's engine settings."""
 
 
-def _check(name: str, value: Any) -> str:
-    from crm_analysis.features.engines import ENGINES
+def engine_config(settings: Mapping[str, Any]) -> EngineConfig:
+    """The engine configuration of checked run settings.
 
-    text = str(value).strip()
-    if name == "engine":
-        if text not in ENGINES:
-            raise ReportConfigError(
-                f"setting engine={value!r} is not an engine; choose one of {', '.join(ENGINES)}")
-        if text == "spark":
-            import importlib.util
-
-            if importlib.util.find_spec("pyspark") is None:
-                raise ReportConfigError(
-                    "setting engine=spark needs pyspark: pip install -e '.[spark]' "
-                    "(and a Java runtime, 17 or later)")
-    elif name == "duckdb_memory_limit" and not _MEMORY.match(text):
-        raise ReportConfigError(
-            f"setting duckdb_memory_limit={value!r} is not a size such as 2GB or 500MB")
-    return text
+    Raises
+    ------
+    ReportConfigError
+        A setting with a value it cannot take (unknown engine, malformed memory size, Spark
+        without pyspark), naming the setting.
+    """
+    try:
+        config = EngineConfig.from_settings(settings)
+    except ValueError as exc:
+        raise ReportConfigError(f"setting {exc}") from None
+    if config.name == "spark" and importlib.util.find_spec("pyspark") is None:
+        raise ReportConfigError("setting engine=spark needs pyspark: pip install -e '.[spark]' "
+                                "(and a Java runtime, 17 or later)")
+    return config
 
 
 def split_settings(
     defaults: Mapping[str, Any], overrides: Mapping[str, Any]
-) -> tuple[dict[str, str], dict[str, Any], dict[str, Any]]:
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """Take the run settings out of the parameter-file values and the overrides.
 
     Parameters
@@ -74,34 +67,36 @@ def split_settings(
     Returns
     -------
     settings : dict
-        ``{setting: value as text}`` of the settings given a non-null value, checked.
+        ``{setting: value}`` of the settings given a non-null value, checked
+        (:meth:`EngineConfig.settings` of the configuration they make).
     defaults, overrides : dict
         The inputs without the settings (what the notebooks' parameters are resolved from).
 
     Raises
     ------
     ReportConfigError
-        A setting with a value it cannot take (unknown engine, malformed memory size, Spark
-        without pyspark).
+        A setting with a value it cannot take, or a value given for ``engine_settings``
+        itself (the runner fills it from the settings).
     """
     merged = {**defaults, **overrides}
-    settings = {name: _check(name, merged[name]) for name in SETTINGS
-                if merged.get(name) is not None}
+    if ENGINE_PARAMETER in merged:
+        raise ReportConfigError(
+            f"{ENGINE_PARAMETER} is filled by the runner from the run settings; give "
+            f"{', '.join(SETTINGS)} instead")
+    given = {name: merged[name] for name in SETTINGS if merged.get(name) is not None}
+    settings = engine_config(given).settings()
     rest = [{k: v for k, v in values.items() if k not in SETTINGS}
             for values in (defaults, overrides)]
     return settings, rest[0], rest[1]
 
 
-def kernel_environment(settings: Mapping[str, str]) -> dict[str, str]:
-    """Environment variables for the kernels: ``{CRM_ENGINE: "duckdb", ...}``.
+def kernel_environment() -> dict[str, str]:
+    """Environment variables for the kernels (besides the data locations of the run).
 
-    Also ``ARROW_DEFAULT_MEMORY_POOL=system`` unless the environment chooses a pool: pandas 3
+    ``ARROW_DEFAULT_MEMORY_POOL=system`` unless the environment chooses a pool: pandas 3
     keeps text in Arrow buffers, and pyarrow's default pool (mimalloc) keeps freed blocks for
     reuse, so a kernel that read and cleaned 20M order lines held about 1 GB more than it used
     (benchmarks/bench_reports.py); the C library's allocator hands large buffers back at once,
     at no measurable cost in speed.
     """
-    env = {SETTINGS[name]: value for name, value in settings.items()}
-    env.setdefault("ARROW_DEFAULT_MEMORY_POOL",
-                   os.environ.get("ARROW_DEFAULT_MEMORY_POOL", "system"))
-    return env
+    return {"ARROW_DEFAULT_MEMORY_POOL": os.environ.get("ARROW_DEFAULT_MEMORY_POOL", "system")}
