@@ -21,6 +21,7 @@ import pandas as pd
 
 from crm_analysis import features
 from crm_analysis.columns import CONTRACT_NAMES, require_columns
+from crm_analysis.engines import EngineConfig
 from crm_analysis.features.time_units import DAYS_PER_WEEK, WEEKS_PER_YEAR
 from crm_analysis.markup import Markup, md
 from crm_analysis.money import has_amounts
@@ -98,6 +99,7 @@ def analyse(
     annual_discount_rate: float = 0.10,
     margin: float = 1.0,
     seed: int = 0,
+    engine: EngineConfig | str | None = None,
 ) -> ValueAnalysis:
     """Segments, concentration, models, holdout check and customer values as of ``snapshot``.
 
@@ -121,6 +123,9 @@ def analyse(
         Profit share of spend in the value.
     seed : int
         Random state of the model fits.
+    engine : EngineConfig or str, optional
+        What scans the orders into customer summaries (default pandas; see
+        :mod:`crm_analysis.engines`).
 
     Returns
     -------
@@ -133,18 +138,21 @@ def analyse(
     purchases, day = data.orders, data.snapshot
     money = "amount" if has_amounts(orders) else None
     skipped: list[Markup] = []  # without amounts the basis sentence says so
-    rfm = rfm_scores(features.customer_rfm(purchases, as_of=day, monetary_col=money),
+    rfm = rfm_scores(features.customer_rfm(purchases, as_of=day, monetary_col=money,
+                                           engine=engine),
                      monetary="revenue" if money else None)
     revenue = rfm["revenue"] if money else rfm["revenue"].iloc[:0]
     summary = features.rfm_summary(purchases, observation_end=day, time_unit="D",
-                                   time_scaler=DAYS_PER_WEEK, monetary_col=money)
+                                   time_scaler=DAYS_PER_WEEK, monetary_col=money,
+                                   engine=engine)
     if purchases.empty:
         fits = Fits(notes=[md("No customer made a purchase up to the snapshot: there is nothing "
                               "to value.")])
         holdout, reason = None, fits.notes[0]
     else:
         fits = fit_models(summary, seed=seed)
-        holdout, reason = check_on_holdout(purchases, day, holdout_weeks, seed, money)
+        holdout, reason = check_on_holdout(purchases, day, holdout_weeks, seed, money,
+                                           engine=engine)
     if reason is not None:
         skipped.append(reason)
     horizon = clv_horizon_days / DAYS_PER_WEEK

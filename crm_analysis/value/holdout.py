@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from crm_analysis import features
+from crm_analysis.engines import EngineConfig
 from crm_analysis.features.time_units import DAYS_PER_WEEK
 from crm_analysis.markup import Markup, join, md
 from crm_analysis.value.checks import (
@@ -129,7 +130,8 @@ def rate_rule(cal_hold: pd.DataFrame) -> np.ndarray:
 
 
 def check_on_holdout(orders: pd.DataFrame, snapshot: pd.Timestamp, holdout_weeks: int,
-                     seed: int, monetary_col: str | None = "amount"
+                     seed: int, monetary_col: str | None = "amount", *,
+                     engine: EngineConfig | str | None = None
                      ) -> tuple[HoldoutCheck | None, Markup | None]:
     """Refit the models before the holdout and compare their predictions with what happened.
 
@@ -146,6 +148,8 @@ def check_on_holdout(orders: pd.DataFrame, snapshot: pd.Timestamp, holdout_weeks
         Random state of the model fits.
     monetary_col : str or None
         Amount column; None for a log without amounts.
+    engine : EngineConfig or str, optional
+        What scans the orders (default pandas).
 
     Returns
     -------
@@ -164,7 +168,8 @@ def check_on_holdout(orders: pd.DataFrame, snapshot: pd.Timestamp, holdout_weeks
                         "{weeks} weeks.", weeks=split.holdout_weeks)
     cal = features.calibration_holdout(orders, calibration_end=split.calibration_end,
                                        observation_end=snapshot, time_unit="D",
-                                       time_scaler=DAYS_PER_WEEK, monetary_col=monetary_col)
+                                       time_scaler=DAYS_PER_WEEK, monetary_col=monetary_col,
+                                       engine=engine)
     fits = fit_models(cal, seed=seed)
     if not fits.transaction:
         return None, md("The holdout check is skipped: no purchase model could be fitted on the "
@@ -185,7 +190,7 @@ def check_on_holdout(orders: pd.DataFrame, snapshot: pd.Timestamp, holdout_weeks
     errors = {name: holdout_error(predictions, name) for name in fits.transaction}
     rule = holdout_error(predictions.assign(rule=rate_rule(cal)), "rule")
     daily = features.daily_repeat_purchases(orders, cohort_end=split.calibration_end,
-                                            observation_end=snapshot)
+                                            observation_end=snapshot, engine=engine)
     weekly = tracking(fits.purchases, daily, calibration_end=split.calibration_end,
                       time_scaler=DAYS_PER_WEEK)
     return HoldoutCheck(split, cal, fits, predictions, errors, weekly, rule), None
