@@ -244,13 +244,13 @@ def test_prediction_identities(model_name: str, request: pytest.FixtureRequest) 
     h = HISTORIES
     args = (h["frequency"], h["recency"], h["T"])
     zero = model.expected_purchases(0.0, *args)
-    assert isinstance(zero, pd.Series) and (zero.index == h.index).all()
+    assert type(zero) is np.ndarray and zero.shape == (len(h),)  # one type: an array
     np.testing.assert_array_equal(zero, 0.0)
     e10, e20 = model.expected_purchases(10.0, *args), model.expected_purchases(20.0, *args)
     assert ((e10 >= 0) & (e20 > e10)).all()
     alive = model.probability_alive(*args)
     assert ((alive > 0) & (alive <= 1)).all()
-    assert alive["f"] == pytest.approx(1.0)  # T = 0: just acquired
+    assert alive[h.index.get_loc("f")] == pytest.approx(1.0)  # T = 0: just acquired
     p0 = model.probability_no_purchase(0.0, *args)
     np.testing.assert_allclose(p0, 1.0)
     p_t = model.probability_no_purchase(20.0, *args)
@@ -291,15 +291,19 @@ def test_pareto_expected_purchases_limits(pnbd: ParetoNBD) -> None:
         r * beta / (alpha * (s - 1)) * (1 - (beta / (beta + t)) ** (s - 1)), rel=1e-12)
 
 
-def test_scalar_inputs_give_floats(bg: BetaGeo) -> None:
-    assert isinstance(bg.expected_purchases(10.0, 2, 10.0, 30.0), float)
-    assert isinstance(bg.probability_alive(2, 10.0, 30.0), float)
+def test_scalar_inputs_give_0d_arrays(bg: BetaGeo, gg: GammaGamma) -> None:
+    """Issue 19: predictions return one type, a float64 array of the inputs' broadcast shape."""
+    for got in (bg.expected_purchases(10.0, 2, 10.0, 30.0), bg.probability_alive(2, 10.0, 30.0),
+                bg.expected_purchases_new(10.0), gg.expected_average_spend(2, 30.0)):
+        assert type(got) is np.ndarray and got.shape == () and got.dtype == np.float64
+    assert float(bg.probability_alive(2, 10.0, 30.0)) == pytest.approx(
+        bg.probability_alive([2], [10.0], [30.0])[0], rel=0)
 
 
 def test_gamma_gamma_expected_spend(gg: GammaGamma, cdnow: pd.DataFrame) -> None:
     p, q, gamma = (gg.params_[k] for k in ("p", "q", "gamma"))
     spend = gg.expected_average_spend(cdnow["frequency"], cdnow["monetary_value"])
-    assert isinstance(spend, pd.Series)
+    assert type(spend) is np.ndarray and spend.shape == (len(cdnow),)
     zero = cdnow["frequency"] == 0
     np.testing.assert_allclose(spend[zero], gamma * p / (q - 1))
     assert gg.population_mean_spend() == pytest.approx(gamma * p / (q - 1))
@@ -404,7 +408,7 @@ def test_unidentified_fit_raises_convergence_error(model_cls) -> None:
     with pytest.raises(ConvergenceError, match="time_scaler") as info:
         model_cls().fit(frequency=np.zeros(500), recency=np.zeros(500),
                         T=np.linspace(1, 50, 500))
-    assert isinstance(info.value, RuntimeError)
+    assert isinstance(info.value, ValueError) and isinstance(info.value, RuntimeError)
 
 
 def test_gamma_gamma_exclusions_are_counted_and_logged(caplog: pytest.LogCaptureFixture) -> None:

@@ -177,9 +177,8 @@ def _bgnbd(freq, recency, age, horizon_weeks, fit_on, random_state):
     except ConvergenceError:
         return None
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-        expected = np.asarray(model.expected_purchases(horizon_weeks, freq, recency, age), float)
-        p_none = np.asarray(model.probability_no_purchase(horizon_weeks, freq, recency, age),
-                            float)
+        expected = model.expected_purchases(horizon_weeks, freq, recency, age)
+        p_none = model.probability_no_purchase(horizon_weeks, freq, recency, age)
     if not (np.isfinite(expected).all() and np.isfinite(p_none).all()):
         return None  # a fit at the edge of its parameter space: its predictions are not usable
     return expected, p_none

@@ -92,6 +92,9 @@ class SignedLog(TransformerMixin, BaseEstimator):
 class ColumnScore(ClassifierMixin, BaseEstimator):
     """A "model" whose churn probability is one feature column (e.g. a BG/NBD probability).
 
+    A frame without the column, or with missing values or values outside [0, 1] in it, is
+    refused with a ``ValueError``; a prediction before ``fit`` raises ``NotFittedError``.
+
     Parameters
     ----------
     column : str
@@ -101,17 +104,27 @@ class ColumnScore(ClassifierMixin, BaseEstimator):
     def __init__(self, column: str = "bgnbd_p_no_purchase") -> None:
         self.column = column
 
-    def fit(self, X: pd.DataFrame, y=None) -> ColumnScore:
-        """Check the column exists; nothing is learned."""
+    def _probability(self, X: pd.DataFrame) -> np.ndarray:
         if self.column not in X.columns:
             raise ValueError(f"feature {self.column!r} is missing; found {list(X.columns)}")
+        p = X[self.column].to_numpy(dtype=float)
+        bad = ~((p >= -_EPS) & (p <= 1 + _EPS))  # NaN included
+        if bad.any():
+            raise ValueError(f"feature {self.column!r} must be a probability in [0, 1]: "
+                             f"{int(bad.sum()):,} value(s) are missing or outside")
+        return p
+
+    def fit(self, X: pd.DataFrame, y=None) -> ColumnScore:
+        """Check the column (present, probabilities); nothing is learned."""
+        self._probability(X)
         self.classes_ = np.array([0.0, 1.0])
         self.n_features_in_ = X.shape[1]
         return self
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        """Columns P(stay), P(churn)."""
-        p = np.clip(X[self.column].to_numpy(dtype=float), 0.0, 1.0)
+        """Columns P(stay), P(churn), shape (n_rows, 2)."""
+        check_is_fitted(self, "classes_")
+        p = np.clip(self._probability(X), 0.0, 1.0)
         return np.column_stack([1.0 - p, p])
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
@@ -188,6 +201,12 @@ class OutOfTimeCalibrated(ClassifierMixin, BaseEstimator):
             return self._fit(X, np.asarray(y, dtype=float), groups)
 
     def _fit(self, X: pd.DataFrame, y: np.ndarray, groups) -> OutOfTimeCalibrated:
+        if len(y) != len(X):
+            raise ValueError(f"y has {len(y):,} labels for {len(X):,} rows")
+        if not np.isin(y, (0.0, 1.0)).all():
+            raise ValueError("y must hold 0 (stayed) and 1 (churned) only: "
+                             f"{int((~np.isin(y, (0.0, 1.0))).sum()):,} label(s) are missing "
+                             "or other values")
         if len(np.unique(y)) < 2:
             raise ValueError("training labels hold one class only: nobody (or everybody) churned")
         self.classes_ = np.array([0.0, 1.0])

@@ -202,7 +202,10 @@ def _feature_matrix(frame: pd.DataFrame, columns: list[str] | None = None) -> pd
 class _SpendModel(BaseEstimator):
     """Shared shell of the spend models, scikit-learn estimators: ``fit(frame)`` returns self,
     ``clone`` and ``get_params`` work, a prediction before ``fit`` raises scikit-learn's
-    ``NotFittedError``."""
+    ``NotFittedError``, a frame without the columns a model reads raises a ``ValueError``
+    (:class:`~crm_analysis.columns.MissingColumnsError`) naming them, and every prediction is a
+    numpy float64 array with one value per row of the frame (the value models' rule, see
+    :data:`crm_analysis.value._fitting.PREDICTION_RULE`)."""
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "n_customers_")
@@ -210,6 +213,11 @@ class _SpendModel(BaseEstimator):
     def _check_fitted(self) -> None:
         check_is_fitted(self, msg=f"{type(self).__name__} is not fitted yet: call fit(frame) "
                                   "first")
+
+    @staticmethod
+    def _require(frame: pd.DataFrame, columns: tuple[str, ...] | list[str]) -> None:
+        require_columns(frame.columns, list(columns), table="the feature frame",
+                        hint="Build it with crm_analysis.potential.value_frame.")
 
 
 class BTYDSpend(_SpendModel):
@@ -240,7 +248,10 @@ class BTYDSpend(_SpendModel):
         ------
         NotEnoughData
             Fewer than ``MIN_REPEAT_BUYERS`` customers bought again (the models learn from them).
+        ValueError
+            A summary column is missing, or holds negative or missing values (BG/NBD's checks).
         """
+        self._require(frame, SUMMARY_COLUMNS)
         repeat = int(((frame["frequency"] > 0) & (frame["monetary_value"] > 0)).sum())
         if repeat < MIN_REPEAT_BUYERS or len(frame) < MIN_CUSTOMERS:
             raise NotEnoughData(f"it needs at least {MIN_CUSTOMERS} customers, "
@@ -252,27 +263,29 @@ class BTYDSpend(_SpendModel):
         self.n_customers_ = len(frame)
         return self
 
+    def _history(self, frame: pd.DataFrame) -> tuple[np.ndarray, ...]:
+        self._check_fitted()
+        self._require(frame, SUMMARY_COLUMNS)
+        return tuple(frame[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
+
     def predict_purchases(self, frame: pd.DataFrame) -> np.ndarray:
         """Expected purchase days in the horizon."""
-        self._check_fitted()
-        x, t_x, age = (frame[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
+        x, t_x, age = self._history(frame)
         with np.errstate(invalid="ignore", divide="ignore"):  # 2F1 NaNs are repaired inside
-            return np.asarray(self.transaction_model_.expected_purchases(
-                self.horizon_days / DAYS_PER_WEEK, x, t_x, age), dtype=float)
+            return self.transaction_model_.expected_purchases(
+                self.horizon_days / DAYS_PER_WEEK, x, t_x, age)
 
     def predict_no_purchase(self, frame: pd.DataFrame) -> np.ndarray:
         """P(no purchase in the horizon), BG/NBD."""
-        self._check_fitted()
-        x, t_x, age = (frame[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
-        return np.asarray(self.transaction_model_.probability_no_purchase(
-            self.horizon_days / DAYS_PER_WEEK, x, t_x, age), dtype=float)
+        x, t_x, age = self._history(frame)
+        return self.transaction_model_.probability_no_purchase(
+            self.horizon_days / DAYS_PER_WEEK, x, t_x, age)
 
     def predict_order_value(self, frame: pd.DataFrame) -> np.ndarray:
         """Expected spend per purchase day (currency), Gamma-Gamma."""
-        self._check_fitted()
-        return np.asarray(self.spend_model_.expected_average_spend(
-            frame["frequency"].to_numpy(dtype=float),
-            frame["monetary_value"].to_numpy(dtype=float)), dtype=float)
+        x, _t_x, _age = self._history(frame)
+        return self.spend_model_.expected_average_spend(
+            x, frame["monetary_value"].to_numpy(dtype=float))
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """Expected spend in the horizon, currency units."""
@@ -280,25 +293,35 @@ class BTYDSpend(_SpendModel):
 
 
 class _SpendRule(_SpendModel):
-    """A simple rule over a horizon (days): nothing is learned."""
+    """A simple rule over a horizon (days): nothing is learned. Missing spend counts as 0."""
+
+    reads: tuple[str, ...] = ()
+    """Columns of the feature frame the rule reads."""
 
     def __init__(self, horizon_days: int = 180) -> None:
         self.horizon_days = horizon_days
 
     def fit(self, frame: pd.DataFrame, y=None) -> _SpendRule:
-        """Nothing is learned; records the number of customers."""
+        """Nothing is learned; checks the columns and records the number of customers."""
+        self._require(frame, self.reads)
         self.n_customers_ = len(frame)
         return self
+
+    def _frame(self, frame: pd.DataFrame) -> pd.DataFrame:
+        self._check_fitted()
+        self._require(frame, self.reads)
+        return frame
 
 
 class LastPeriodSpend(_SpendRule):
     """The simple rule: next horizon's spend = the spend of the last horizon (``spend_last_window``
     of the feature frame, whose window is the horizon). Nothing to learn."""
 
+    reads = ("spend_last_window",)
+
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """Spend in the last horizon before the frame's cutoff, currency units."""
-        self._check_fitted()
-        return frame["spend_last_window"].fillna(0.0).to_numpy(dtype=float)
+        return self._frame(frame)["spend_last_window"].fillna(0.0).to_numpy(dtype=float)
 
 
 class AverageSpendRate(_SpendRule):
@@ -306,9 +329,11 @@ class AverageSpendRate(_SpendRule):
     purchase (at least one horizon, so a new customer's first order is not multiplied up) times
     the horizon. The frequency x monetary rule of RFM, as a spend rate. Nothing to learn."""
 
+    reads = ("tenure_days", "total_spend")
+
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """Total spend / max(days since the first purchase + 1, horizon) x horizon, currency."""
-        self._check_fitted()
+        frame = self._frame(frame)
         days = np.maximum(frame["tenure_days"].to_numpy(dtype=float) + 1, self.horizon_days)
         spend = frame["total_spend"].fillna(0.0).to_numpy(dtype=float)
         return spend / days * self.horizon_days
@@ -352,6 +377,19 @@ class _BoostedModel(_SpendModel):
             raise NotEnoughData(f"it needs at least {MIN_TRAIN_CUSTOMERS} customers in its "
                                 f"learning window and the data has {n:,}")
 
+    def _target(self, frame: pd.DataFrame, y) -> np.ndarray:
+        """The spend to learn (``y``, or the frame's ``target_spend``), refused when missing."""
+        if y is None:
+            self._require(frame, (TARGET,))
+        target = np.asarray(frame[TARGET] if y is None else y, dtype=float)
+        if len(target) != len(frame):
+            raise ValueError(f"y has {len(target):,} values for {len(frame):,} rows")
+        if not np.isfinite(target).all():
+            raise ValueError(f"the spend to learn ({TARGET}) has "
+                             f"{int((~np.isfinite(target)).sum()):,} missing or infinite "
+                             "value(s); a customer who bought nothing has 0")
+        return target
+
     def __init__(self, max_train_rows: int | None = 100_000,
                  random_state: int | None = 0) -> None:
         self.max_train_rows = max_train_rows
@@ -382,9 +420,10 @@ class TwoStageSpend(_BoostedModel):
     def fit(self, frame: pd.DataFrame, y=None) -> TwoStageSpend:
         """Fit on features of ``frame`` and its ``target_spend`` (or ``y``), currency units."""
         self._check_rows(len(frame))
+        target = self._target(frame, y)
         rows = _subsample(len(frame), self.max_train_rows, self.random_state)
         X = _feature_matrix(frame.iloc[rows])
-        target = np.asarray(frame[TARGET] if y is None else y, dtype=float)[rows]
+        target = target[rows]
         bought = target > 0
         if bought.all() or not bought.any():
             raise NotEnoughData("its learning window needs customers who bought and customers "
@@ -435,10 +474,10 @@ class BoostedSpend(_BoostedModel):
     def fit(self, frame: pd.DataFrame, y=None) -> BoostedSpend:
         """Fit on features of ``frame`` and its ``target_spend`` (or ``y``), currency units."""
         self._check_rows(len(frame))
+        target = np.clip(self._target(frame, y), 0.0, None)
         rows = _subsample(len(frame), self.max_train_rows, self.random_state)
         X = _feature_matrix(frame.iloc[rows])
-        target = np.clip(np.asarray(frame[TARGET] if y is None else y, dtype=float)[rows],
-                         0.0, None)
+        target = target[rows]
         if not (target > 0).any():
             raise NotEnoughData("nobody bought in its learning window")
         self.feature_names_ = list(X.columns)
@@ -548,7 +587,7 @@ def _fit_predict(name: str, frame: pd.DataFrame, target: pd.DataFrame, horizon_d
         notes.append(f"{MODELS[name]} is left out: {'; '.join(problems)}.")
         return None
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-        predicted = np.asarray(model.predict(target), dtype=float)
+        predicted = model.predict(target)
     if not np.isfinite(predicted).all():
         notes.append(f"{MODELS[name]} is left out: its fit lies at the edge of its parameter "
                      "space and some of its predictions are not finite.")

@@ -242,10 +242,24 @@ def check_randomisation(
     return RandomisationCheck(not reasons, reasons, shares.reset_index(), balance, pooled)
 
 
+def _flags(name: str, values: object, n_rows: int) -> np.ndarray:
+    """``values`` as a boolean array of ``n_rows``; missing values are refused, not read as True."""
+    if pd.isna(pd.Series(values, dtype=object)).any():
+        raise ValueError(f"{name} has missing values: each contact is treated or not, "
+                         "converted or not")
+    flags = np.asarray(values, dtype=bool)
+    if len(flags) != n_rows:
+        raise ValueError(f"{name} has {len(flags):,} values for {n_rows:,} rows of X")
+    return flags
+
+
 class TwoModelUplift(BaseEstimator):
     """Two-model (T-learner) uplift: P(convert | treated, x) - P(convert | control, x).
 
     A scikit-learn estimator (``clone``, ``get_params``; scikit-learn's ``NotFittedError``).
+    ``treated`` and ``converted`` with missing values or of another length than ``X``, and a
+    frame to predict without the fitted features, are refused with a ``ValueError``; the
+    prediction is a numpy float64 array, one uplift per row.
 
     Parameters
     ----------
@@ -281,9 +295,10 @@ class TwoModelUplift(BaseEstimator):
         X : DataFrame
             Pre-contact features (float).
         treated, converted : array-like of bool
+            One per row of ``X``, no missing value.
         """
-        t = np.asarray(treated, dtype=bool)
-        y = np.asarray(converted, dtype=bool)
+        t, y = (_flags(name, values, len(X)) for name, values in
+                (("treated", treated), ("converted", converted)))
         for name, rows in (("treatment", t), ("control", ~t)):
             if len(np.unique(y[rows])) < 2:
                 raise NotEnoughData(f"the {name} group needs contacts who converted and "
@@ -298,6 +313,9 @@ class TwoModelUplift(BaseEstimator):
         """Predicted uplift (difference of conversion probabilities, -1..1)."""
         check_is_fitted(self, "feature_names_",
                         msg="TwoModelUplift is not fitted yet: call fit first")
+        missing = [c for c in self.feature_names_ if c not in X.columns]
+        if missing:
+            raise ValueError(f"X lacks feature(s) {missing} the uplift model was fitted on")
         X = X[self.feature_names_].astype(float).fillna(0.0)
         with threads_for(len(X)):
             return (self.treatment_model_.predict_proba(X)[:, 1]

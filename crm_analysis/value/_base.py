@@ -12,6 +12,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from crm_analysis.features.time_units import period_of
 from crm_analysis.value._fitting import (
+    ON_FAILURE,
+    PREDICTION_RULE,
     CompressedRFM,
     MLEResult,
     Objective,
@@ -28,6 +30,24 @@ class MaximumLikelihoodModel(BaseEstimator):
     the settings are checked in one place (:meth:`_validate_settings`, at ``fit``), and a
     prediction before ``fit`` raises scikit-learn's ``NotFittedError``.
 
+    **Predictions return one type.** Every prediction method (``expected_purchases``,
+    ``probability_alive``, ``probability_no_purchase``, ``expected_purchases_new``,
+    ``log_likelihood``, ``log_probability_alive``, ``expected_average_spend``) returns a numpy
+    float64 array with the broadcast shape of its inputs: one value per customer, in input order,
+    for array-like inputs (lists, arrays, Series or DataFrame columns: a Series' index is not
+    kept, so rebuild a Series with ``pd.Series(pred, index=summary.index)`` when you need one),
+    and a 0-d array for scalar inputs (``float(pred)`` gives the number).
+    ``purchase_count_distribution`` is an array over counts; ``population_mean_spend`` a float.
+
+    **Convergence.** A fit converges when its best optimum has a zero gradient (max-abs below
+    ``tol``, or a negligible Newton decrement) and a positive definite Hessian in the parameters
+    that did not run to their bound. ``converged_`` records that outcome. When it fails, ``fit``
+    raises :class:`~crm_analysis.value.ConvergenceError` (a ``ValueError``, message with scipy's
+    own and what to try) and the model stays unfitted (``on_failure="raise"``, the default, which
+    :func:`~crm_analysis.value.fit_with_fallback` relies on to try the next penalty); with
+    ``on_failure="warn"`` it keeps the best point found, warns with scikit-learn's
+    ``ConvergenceWarning`` and sets ``converged_ = False``.
+
     Parameters
     ----------
     penalizer_coef : float, default 0.0
@@ -39,8 +59,11 @@ class MaximumLikelihoodModel(BaseEstimator):
         Seed for the extra starting points (fits are deterministic for an int).
     tol : float, default 1e-6
         Largest accepted gradient (max-abs, per customer, log-parameter space) at the optimum.
+    on_failure : {"raise", "warn"}, default "raise"
+        What ``fit`` does when the optimum fails the convergence checks (see above).
     """
 
+    prediction_rule: str = PREDICTION_RULE
     param_names: tuple[str, ...] = ()
 
     def __init__(
@@ -49,11 +72,13 @@ class MaximumLikelihoodModel(BaseEstimator):
         n_starts: int = 4,
         random_state: int | None = 0,
         tol: float = 1e-6,
+        on_failure: str = "raise",
     ) -> None:
         self.penalizer_coef = penalizer_coef
         self.n_starts = n_starts
         self.random_state = random_state
         self.tol = tol
+        self.on_failure = on_failure
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "params_")
@@ -66,6 +91,8 @@ class MaximumLikelihoodModel(BaseEstimator):
             raise ValueError(f"n_starts must be an integer >= 1, got {self.n_starts!r}")
         if not (isinstance(self.tol, int | float) and self.tol > 0):
             raise ValueError(f"tol must be a number > 0, got {self.tol!r}")
+        if self.on_failure not in ON_FAILURE:
+            raise ValueError(f"on_failure must be one of {ON_FAILURE}, got {self.on_failure!r}")
 
     def _fitted_params(self) -> tuple[float, ...]:
         check_is_fitted(self, msg=f"{type(self).__name__} is not fitted yet: call "
@@ -125,6 +152,14 @@ class TransactionModel(MaximumLikelihoodModel, ABC):
         Returns
         -------
         self
+
+        Raises
+        ------
+        ValueError
+            Bad settings or input (missing columns, negative or NaN values, recency > T).
+        ConvergenceError
+            The optimum failed the convergence checks (a ``ValueError``; with
+            ``on_failure="warn"`` a ``ConvergenceWarning`` instead, and ``converged_`` is False).
         """
         self._validate_settings()
         x, t_x, age = columns_or_arrays(
@@ -140,7 +175,7 @@ class TransactionModel(MaximumLikelihoodModel, ABC):
             n_customers=data.n_customers, penalizer_coef=self.penalizer_coef,
             n_starts=self.n_starts, random_state=self.random_state, tol=self.tol,
             model=self.model_name, hessian_step=self._hessian_step,
-            analytic_hessian=self._analytic_hessian,
+            analytic_hessian=self._analytic_hessian, on_failure=self.on_failure,
         )
         self._set_result(result, data)
         self.period_days_ = period_of(summary)

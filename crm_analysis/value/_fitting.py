@@ -7,7 +7,8 @@ What lives here, once for every model:
   (:class:`CompressedRFM`): the likelihood is evaluated once per distinct history and weighted,
   which is what makes fitting a million customers fast;
 - multi-start optimisation in log-parameter space with analytic gradients, a Newton polish,
-  convergence checks and a clear :class:`ConvergenceError` (:func:`fit_mle`);
+  convergence checks and a clear :class:`ConvergenceError` or scikit-learn ``ConvergenceWarning``
+  (:func:`fit_mle`, see :data:`ON_FAILURE`);
 - standard errors from the inverse Hessian of the negative log-likelihood (numerical Hessian of
   the analytic gradient in log space, mapped to natural parameters by the delta method).
 
@@ -22,12 +23,14 @@ is the total, unpenalised ``sum_i w_i * LL_i``.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy import optimize
+from sklearn.exceptions import ConvergenceWarning
 
 logger = logging.getLogger(__name__)
 
@@ -45,10 +48,20 @@ NEWTON_DECREMENT = 1e-12
 still make at an accepted optimum, when the gradient is above ``tol`` (flat likelihoods)."""
 
 
-class ConvergenceError(RuntimeError):
-    """The maximum-likelihood fit did not converge; the message says what to try.
+ON_FAILURE: tuple[str, ...] = ("raise", "warn")
+"""What ``fit`` does when the optimum fails the convergence checks (``on_failure`` setting):
+``"raise"`` (default) raises :class:`ConvergenceError` and leaves the model unfitted; ``"warn"``
+keeps the best point found, warns with scikit-learn's ``ConvergenceWarning`` and sets
+``converged_ = False`` (its standard errors are NaN when the Hessian is not positive definite)."""
 
-    ``problems`` lists the reasons in words, without the advice (for a report page).
+
+class ConvergenceError(ValueError, RuntimeError):
+    """The maximum-likelihood fit did not converge; the message says what failed and what to try.
+
+    A ``ValueError`` (scikit-learn's convention for data an estimator cannot fit), and still a
+    ``RuntimeError`` as it was before issue 19, so either ``except`` catches it. The message
+    includes the optimiser's own (scipy's) message. ``problems`` lists the reasons in words,
+    without the advice (for a report page).
     """
 
     def __init__(self, message: str, problems: Sequence[str] = ()) -> None:
@@ -224,6 +237,9 @@ class MLEResult:
     standard_errors: dict[str, float]
     confidence_intervals: pd.DataFrame
     converged: bool
+    """Whether the optimum passed the convergence checks (zero gradient or negligible Newton
+    decrement, positive definite Hessian in the free parameters, not every parameter on its
+    bound); False only with ``on_failure="warn"``."""
     n_starts_run: int
     gradient_norm: float
     covariance_log: np.ndarray
@@ -273,6 +289,7 @@ def fit_mle(
     hessian_step: float = 1e-5,
     start_scale: float = 0.5,
     maxiter: int = 3000,
+    on_failure: str = "raise",
 ) -> MLEResult:
     """Maximise a log-likelihood from several starts in log-parameter space.
 
@@ -303,6 +320,10 @@ def fit_mle(
         ``neg_ll`` can return the Hessian: the optimiser is then scipy's ``trust-exact`` (a few
         exact Newton steps); otherwise L-BFGS-B, and the Hessian for the standard errors is a
         central difference of the analytic gradient with step ``hessian_step``.
+    on_failure : {"raise", "warn"}, default "raise"
+        When the best start fails the convergence checks: raise :class:`ConvergenceError`, or
+        warn with scikit-learn's ``ConvergenceWarning`` and return it with ``converged=False``
+        (see :data:`ON_FAILURE`). A fit with no finite likelihood at any start always raises.
 
     Returns
     -------
@@ -317,8 +338,11 @@ def fit_mle(
     ConvergenceError
         No start gave a finite likelihood, the gradient at the best start is not zero, its
         Hessian is not positive definite, or every parameter ran to its bound. The message lists
-        every reason.
+        every reason and scipy's message. With ``on_failure="warn"`` only when no start gave a
+        finite likelihood.
     """
+    if on_failure not in ON_FAILURE:
+        raise ValueError(f"on_failure must be one of {ON_FAILURE}, got {on_failure!r}")
     names = list(names)
     k = len(names)
     scale = 1.0 / n_customers
@@ -450,13 +474,18 @@ def fit_mle(
         problems.append(f"gradient max-norm {gnorm:.2e} > tol {tol:.1e} ({message})")
     if free.any() and not positive:
         problems.append("the Hessian at the optimum is not positive definite (flat likelihood)")
-    if problems:
-        raise ConvergenceError(f"{model} did not converge: " + "; ".join(problems) + ". " + _ADVICE,
-                               problems)
-
-    # The best start is a verified maximum (zero gradient, positive definite Hessian in the free
-    # parameters). What the other starts did, and parameters on their bound, are notes.
     notes: list[str] = []
+    if problems:
+        failure = f"{model} did not converge: " + "; ".join(problems) + "."
+        if on_failure == "raise":
+            raise ConvergenceError(failure + " " + _ADVICE, problems)
+        warnings.warn(failure + " " + _ADVICE, ConvergenceWarning, stacklevel=3)
+        notes.append(failure + " Its parameters are the best point found, not a verified "
+                     "maximum; its standard errors are not reliable.")
+
+    # When converged, the best start is a verified maximum (zero gradient, positive definite
+    # Hessian in the free parameters). What the other starts did, and parameters on their bound,
+    # are notes.
     if at_bound.any():
         bound = [f"{n} -> {'0' if z[i] < 0 else 'infinity'}"
                  for i, n in enumerate(names) if at_bound[i]]
@@ -471,13 +500,14 @@ def fit_mle(
             notes.append(
                 f"{model}: the {len(runs)} starts ended at different points (best mean negative "
                 f"log-likelihood {best_f:.3f} per customer; others higher by "
-                f"{others or 'an infinite amount'}); the best one is "
-                "used: its gradient is zero and its Hessian positive definite, so it is a "
-                "maximum, and the likelihood is flat around it")
+                f"{others or 'an infinite amount'}); the best one is used"
+                + ("" if problems else ": its gradient is zero and its Hessian positive "
+                   "definite, so it is a maximum, and the likelihood is flat around it"))
 
     # Covariance of the free log-parameters from the total (not mean) negative log-likelihood.
     cov_log = np.full((k, k), np.nan)
-    cov_log[np.ix_(free, free)] = np.linalg.inv(sub / scale)
+    if positive:  # always so when converged; otherwise there is no covariance to report
+        cov_log[np.ix_(free, free)] = np.linalg.inv(sub / scale)
     theta = np.exp(z)
     se_log = np.sqrt(np.diag(cov_log))
     se = theta * se_log  # delta method: d theta / d z = theta
@@ -496,7 +526,7 @@ def fit_mle(
         log_likelihood=float(-neg_ll(z)[0]),
         standard_errors={n: float(v) for n, v in zip(names, se, strict=True)},
         confidence_intervals=ci,
-        converged=True,
+        converged=not problems,
         n_starts_run=len(runs),
         gradient_norm=gnorm,
         covariance_log=cov_log,
@@ -530,17 +560,20 @@ def dot(u: np.ndarray, v: np.ndarray) -> float:
 # ----------------------------------------------------------------------------------------------
 # Prediction helpers
 # ----------------------------------------------------------------------------------------------
-def broadcast_inputs(*values: object) -> tuple[list[np.ndarray], pd.Index | None]:
-    """Broadcast prediction inputs to float arrays; return the index of the first Series, if any."""
-    index = next((v.index for v in values if isinstance(v, pd.Series)), None)
-    arrays = np.broadcast_arrays(*[np.asarray(v, dtype=np.float64) for v in values])
-    return list(arrays), index
+PREDICTION_RULE = (
+    "Every prediction method returns a numpy float64 array with the broadcast shape of its "
+    "inputs: one value per customer for array-like inputs (lists, arrays, Series or DataFrame "
+    "columns, whose index is not kept), a 0-d array for scalars (float(...) gives the number)."
+)
+"""The one rule for the return type of the value models' predictions (issue 19)."""
 
 
-def wrap(result: np.ndarray, index: pd.Index | None, name: str) -> np.ndarray | pd.Series | float:
-    """Return a Series when the inputs were Series, a float for scalar inputs, else an array."""
-    if index is not None and result.ndim == 1 and len(result) == len(index):
-        return pd.Series(result, index=index, name=name)
-    if result.ndim == 0:
-        return float(result)
-    return result
+def broadcast_inputs(*values: object) -> list[np.ndarray]:
+    """Broadcast prediction inputs (scalars, lists, arrays, Series) to float64 arrays of one
+    shape; a Series' index is dropped (see :data:`PREDICTION_RULE`)."""
+    return list(np.broadcast_arrays(*[np.asarray(v, dtype=np.float64) for v in values]))
+
+
+def prediction(result: object) -> np.ndarray:
+    """A prediction as every model returns it: a float64 ndarray (:data:`PREDICTION_RULE`)."""
+    return np.asarray(result, dtype=np.float64)

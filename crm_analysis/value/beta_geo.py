@@ -18,6 +18,7 @@ model, not a bug; prefer the Pareto/NBD when this matters (see docs/value_models
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1, log_expit, polygamma, xlogy
 from scipy.stats import nbinom
 
@@ -28,7 +29,7 @@ from crm_analysis.value._fitting import (
     broadcast_inputs,
     dot,
     log_space_derivatives,
-    wrap,
+    prediction,
 )
 
 __all__ = ["BetaGeo"]
@@ -63,8 +64,8 @@ class BetaGeo(TransactionModel):
 
     Parameters
     ----------
-    penalizer_coef, n_starts, random_state, tol
-        See :class:`~crm_analysis.value._base.TransactionModel`.
+    penalizer_coef, n_starts, random_state, tol, on_failure
+        See :class:`~crm_analysis.value._base.MaximumLikelihoodModel`.
 
     Attributes
     ----------
@@ -76,7 +77,11 @@ class BetaGeo(TransactionModel):
     standard_errors_, confidence_intervals_ : dict, DataFrame
         From the inverse Hessian of the negative log-likelihood (log-parameters, delta method);
         the 95% intervals are exp(log estimate +- 1.96 se), so they stay positive.
-    n_customers_, converged_ : int, bool
+    n_customers_ : int
+    converged_ : bool
+        Whether the optimum passed the convergence checks (zero gradient, positive definite
+        Hessian); a fit that fails them raises ``ConvergenceError``, or with
+        ``on_failure="warn"`` warns and leaves this False.
     period_days_ : float or None
         Length of the summary's time unit in days (7.0 for weeks), from its ``attrs``; None
         when fitted on arrays. Predictions for a summary in another unit are refused.
@@ -195,39 +200,43 @@ class BetaGeo(TransactionModel):
 
         return neg_ll
 
-    def log_likelihood(self, frequency, recency, T) -> np.ndarray:
+    def log_likelihood(self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> np.ndarray:
         """Per-customer log-likelihood at the fitted parameters (FHL 2005 eq. 6)."""
         r, alpha, a, b = self._fitted_params()
-        (x, t_x, age), index = broadcast_inputs(frequency, recency, T)
+        x, t_x, age = broadcast_inputs(frequency, recency, T)
         a3 = -(r + x) * np.log(alpha + age)
         a4 = np.log(a) - np.log(np.where(x > 0, b + x - 1.0, 1.0)) - (r + x) * np.log(alpha + t_x)
         # betaln(a, b+x) - betaln(a, b) equals A2 of the Excel note
         ll = (gammaln(r + x) - gammaln(r) + r * np.log(alpha) + betaln(a, b + x) - betaln(a, b)
               + np.where(x > 0, np.logaddexp(a3, a4), a3))
-        return wrap(ll, index, "log_likelihood")
+        return prediction(ll)
 
     # -- predictions ---------------------------------------------------------------------------
-    def probability_alive(self, frequency, recency, T):
+    def probability_alive(
+        self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> np.ndarray:
         """P(customer still active at T | x, t_x, T) (Fader, Hardie & Lee 2008 note, eq. 2).
 
         P(alive) = 1 / (1 + [x > 0] a / (b + x - 1) ((alpha + T) / (alpha + t_x))^(r + x)).
         Equals 1 for customers with no repeat purchase (see the module caveat).
         """
         r, alpha, a, b = self._fitted_params()
-        (x, t_x, age), index = broadcast_inputs(frequency, recency, T)
+        x, t_x, age = broadcast_inputs(frequency, recency, T)
         dd = (np.log(a) - np.log(np.where(x > 0, b + x - 1.0, 1.0))
               + (r + x) * (np.log(alpha + age) - np.log(alpha + t_x)))
         p = np.where(x > 0, expit(-dd), 1.0)
-        return wrap(p, index, "probability_alive")
+        return prediction(p)
 
-    def expected_purchases(self, t, frequency, recency, T):
+    def expected_purchases(
+        self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> np.ndarray:
         """Expected number of purchases in (T, T + t] given the history (FHL 2005 eq. 10).
 
         E[Y(t) | x, t_x, T] = (a+b+x-1)/(a-1) [1 - ((alpha+T)/(alpha+T+t))^(r+x)
         2F1(r+x, b+x; a+b+x-1; t/(alpha+T+t))] P(alive), with t in the summary's time unit.
         """
         r, alpha, a, b = self._fitted_params()
-        (t, x, t_x, age), index = broadcast_inputs(t, frequency, recency, T)
+        t, x, t_x, age = broadcast_inputs(t, frequency, recency, T)
         if (t < 0).any():
             raise ValueError("t must be >= 0")
         z = t / (alpha + age + t)
@@ -238,11 +247,13 @@ class BetaGeo(TransactionModel):
             # a -> 0: the dropout probability is 0 for everyone (the fit found no dropout), and
             # eq. 10 tends to the NBD's (r + x) t / (alpha + T), which 2F1 cannot reach in
             # floating point at a = 1e-11 (a fit on its bound)
-            limit = (r + x) * t / (alpha + age) * np.asarray(alive, float)
+            limit = (r + x) * t / (alpha + age) * alive
             out = np.where(np.isfinite(out), out, limit)
-        return wrap(out, index, "expected_purchases")
+        return prediction(out)
 
-    def probability_no_purchase(self, t, frequency, recency, T):
+    def probability_no_purchase(
+        self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> np.ndarray:
         """P(no purchase in (T, T + t] | x, t_x, T).
 
         = (1 - P(alive)) + P(alive) ((alpha+T)/(alpha+T+t))^(r+x): an active customer's rate has
@@ -250,18 +261,17 @@ class BetaGeo(TransactionModel):
         L(x, t_x, T+t) / L(x, t_x, T), the likelihood ratio of the extended history.
         """
         r, alpha, _a, _b = self._fitted_params()
-        (t, x, t_x, age), index = broadcast_inputs(t, frequency, recency, T)
-        alive = np.asarray(self.probability_alive(x, t_x, age))
+        t, x, t_x, age = broadcast_inputs(t, frequency, recency, T)
+        alive = self.probability_alive(x, t_x, age)
         stay = np.exp(-(r + x) * np.log1p(t / (alpha + age)))
-        return wrap(1.0 - alive + alive * stay, index, "probability_no_purchase")
+        return prediction(1.0 - alive + alive * stay)
 
-    def expected_purchases_new(self, t):
+    def expected_purchases_new(self, t: ArrayLike) -> np.ndarray:
         """Unconditional E[X(t)] for a customer who has just made her first purchase (eq. 7)."""
         self._fitted_params()
         t_arr = np.asarray(t, dtype=float)
         zero = np.zeros_like(t_arr)
-        return wrap(np.asarray(self.expected_purchases(t_arr, zero, zero, zero)), None,
-                    "expected_purchases_new")
+        return self.expected_purchases(t_arr, zero, zero, zero)
 
     def purchase_count_distribution(self, t: float, n_max: int) -> np.ndarray:
         """P(X(t) = x) for x = 0..n_max, for a new customer (FHL 2005 eq. 8).
@@ -282,10 +292,12 @@ class BetaGeo(TransactionModel):
         return first + np.where(x > 0, second, 0.0)
 
     # convenience
-    def log_probability_alive(self, frequency, recency, T):
+    def log_probability_alive(
+        self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> np.ndarray:
         """log P(alive), accurate when P(alive) is tiny."""
         r, alpha, a, b = self._fitted_params()
-        (x, t_x, age), index = broadcast_inputs(frequency, recency, T)
+        x, t_x, age = broadcast_inputs(frequency, recency, T)
         dd = (np.log(a) - np.log(np.where(x > 0, b + x - 1.0, 1.0))
               + (r + x) * (np.log(alpha + age) - np.log(alpha + t_x)))
-        return wrap(np.where(x > 0, log_expit(-dd), 0.0), index, "log_probability_alive")
+        return prediction(np.where(x > 0, log_expit(-dd), 0.0))

@@ -9,9 +9,11 @@ fits through :func:`fit_with_fallback`, so the sequence is written once.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, TypeVar
 
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 
 from crm_analysis.value._fitting import ConvergenceError
 
@@ -29,25 +31,45 @@ def fit_with_fallback(model: Model, *args: Any,
     """A fitted clone of ``model`` (its other settings kept), with the first penalty of
     ``penalizers`` at which the fit converges; ``args`` and ``kwargs`` go to ``fit``.
 
+    A penalty "fails" when its fit raises :class:`ConvergenceError` (the default,
+    ``on_failure="raise"``) or, for a model with ``on_failure="warn"``, ends with
+    ``converged_ = False`` (the warnings of the penalties tried in between are not shown). On
+    data that converges at the first penalty this is ``clone(model).fit(...)``.
+
+    Returns
+    -------
+    model
+        Fitted, ``converged_`` True, except with ``on_failure="warn"`` when every penalty
+        failed: then the fit at the last penalty, with its ``ConvergenceWarning``.
+
     Raises
     ------
     ConvergenceError
-        The fit failed at every penalty (the last failure).
+        The fit failed at every penalty (the last failure), with ``on_failure="raise"``.
 
     Examples
     --------
     >>> from crm_analysis.value import BetaGeo
     >>> model = fit_with_fallback(BetaGeo(), frequency=[0, 1, 2, 0, 4, 1],
     ...                           recency=[0, 5, 20, 0, 30, 12], T=[40, 38, 35, 30, 40, 39])
-    >>> model.penalizer_coef in FALLBACK_PENALIZERS
+    >>> model.penalizer_coef in FALLBACK_PENALIZERS and model.converged_
     True
     """
+    if not penalizers:
+        raise ValueError("no penalizer to try")
     failure: ConvergenceError | None = None
-    for penalizer in penalizers:
+    for i, penalizer in enumerate(penalizers):
         candidate = clone(model).set_params(penalizer_coef=penalizer)
+        last = i == len(penalizers) - 1
         try:
-            return candidate.fit(*args, **kwargs)
+            with warnings.catch_warnings():
+                if not last:  # a failure here is followed by the next penalty: no warning
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                fitted = candidate.fit(*args, **kwargs)
         except ConvergenceError as exc:
             failure = exc
-    assert failure is not None, "no penalizer to try"
+            continue
+        if getattr(fitted, "converged_", True) or last:
+            return fitted
+    assert failure is not None
     raise failure

@@ -29,6 +29,7 @@ import logging
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy.special import digamma, gammaln, polygamma
 
 from crm_analysis.value._base import MaximumLikelihoodModel
@@ -39,7 +40,7 @@ from crm_analysis.value._fitting import (
     dot,
     fit_mle,
     log_space_derivatives,
-    wrap,
+    prediction,
 )
 
 __all__ = ["GammaGamma"]
@@ -60,6 +61,10 @@ class GammaGamma(MaximumLikelihoodModel):
         Seed for the extra starting points.
     tol : float, default 1e-6
         Largest accepted gradient (max-abs, per customer, log space) at the optimum.
+    on_failure : {"raise", "warn"}, default "raise"
+        What ``fit`` does when the optimum fails the convergence checks: raise
+        :class:`~crm_analysis.value.ConvergenceError`, or warn and set ``converged_ = False``
+        (see :class:`~crm_analysis.value._base.MaximumLikelihoodModel`).
 
     Attributes
     ----------
@@ -108,6 +113,13 @@ class GammaGamma(MaximumLikelihoodModel):
         Returns
         -------
         self
+
+        Raises
+        ------
+        ValueError
+            Bad settings or input (missing columns, NaN, negative or fractional frequencies, no
+            customer to fit on); :class:`~crm_analysis.value.ConvergenceError` (a ``ValueError``)
+            when the optimum fails the convergence checks and ``on_failure="raise"``.
         """
         self._validate_settings()
         if summary is not None:
@@ -146,7 +158,7 @@ class GammaGamma(MaximumLikelihoodModel):
             self._objective(x, m, w), self.param_names, self._start(m, w),
             n_customers=float(w.sum()), penalizer_coef=self.penalizer_coef,
             n_starts=self.n_starts, random_state=self.random_state, tol=self.tol,
-            model=self.model_name, analytic_hessian=True,
+            model=self.model_name, analytic_hessian=True, on_failure=self.on_failure,
         )
         self.params_ = result.params
         self.log_likelihood_ = result.log_likelihood
@@ -208,7 +220,7 @@ class GammaGamma(MaximumLikelihoodModel):
 
         return neg_ll
 
-    def expected_average_spend(self, frequency, monetary_value):
+    def expected_average_spend(self, frequency: ArrayLike, monetary_value: ArrayLike) -> np.ndarray:
         """Expected spend per future transaction, E[M | x, m] = (gamma + m x) p / (p x + q - 1).
 
         Parameters
@@ -221,16 +233,17 @@ class GammaGamma(MaximumLikelihoodModel):
 
         Returns
         -------
-        ndarray or Series
-            Currency units per transaction.
+        ndarray
+            Currency units per transaction, float64, the broadcast shape of the inputs (see
+            :data:`~crm_analysis.value._fitting.PREDICTION_RULE`).
         """
         p, q, gamma = self._fitted_params()
-        (x, m), index = broadcast_inputs(frequency, monetary_value)
+        x, m = broadcast_inputs(frequency, monetary_value)
         m = np.where(x > 0, m, 0.0)
         denom = p * x + q - 1.0
         with np.errstate(divide="ignore"):
             out = np.where(denom > 0, (gamma + m * x) * p / np.where(denom > 0, denom, 1.0), np.inf)
-        return wrap(out, index, "expected_average_spend")
+        return prediction(out)
 
     def population_mean_spend(self) -> float:
         """Mean spend per transaction across customers, gamma p / (q - 1) (inf if q <= 1)."""

@@ -41,11 +41,18 @@ evaluated once per distinct (frequency, recency) and (frequency, T) pair, not pe
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.integrate import quad_vec
 from scipy.special import digamma, gammaln, hyp2f1, xlogy
 
 from crm_analysis.value._base import TransactionModel
-from crm_analysis.value._fitting import CompressedRFM, Objective, broadcast_inputs, dot, wrap
+from crm_analysis.value._fitting import (
+    CompressedRFM,
+    Objective,
+    broadcast_inputs,
+    dot,
+    prediction,
+)
 
 __all__ = ["ParetoNBD"]
 
@@ -323,8 +330,8 @@ class ParetoNBD(TransactionModel):
 
     Parameters
     ----------
-    penalizer_coef, n_starts, random_state, tol
-        See :class:`~crm_analysis.value._base.TransactionModel`.
+    penalizer_coef, n_starts, random_state, tol, on_failure
+        See :class:`~crm_analysis.value._base.MaximumLikelihoodModel`.
 
     Attributes
     ----------
@@ -398,41 +405,47 @@ class ParetoNBD(TransactionModel):
 
         return neg_ll
 
-    def log_likelihood(self, frequency, recency, T):
+    def log_likelihood(self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> np.ndarray:
         """Per-customer log-likelihood at the fitted parameters (FHL note eq. 22)."""
         params = self._fitted_params()
         r, alpha, s, beta = params
-        (x, t_x, age), index = broadcast_inputs(frequency, recency, T)
+        x, t_x, age = broadcast_inputs(frequency, recency, T)
         b1, b2 = _branches(params, x.ravel(), t_x.ravel(), age.ravel())
         ll = (gammaln(r + x.ravel()) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
               + np.logaddexp(b1, b2))
-        return wrap(ll.reshape(x.shape), index, "log_likelihood")
+        return prediction(ll.reshape(x.shape))
 
     # -- predictions ---------------------------------------------------------------------------
-    def probability_alive(self, frequency, recency, T):
+    def probability_alive(
+        self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> np.ndarray:
         """P(alive at T | x, t_x, T) (FHL note eq. 18): the share of the likelihood from paths
         where the customer is still alive at T, exp(B1) / (exp(B1) + exp(B2))."""
         params = self._fitted_params()
-        (x, t_x, age), index = broadcast_inputs(frequency, recency, T)
+        x, t_x, age = broadcast_inputs(frequency, recency, T)
         b1, b2 = _branches(params, x.ravel(), t_x.ravel(), age.ravel())
         p = np.exp(b1 - np.logaddexp(b1, b2)).reshape(x.shape)
-        return wrap(p, index, "probability_alive")
+        return prediction(p)
 
-    def expected_purchases(self, t, frequency, recency, T):
+    def expected_purchases(
+        self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> np.ndarray:
         """Expected purchases in (T, T + t] given the history (FHL note eq. 25 / SMC 1987):
 
         E[Y(t) | x, t_x, T] = (r+x)(beta+T) / ((alpha+T)(s-1)) [1 - ((beta+T)/(beta+T+t))^(s-1)]
         P(alive), with the limit (r+x)(beta+T)/(alpha+T) ln(1 + t/(beta+T)) at s = 1.
         """
         r, alpha, s, beta = self._fitted_params()
-        (t, x, t_x, age), index = broadcast_inputs(t, frequency, recency, T)
+        t, x, t_x, age = broadcast_inputs(t, frequency, recency, T)
         if (t < 0).any():
             raise ValueError("t must be >= 0")
-        alive = np.asarray(self.probability_alive(x, t_x, age))
+        alive = self.probability_alive(x, t_x, age)
         out = (r + x) / (alpha + age) * (beta + age) * _survival_integral(s, t / (beta + age))
-        return wrap(out * alive, index, "expected_purchases")
+        return prediction(out * alive)
 
-    def probability_no_purchase(self, t, frequency, recency, T):
+    def probability_no_purchase(
+        self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> np.ndarray:
         """P(no purchase in (T, T + t] | x, t_x, T) = L(x, t_x, T + t) / L(x, t_x, T).
 
         The event "x purchases by T, last at t_x, none in (T, T+t]" is exactly the history
@@ -440,20 +453,19 @@ class ParetoNBD(TransactionModel):
         it equals (1 - P(alive)) + P(alive) * P(no purchase in t | alive).
         """
         params = self._fitted_params()
-        (t, x, t_x, age), index = broadcast_inputs(t, frequency, recency, T)
+        t, x, t_x, age = broadcast_inputs(t, frequency, recency, T)
         shape = x.shape
         x, t_x, age, t = x.ravel(), t_x.ravel(), age.ravel(), t.ravel()
         b1, b2 = _branches(params, x, t_x, age)
         c1, c2 = _branches(params, x, t_x, age + t)
         p = np.exp(np.logaddexp(c1, c2) - np.logaddexp(b1, b2))
-        return wrap(np.minimum(p, 1.0).reshape(shape), index, "probability_no_purchase")
+        return prediction(np.minimum(p, 1.0).reshape(shape))
 
-    def expected_purchases_new(self, t):
+    def expected_purchases_new(self, t: ArrayLike) -> np.ndarray:
         """Unconditional E[X(t)] = r beta / (alpha (s-1)) [1 - (beta/(beta+t))^(s-1)] (SMC 1987)."""
         r, alpha, s, beta = self._fitted_params()
         t_arr = np.asarray(t, dtype=float)
-        return wrap(np.asarray(r * beta / alpha * _survival_integral(s, t_arr / beta)), None,
-                    "expected_purchases_new")
+        return prediction(r * beta / alpha * _survival_integral(s, t_arr / beta))
 
     def purchase_count_distribution(self, t: float, n_max: int) -> np.ndarray:
         """P(X(t) = x), x = 0..n_max, for a new customer.
