@@ -126,7 +126,7 @@ def bayes_probability(orders: pd.DataFrame, config: SyntheticConfig, cutoff: obj
     p = model.probability_no_purchase(float(horizon_days), (g["size"] - 1).to_numpy(float),
                                       ((g["max"] - g["min"]) / day).to_numpy(float),
                                       ((day_end - g["min"]) / day).to_numpy(float))
-    return pd.Series(np.asarray(p, float), index=g.index.rename("customer_id"),
+    return pd.Series(p, index=g.index.rename("customer_id"),
                      name="bayes_p_churn")
 
 

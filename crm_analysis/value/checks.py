@@ -69,7 +69,7 @@ def holdout_predictions(models: Mapping[str, object], cal_hold: pd.DataFrame) ->
                         "actual": cal_hold["frequency_holdout"].astype("float64")},
                        index=cal_hold.index)
     for name, model in models.items():
-        out[name] = np.asarray(model.expected_purchases(t, x, t_x, age), dtype=float)
+        out[name] = model.expected_purchases(t, x, t_x, age)
     return out
 
 
@@ -226,7 +226,7 @@ def tracking(
     span = len(days)
     cohorts = daily["new_customers"].to_numpy(dtype=float)
     actual_daily = daily["repeat_purchases"].to_numpy(dtype=float)
-    curve = np.asarray(model.expected_purchases_new(np.arange(span) / time_scaler), dtype=float)
+    curve = model.expected_purchases_new(np.arange(span) / time_scaler)
     expected_cum = np.convolve(cohorts, curve)[:span]
 
     cal_pos = int((cal_end - days[0]).days)

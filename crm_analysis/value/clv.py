@@ -95,15 +95,15 @@ def customer_lifetime_value(
     if order_value is not None:
         spend = np.asarray(order_value, dtype=float)
     else:
-        spend = np.asarray(spend_model.expected_average_spend(
-            x, summary["monetary_value"].to_numpy(dtype=float)), dtype=float)
+        spend = spend_model.expected_average_spend(
+            x, summary["monetary_value"].to_numpy(dtype=float))
 
     n_steps = math.ceil(horizon / step - 1e-12)
     ends = np.minimum(np.arange(1, n_steps + 1) * step, horizon)
     value = np.zeros(len(x))
     previous = np.zeros(len(x))
     for end in ends:  # a loop over steps (tens), each vectorised over customers
-        current = np.asarray(transaction_model.expected_purchases(end, x, t_x, age), dtype=float)
+        current = transaction_model.expected_purchases(end, x, t_x, age)
         value += (current - previous) / (1.0 + discount_rate) ** end
         previous = current
     return pd.Series(margin * spend * value, index=summary.index, name="clv")

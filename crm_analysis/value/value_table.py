@@ -70,14 +70,14 @@ def customer_value_table(
                 model=type(transaction_model).__name__)
     s = summary.loc[scored.index]
     x, t_x, age = (s[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
-    purchases = np.asarray(transaction_model.expected_purchases(horizon, x, t_x, age), float)
+    purchases = transaction_model.expected_purchases(horizon, x, t_x, age)
     money = "monetary_value" in s
     if not money:
         order_value = np.full(len(s), np.nan)
         clv = pd.Series(order_value, index=s.index)
     elif spend_model is not None:
-        order_value = np.asarray(spend_model.expected_average_spend(
-            x, s["monetary_value"].to_numpy(dtype=float)), float)
+        order_value = spend_model.expected_average_spend(
+            x, s["monetary_value"].to_numpy(dtype=float))
     else:
         order_value = (scored["revenue"] / scored["orders"]).to_numpy(dtype=float)
     if money:
@@ -87,9 +87,8 @@ def customer_value_table(
     out = pd.DataFrame({
         **_scores(scored),
         "expected_purchases": purchases,
-        "p_alive": np.asarray(transaction_model.probability_alive(x, t_x, age), float),
-        "p_no_purchase": np.asarray(
-            transaction_model.probability_no_purchase(horizon, x, t_x, age), float),
+        "p_alive": transaction_model.probability_alive(x, t_x, age),
+        "p_no_purchase": transaction_model.probability_no_purchase(horizon, x, t_x, age),
         "expected_order_value": order_value,
         "expected_spend": purchases * order_value,
         "clv": clv.to_numpy(),
