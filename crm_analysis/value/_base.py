@@ -10,7 +10,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from crm_analysis.features.time_units import period_of
+from crm_analysis.features.time_units import period_of, same_period
 from crm_analysis.value._fitting import (
     ON_FAILURE,
     PREDICTION_RULE,
@@ -180,6 +180,40 @@ class TransactionModel(MaximumLikelihoodModel, ABC):
         self._set_result(result, data)
         self.period_days_ = period_of(summary)
         return self
+
+    def predict(self, summary: pd.DataFrame, horizon: float) -> pd.Series:
+        """Expected repeat purchases of each customer of ``summary`` in the next ``horizon``.
+
+        Takes the summary table as :meth:`fit` does: the same columns, checked the same way,
+        and its time unit checked against the fit's (a summary in days given to a model fitted
+        in weeks raises instead of returning figures seven times off).
+
+        Parameters
+        ----------
+        summary : DataFrame
+            ``frequency``, ``recency`` and ``T`` per customer, as from
+            :func:`crm_analysis.features.rfm_summary`.
+        horizon : float
+            Length of the future period, in the summary's time unit.
+
+        Returns
+        -------
+        Series
+            ``expected_purchases``, indexed like ``summary``.
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
+        ValueError
+            Missing columns, bad values, or a summary in another time unit than the fit's.
+        """
+        self._fitted_params()
+        same_period(getattr(self, "period_days_", None), summary, model=type(self).__name__)
+        x, t_x, age = columns_or_arrays(summary, ("frequency", "recency", "T"), {})
+        validate_rfm(x, t_x, age)
+        return pd.Series(self.expected_purchases(horizon, x, np.minimum(t_x, age), age),
+                         index=summary.index, name="expected_purchases")
 
     def _set_result(self, result: MLEResult, data: CompressedRFM) -> None:
         self.params_ = result.params

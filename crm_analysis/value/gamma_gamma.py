@@ -37,6 +37,7 @@ from crm_analysis.value._fitting import (
     _codes,
     as_float_array,
     broadcast_inputs,
+    columns_or_arrays,
     dot,
     fit_mle,
     log_space_derivatives,
@@ -219,6 +220,28 @@ class GammaGamma(MaximumLikelihoodModel):
             return -float(ll), -g_z, -h_z
 
         return neg_ll
+
+    def predict(self, summary: pd.DataFrame) -> pd.Series:
+        """Expected spend per future purchase of each customer of ``summary``.
+
+        Takes the summary table as :meth:`fit` does (``frequency`` and ``monetary_value``).
+
+        Returns
+        -------
+        Series
+            ``expected_order_value`` in the amounts' currency, indexed like ``summary``.
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
+        ValueError
+            Missing columns or bad values.
+        """
+        self._fitted_params()
+        x, m = columns_or_arrays(summary, ("frequency", "monetary_value"), {})
+        return pd.Series(self.expected_average_spend(x, m), index=summary.index,
+                         name="expected_order_value")
 
     def expected_average_spend(self, frequency: ArrayLike, monetary_value: ArrayLike) -> np.ndarray:
         """Expected spend per future transaction, E[M | x, m] = (gamma + m x) p / (p x + q - 1).
