@@ -36,7 +36,9 @@ from crm_analysis.reports.params import (
     parse_value,
     resolve_parameters,
 )
-from crm_analysis.reports.runner import RunLog, _remove_stale, check_run_id
+from crm_analysis.reports.runid import check_run_id
+from crm_analysis.reports.runlog import RunLog
+from crm_analysis.reports.runner import _remove_stale
 
 FIXTURES = Path(__file__).parent / "notebooks_fixture"
 
@@ -95,7 +97,7 @@ def test_load_config_keeps_dates_as_text(tmp_path):
 
 
 def test_project_config_is_a_flat_mapping():
-    from crm_analysis.reports.runner import DEFAULT_CONFIG
+    from crm_analysis.reports.plan import DEFAULT_CONFIG
 
     values = load_config(DEFAULT_CONFIG)
     assert values["seed"] == 20240101
@@ -380,6 +382,101 @@ def test_missing_synthetic_hook_says_so(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "crm_analysis.synthetic", None)
     with pytest.raises(ReportConfigError, match="write_default_dataset is not available"):
         prepare_data_root(tmp_path, is_default=True)
+
+
+# ----------------------------------------------------------------------------- run plan
+
+
+def _files(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+def _plan_inputs(tmp_path: Path) -> tuple[Path, Path]:
+    data = tmp_path / "data"
+    (data / "raw").mkdir(parents=True)
+    (data / "raw" / "orders.csv").write_text("customer_id,order_date,amount\nc1,2025-01-02,1\n")
+    params = tmp_path / "reports.yaml"
+    params.write_text("seed: 1\nm: 7\nengine: duckdb\n", encoding="utf-8")
+    return data, params
+
+
+def test_a_plan_resolves_the_run_and_writes_nothing(tmp_path):
+    import dataclasses
+
+    from crm_analysis.reports.plan import plan_run
+
+    data, params = _plan_inputs(tmp_path)
+    before = _files(tmp_path)
+    plan = plan_run(FIXTURES, data, tmp_path / "reports", run_id="p", config_path=params,
+                    overrides=["n=3"], timeout=0, keep=2)
+    assert _files(tmp_path) == before  # no reports folder, lock, processed set or log
+    assert [nb.name for nb in plan.notebooks] == [
+        "01_a", "02_b", "03_fails", "04_after_fail", "05_slow"]
+    assert plan.run_dir == tmp_path.resolve() / "reports" / "p"
+    assert plan.data_dir == data.resolve() and not plan.is_default_root
+    assert (plan.timeout, plan.keep, plan.force) == (None, 2, False)
+    assert plan.settings == {"engine": "duckdb"} and plan.given == {"n": 3}
+    assert plan.injected["01_a"]["engine_settings"] == {"engine": "duckdb"}  # declared there
+    assert all("engine_settings" not in plan.injected[name] for name in ("02_b", "05_slow"))
+    assert plan.parameters("02_b") == {"m": 7}
+    assert plan.parameters("05_slow") == {"seconds": 0.0}
+    assert any("'seed'" in note for note in plan.notes)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        plan.run_id = "q"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "words"),
+    [
+        ({"run_id": "latest"}, "bad run id"),
+        ({"timeout": -1}, "timeout must be positive"),
+        ({"keep": 0}, "--keep must be at least 1"),
+        ({"overrides": ["nope=1"]}, "unknown parameter 'nope'"),
+        ({"overrides": ["engine_settings={}"]}, "filled by the runner"),
+        ({"overrides": ["duckdb_threads=two"]}, "duckdb_threads"),
+        ({"notebooks": ["99_missing"]}, "99_missing"),
+        ({"data_dir": "empty"}, "no data in"),
+    ],
+)
+def test_a_bad_plan_raises_and_writes_nothing(tmp_path, kwargs, words):
+    from crm_analysis.reports.plan import plan_run
+
+    data, params = _plan_inputs(tmp_path)
+    if kwargs.get("data_dir") == "empty":
+        kwargs = {**kwargs, "data_dir": tmp_path / "empty"}
+        (tmp_path / "empty").mkdir()
+    before = _files(tmp_path)
+    with pytest.raises(ReportConfigError, match=words):
+        plan_run(**{"notebooks_dir": FIXTURES, "data_dir": data, "reports_dir": tmp_path / "r",
+                    "run_id": "p", "config_path": params, **kwargs})
+    assert _files(tmp_path) == before
+
+
+def test_the_modules_a_run_uses_do_not_import_the_runner():
+    """No import cycle: the runner imports them, none of them imports the runner (not even
+    for type hints); importing them leaves the runner unloaded."""
+    import ast
+    import subprocess
+
+    package = Path(__file__).parents[1] / "crm_analysis" / "reports"
+    for module in package.glob("*.py"):
+        if module.stem in {"runner", "cli", "__init__"}:  # cli and __init__ load it lazily
+            continue
+        imported = set()
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                imported |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+        assert "crm_analysis.reports.runner" not in imported, module.name
+    code = ("import sys\n"
+            "import crm_analysis.reports.dataroot, crm_analysis.reports.latest\n"
+            "import crm_analysis.reports.plan, crm_analysis.reports.outcome\n"
+            "import crm_analysis.reports.runlog\n"
+            "print('crm_analysis.reports.runner' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
 
 
 # ----------------------------------------------------------------------------- cli + index

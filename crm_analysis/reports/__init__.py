@@ -4,7 +4,8 @@
 order into ``reports/<run_id>/`` (executed ``.ipynb`` + ``.html`` per notebook, ``index.html``,
 ``run.json``, ``run.log``) and points ``reports/latest`` at the newest successful run.
 Inside a notebook, :func:`record_metric` records a headline number for the index and
-``run.json``.
+``run.json``. :func:`plan_run` checks a run and writes nothing (a :class:`RunPlan`);
+:func:`execute_plan` carries a plan out; :func:`run_reports` does both.
 
 Exit codes
 ----------
@@ -32,7 +33,9 @@ from crm_analysis.reports.published_lists import list_link
 
 if TYPE_CHECKING:
     from crm_analysis.reports.cli import add_report_parser, run_report_command
-    from crm_analysis.reports.runner import NotebookResult, RunResult, run_reports
+    from crm_analysis.reports.outcome import NotebookResult, RunResult
+    from crm_analysis.reports.plan import RunPlan, plan_run
+    from crm_analysis.reports.runner import execute_plan, run_reports
 
 __all__ = [
     "METRIC_MIME",
@@ -40,9 +43,12 @@ __all__ = [
     "ReportConfigError",
     "RunExistsError",
     "RunLockedError",
+    "RunPlan",
     "RunResult",
     "add_report_parser",
+    "execute_plan",
     "list_link",
+    "plan_run",
     "read_metrics",
     "record_metric",
     "run_report_command",
@@ -51,8 +57,11 @@ __all__ = [
 
 _LAZY = {
     "run_reports": "crm_analysis.reports.runner",
-    "RunResult": "crm_analysis.reports.runner",
-    "NotebookResult": "crm_analysis.reports.runner",
+    "execute_plan": "crm_analysis.reports.runner",
+    "plan_run": "crm_analysis.reports.plan",
+    "RunPlan": "crm_analysis.reports.plan",
+    "RunResult": "crm_analysis.reports.outcome",
+    "NotebookResult": "crm_analysis.reports.outcome",
     "add_report_parser": "crm_analysis.reports.cli",
     "run_report_command": "crm_analysis.reports.cli",
 }

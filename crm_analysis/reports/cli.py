@@ -175,7 +175,7 @@ def parameter_listing(notebooks_dir: str | None, config_path: str | None) -> str
     """The text of ``--list-parameters``: one block per parameter, then the run settings."""
     from crm_analysis.reports.notebooks import discover_notebooks
     from crm_analysis.reports.params import load_config, parameter_catalogue
-    from crm_analysis.reports.runner import DEFAULT_CONFIG, DEFAULT_NOTEBOOKS_DIR
+    from crm_analysis.reports.plan import DEFAULT_CONFIG, DEFAULT_NOTEBOOKS_DIR
     from crm_analysis.reports.settings import SETTINGS
 
     specs = discover_notebooks(Path(notebooks_dir or DEFAULT_NOTEBOOKS_DIR))

@@ -16,7 +16,7 @@ from crm_analysis.reports.errors import ReportConfigError
 from crm_analysis.reports.lock import flock
 
 if TYPE_CHECKING:
-    from crm_analysis.reports.runner import RunLog
+    from crm_analysis.reports.runlog import RunLog
 
 
 def has_raw_data(raw_dir: Path) -> bool:

@@ -11,7 +11,7 @@ from crm_analysis.atomic import TMP_PREFIX
 from crm_analysis.reports.errors import ReportConfigError
 
 if TYPE_CHECKING:
-    from crm_analysis.reports.runner import RunLog
+    from crm_analysis.reports.runlog import RunLog
 
 LATEST = "latest"
 
@@ -56,6 +56,8 @@ def point_latest(reports_dir: Path, run_id: str | None) -> None:
 
 
 def update_latest(reports_dir: Path, run_id: str, ok: bool, log: RunLog) -> None:
+    """After run ``run_id``: point ``latest`` at it if ``ok``; if it failed and replaced the
+    run ``latest`` pointed at, fall back to the newest successful run. Problems are logged."""
     link = reports_dir / LATEST
     try:
         if ok:

@@ -1,12 +1,12 @@
-"""Execute report notebooks with papermill into ``reports/<run_id>/``.
+"""Execute a planned report run with papermill into ``reports/<run_id>/``.
 
 A run, step by step:
 
-1. Find the notebooks (:mod:`~crm_analysis.reports.notebooks`), order them by their declared
-   requirements, resolve parameters (:mod:`~crm_analysis.reports.params`). Any problem here is
-   a configuration error (exit code 2) and nothing is written.
-2. Take the run id's lock (``reports/.<run_id>.lock``) and refuse an existing run id unless
-   ``force``.
+1. Plan it (:func:`~crm_analysis.reports.plan.plan_run`): find the notebooks, order them by their
+   declared requirements, resolve parameters and run settings, check the data root. Any problem
+   here is a configuration error (exit code 2) and nothing is written.
+2. Execute the plan (:func:`execute_plan`): take the run id's lock
+   (``reports/.<run_id>.lock``) and refuse an existing run id unless ``force``.
 3. Create the run's own processed set in the data root (:mod:`~crm_analysis.reports.
    processed_sets`; leftovers of killed runs are removed first), and build the run's report in
    a hidden temporary folder next to its final place (:func:`crm_analysis.atomic.atomic_dir`).
@@ -22,6 +22,8 @@ A run, step by step:
    folder into place, and, if every notebook succeeded, publish the processed set as
    ``processed/current`` and point ``reports/latest`` at the run (each one rename).
 
+:func:`run_reports` does both: ``execute_plan(plan_run(...))``.
+
 Ctrl-C or SIGTERM at any point removes the temporary report folder and the run's processed set;
 SIGKILL leaves them behind, unpublished, and the next run removes them. Earlier runs, the
 published set and ``latest`` are untouched either way. Runs with different ids on one data root
@@ -33,16 +35,13 @@ Exit codes: 0 all notebooks ran, 1 a notebook failed, 2 bad input or configurati
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import math
 import os
 import re
 import shutil
-import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -50,38 +49,23 @@ from crm_analysis import config
 from crm_analysis.atomic import TMP_PREFIX, atomic_dir
 from crm_analysis.reports import manifest as mf
 from crm_analysis.reports import processed_sets as sets
-from crm_analysis.reports.dataroot import check_data_root, prepare_data_root
-from crm_analysis.reports.errors import ReportConfigError, RunExistsError
+from crm_analysis.reports.dataroot import prepare_data_root
+from crm_analysis.reports.errors import RunExistsError
 from crm_analysis.reports.kernel import (
     KERNEL_NAME,
     kernel_manager_class,
     kernel_note,
     sigterm_as_interrupt,
 )
-from crm_analysis.reports.latest import LATEST, catch_up_latest, update_latest
+from crm_analysis.reports.latest import catch_up_latest, update_latest
 from crm_analysis.reports.lock import run_lock
 from crm_analysis.reports.metrics import read_metrics
-from crm_analysis.reports.notebooks import (
-    NotebookSpec,
-    discover_notebooks,
-    order_notebooks,
-    with_requirements,
-)
-from crm_analysis.reports.params import (
-    declared_parameters,
-    effective_parameters,
-    load_config,
-    parse_overrides,
-    resolve_parameters,
-)
-from crm_analysis.reports.settings import ENGINE_PARAMETER, kernel_environment, split_settings
-
-DEFAULT_TIMEOUT = 600
-DEFAULT_NOTEBOOKS_DIR = config.PROJECT_ROOT / "notebooks"
-DEFAULT_CONFIG = config.PROJECT_ROOT / "config" / "reports.yaml"
-
-_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-
+from crm_analysis.reports.notebooks import NotebookSpec
+from crm_analysis.reports.outcome import NotebookResult, RunResult
+from crm_analysis.reports.plan import DEFAULT_TIMEOUT, RunPlan, plan_run
+from crm_analysis.reports.runid import is_run_id, utc_now
+from crm_analysis.reports.runlog import RunLog
+from crm_analysis.reports.settings import kernel_environment
 
 KERNEL_START_FAILED = "Kernel died before replying to kernel_info"
 """nbclient's message when a kernel process exits before it answers (no cell has run)."""
@@ -91,151 +75,6 @@ KERNEL_START_ATTEMPTS = 3
 
 BAD_INPUT_ERRORS = frozenset({"DataContractError"})
 """Exceptions that mean the data, not the code, is wrong: the run exits 2 (bad input)."""
-
-
-@dataclass
-class NotebookResult:
-    """Outcome of one notebook of a run.
-
-    Attributes
-    ----------
-    name : str
-        File name without ``.ipynb``.
-    status : str
-        ``"ok"``, ``"failed"`` or ``"skipped"`` (a required notebook of the run did not succeed).
-    duration_seconds : float or None
-        Wall time of the execution (``None`` when skipped).
-    error : dict or None
-        ``{"type": ..., "message": ...}`` for a failed or skipped notebook.
-    metrics : dict
-        Values recorded with :func:`~crm_analysis.reports.record_metric`.
-    parameters : dict
-        Every declared parameter with the value it ran with.
-    """
-
-    name: str
-    status: str
-    duration_seconds: float | None = None
-    error: dict[str, Any] | None = None
-    metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
-    parameters: dict[str, Any] = field(default_factory=dict)
-    requires: tuple[str, ...] = ()
-    title: str | None = None
-    html: str | None = None
-    ipynb: str | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        """The notebook's entry in ``run.json``."""
-        return {
-            "name": self.name,
-            "title": self.title,
-            "status": self.status,
-            "duration_seconds": (
-                None if self.duration_seconds is None else round(self.duration_seconds, 3)
-            ),
-            "error": self.error,
-            "metrics": self.metrics,
-            "requires": list(self.requires),
-            "html": self.html,
-            "ipynb": self.ipynb,
-        }
-
-
-@dataclass
-class RunResult:
-    """Outcome of :func:`run_reports`.
-
-    Attributes
-    ----------
-    run_id : str
-    run_dir : Path
-        The finished run folder ``reports/<run_id>``.
-    status : str
-        ``"ok"`` or ``"failed"``.
-    exit_code : int
-        0 if every notebook succeeded, else 1.
-    notebooks : list of NotebookResult
-        In execution order.
-    manifest : dict
-        The content of ``run.json``.
-    """
-
-    run_id: str
-    run_dir: Path
-    status: str
-    exit_code: int
-    notebooks: list[NotebookResult]
-    manifest: dict[str, Any]
-
-    @property
-    def processed_dir(self) -> Path:
-        """The run's own processed set (published as ``processed/current`` if the run is ok)."""
-        return Path(self.manifest["processed_dir"])
-
-    @property
-    def statuses(self) -> dict[str, str]:
-        """``{notebook name: status}``."""
-        return {nb.name: nb.status for nb in self.notebooks}
-
-    def __getitem__(self, name: str) -> NotebookResult:
-        for nb in self.notebooks:
-            if nb.name == name:
-                return nb
-        raise KeyError(name)
-
-
-class RunLog:
-    """Progress lines to a stream (stderr) and, once attached, to ``run.log``."""
-
-    def __init__(self, stream: IO[str] | None = None) -> None:
-        self.stream = stream if stream is not None else sys.stderr
-        self.file: IO[str] | None = None
-        self._pending: list[str] = []
-
-    def info(self, message: str) -> None:
-        """Write one line (the file copy is time-stamped)."""
-        stamp = dt.datetime.now(dt.UTC).strftime("%H:%M:%S")
-        print(message, file=self.stream, flush=True)
-        line = f"{stamp} {message}\n"
-        if self.file is None:
-            self._pending.append(line)
-        else:
-            self.file.write(line)
-            self.file.flush()
-
-    def attach(self, path: Path) -> IO[str]:
-        """Start copying to ``path`` (earlier lines included); returns the open file."""
-        self.file = path.open("a", encoding="utf-8")
-        self.file.writelines(self._pending)
-        self.file.flush()
-        self._pending.clear()
-        return self.file
-
-    def close(self) -> None:
-        """Close the file copy."""
-        if self.file is not None:
-            self.file.close()
-            self.file = None
-
-
-def utc_now() -> dt.datetime:
-    """The current time in UTC, to the second."""
-    return dt.datetime.now(dt.UTC).replace(microsecond=0)
-
-
-def default_run_id(now: dt.datetime | None = None) -> str:
-    """A UTC time stamp such as ``20261124T235959Z``."""
-    return (now or utc_now()).strftime("%Y%m%dT%H%M%SZ")
-
-
-def check_run_id(run_id: str) -> str:
-    """Accept letters, digits, ``.``, ``_`` and ``-`` (not leading), not ``latest``."""
-    if not _RUN_ID.match(run_id) or run_id == LATEST:
-        raise ReportConfigError(
-            f"bad run id '{run_id}': use letters, digits, '.', '_' or '-' "
-            "(not first), at most 100 characters, and not 'latest'"
-        )
-    return run_id
 
 
 # ----------------------------------------------------------------------------- one notebook
@@ -294,20 +133,22 @@ def _execute(
     return "ok", None
 
 
+def _kernel_env(plan: RunPlan, processed: Path) -> dict[str, str]:
+    """The kernels' environment besides ``CRM_DATA_DIR``: the run's set and run id."""
+    return {**kernel_environment(), config.PROCESSED_ENV: str(processed),
+            "CRM_RUN_ID": plan.run_id}
+
+
 def _run_one(
+    plan: RunPlan,
     spec: NotebookSpec,
     tmp: Path,
-    final: Path,
-    injected: Mapping[str, Any],
-    declared: Mapping[str, Any],
+    processed_set: sets.ProcessedSet,
     *,
-    run_id: str,
-    data_dir: Path,
-    timeout: float | None,
     progress: bool,
     kernel_output: IO[str] | None,
-    env: Mapping[str, str],
 ) -> NotebookResult:
+    """Execute one notebook of ``plan`` into ``tmp``: its ``.ipynb``, its ``.html``, its result."""
     import nbformat
 
     from crm_analysis.reports.html import find_failure, notebook_html, notebook_title
@@ -317,25 +158,26 @@ def _run_one(
     status, failure = _execute(
         spec,
         out,
-        injected,
-        data_dir=data_dir,
-        timeout=timeout,
+        plan.injected[spec.name],
+        data_dir=plan.data_dir,
+        timeout=plan.timeout,
         progress=progress,
         kernel_output=kernel_output,
-        env=env,
+        env=_kernel_env(plan, processed_set.path),
     )
     duration = time.monotonic() - start
     executed = out.is_file()
     nb = nbformat.read(out if executed else spec.path, as_version=4)
     if executed:  # papermill recorded the temporary path; record the final one
-        nb.metadata.setdefault("papermill", {})["output_path"] = str(final / out.name)
+        nb.metadata.setdefault("papermill", {})["output_path"] = str(plan.run_dir / out.name)
         nbformat.write(nb, out)
     if failure is not None:
         failure = find_failure(
-            nb, kind=failure.kind, ename=failure.ename, evalue=failure.evalue, timeout=timeout
+            nb, kind=failure.kind, ename=failure.ename, evalue=failure.evalue,
+            timeout=plan.timeout,
         )
     (tmp / f"{spec.name}.html").write_text(
-        notebook_html(nb, name=spec.name, run_id=run_id, failure=failure), encoding="utf-8"
+        notebook_html(nb, name=spec.name, run_id=plan.run_id, failure=failure), encoding="utf-8"
     )
     return NotebookResult(
         name=spec.name,
@@ -343,7 +185,7 @@ def _run_one(
         duration_seconds=duration,
         error=None if failure is None else {"type": failure.ename, "message": failure.sentence()},
         metrics=read_metrics(nb) if executed else {},
-        parameters=effective_parameters(injected, declared),
+        parameters=plan.parameters(spec.name),
         requires=spec.requires,
         title=notebook_title(nb, spec.name),
         html=f"{spec.name}.html",
@@ -427,44 +269,58 @@ def run_reports(
     KeyboardInterrupt
         On Ctrl-C or SIGTERM, after removing the unfinished run folder.
     """
+    return execute_plan(
+        plan_run(
+            notebooks_dir,
+            data_dir,
+            reports_dir,
+            run_id,
+            config_path,
+            overrides,
+            notebooks,
+            force,
+            timeout,
+            keep=keep,
+        ),
+        stream=stream,
+    )
+
+
+def execute_plan(plan: RunPlan, *, stream: IO[str] | None = None) -> RunResult:
+    """Carry out a run planned by :func:`~crm_analysis.reports.plan.plan_run`.
+
+    Takes the run id's lock, creates the run's processed set and report folder, executes the
+    notebooks, and publishes the run (see the module's steps 2 to 5).
+
+    Parameters
+    ----------
+    plan : RunPlan
+        The checked run.
+    stream : file, optional
+        Where progress lines go (default ``sys.stderr``).
+
+    Returns
+    -------
+    RunResult
+        As :func:`run_reports`.
+
+    Raises
+    ------
+    ReportConfigError
+        The run id is locked by another run (:class:`~crm_analysis.reports.errors.
+        RunLockedError`) or exists without ``force`` (:class:`~crm_analysis.reports.errors.
+        RunExistsError`), or the default data root cannot get its synthetic data.
+    KeyboardInterrupt
+        On Ctrl-C or SIGTERM, after removing the unfinished run folder.
+    """
     log = RunLog(stream)
-    started = utc_now()
-    nb_dir = Path(notebooks_dir or DEFAULT_NOTEBOOKS_DIR).resolve()
-    root = Path(data_dir).resolve() if data_dir is not None else config.data_dir()
-    if root.name == "raw" and not (root / "raw").exists():
-        root = root.parent  # raw/ itself was given: its data root is the folder above
-    is_default_root = root == config.data_dir()
-    out_root = Path(reports_dir).resolve() if reports_dir is not None else config.reports_dir()
-    run_id = check_run_id(run_id or default_run_id(started))
-    timeout = timeout or None
-    if timeout is not None and timeout < 0:
-        raise ReportConfigError("timeout must be positive (or 0 for no limit)")
-    if keep is not None and keep < 1:
-        raise ReportConfigError(f"--keep must be at least 1, got {keep}")
-
-    specs = discover_notebooks(nb_dir)
-    added: list[str] = []
-    if notebooks and sets.current_set(root) is None:  # nothing to take their outputs from
-        notebooks, added = with_requirements(specs, notebooks)
-    ordered, outside = order_notebooks(specs, notebooks)
-    param_file = Path(config_path) if config_path is not None else DEFAULT_CONFIG
-    defaults = load_config(param_file, required=config_path is not None)
-    settings, defaults, given = split_settings(defaults, parse_overrides(overrides))
-    declared = {nb.name: declared_parameters(nb.path) for nb in ordered}
-    injected, notes = resolve_parameters(ordered, defaults, given, declared)
-    for nb in ordered:  # the run's engine, as a parameter: the kernels' environment says none
-        if ENGINE_PARAMETER in declared[nb.name]:
-            injected[nb.name][ENGINE_PARAMETER] = dict(settings)
-    notes = [*notes, *(f"added {name}: the selected notebooks require it and no processed set "
-                       "is published yet to take its outputs from" for name in added)]
-    check_data_root(root, is_default=is_default_root)
-
+    out_root, run_id, root = plan.reports_dir, plan.run_id, plan.data_dir
     out_root.mkdir(parents=True, exist_ok=True)
-    final = out_root / run_id
+    final = plan.run_dir
     processed_set = None
     try:
         with sigterm_as_interrupt(), run_lock(out_root, run_id):
-            if final.exists() and not force:
+            if final.exists() and not plan.force:
                 raise RunExistsError(
                     f"run '{run_id}' already exists in {out_root}; choose another --run-id "
                     "or pass --force to replace it"
@@ -473,33 +329,12 @@ def run_reports(
             stale = remove_dead_runs(out_root)
             catch_up_latest(out_root, sets.current_run_id(root), log)
             processed_set, leftovers = sets.new_set(root, run_id)
-            with atomic_dir(final, overwrite=force) as tmp:
+            with atomic_dir(final, overwrite=plan.force) as tmp:
                 kernel_output = log.attach(tmp / "run.log")
                 for folder in [*stale, *leftovers]:
                     log.info(f"removed the leftovers of a run that was killed: {folder}")
                 try:
-                    result = _run(
-                        log,
-                        tmp,
-                        final,
-                        ordered,
-                        outside,
-                        injected,
-                        declared,
-                        notes,
-                        run_id=run_id,
-                        started=started,
-                        nb_dir=nb_dir,
-                        root=root,
-                        processed_set=processed_set,
-                        is_default_root=is_default_root,
-                        param_file=param_file,
-                        defaults=defaults,
-                        given=given,
-                        settings=settings,
-                        timeout=timeout,
-                        kernel_output=kernel_output,
-                    )
+                    result = _run(plan, log, tmp, processed_set, kernel_output)
                 finally:
                     log.close()
                 processed_set.finish(result.status)
@@ -511,10 +346,10 @@ def run_reports(
                 checkpoint("published")
             update_latest(out_root, run_id, ok, log)
             processed_set.close()
-            if ok and keep is not None:
+            if ok and plan.keep is not None:
                 from crm_analysis.reports.prune import prune
 
-                for gone in prune(out_root, root, keep):
+                for gone in prune(out_root, root, plan.keep):
                     log.info(f"pruned {gone}")
     except BaseException as exc:
         if processed_set is not None and not (processed_set.path / sets.COMPLETE).exists():
@@ -548,7 +383,7 @@ def remove_dead_runs(reports_dir: Path) -> list[Path]:
         if not found or not stale.is_dir() or stale.is_symlink():
             continue
         other = found.group(1)
-        if not _RUN_ID.match(other) or other == LATEST:
+        if not is_run_id(other):
             continue
         try:
             with run_lock(reports_dir, other):
@@ -577,41 +412,26 @@ def _missing_inputs(spec: NotebookSpec, results: Mapping[str, NotebookResult],
 
 
 def _run(
+    plan: RunPlan,
     log: RunLog,
     tmp: Path,
-    final: Path,
-    ordered: list[NotebookSpec],
-    outside: Mapping[str, list[str]],
-    injected: Mapping[str, Mapping[str, Any]],
-    declared: Mapping[str, Any],
-    notes: list[str],
-    *,
-    run_id: str,
-    started: dt.datetime,
-    nb_dir: Path,
-    root: Path,
     processed_set: sets.ProcessedSet,
-    is_default_root: bool,
-    param_file: Path,
-    defaults: Mapping[str, Any],
-    given: Mapping[str, Any],
-    settings: Mapping[str, Any],
-    timeout: float | None,
     kernel_output: IO[str],
 ) -> RunResult:
-    """The body of a run, inside the temporary run folder."""
-    log.info(f"run {run_id}: {len(ordered)} notebook(s) from {nb_dir}")
+    """The body of a run, inside the temporary run folder ``tmp``."""
+    run_id, root, final = plan.run_id, plan.data_dir, plan.run_dir
+    log.info(f"run {run_id}: {len(plan.notebooks)} notebook(s) from {plan.notebooks_dir}")
     log.info(f"data root {root}")
     log.info(f"processed set {processed_set.path}")
-    for name, value in settings.items():
+    for name, value in plan.settings.items():
         log.info(f"setting {name} = {value}")
-    for note in [kernel_note(), *notes]:
+    for note in [kernel_note(), *plan.notes]:
         if note:
             log.info(note)
-    prepare_data_root(root, is_default=is_default_root, log=log)
+    prepare_data_root(root, is_default=plan.is_default_root, log=log)
     published = sets.current_set(root)
-    if outside:
-        for name, missing in outside.items():
+    if plan.outside:
+        for name, missing in plan.outside.items():
             log.info(f"{name} requires {', '.join(missing)}, not part of this run: its "
                      "outputs come from the published processed set")
         if published is not None:
@@ -622,8 +442,8 @@ def _run(
 
     progress = bool(getattr(log.stream, "isatty", lambda: False)())
     results: dict[str, NotebookResult] = {}
-    total = len(ordered)
-    for i, spec in enumerate(ordered, 1):
+    total = len(plan.notebooks)
+    for i, spec in enumerate(plan.notebooks, 1):
         prefix = f"[{i}/{total}] {spec.name}"
         why = _missing_inputs(spec, results, processed_set.path)
         if why:
@@ -631,26 +451,14 @@ def _run(
                 name=spec.name,
                 status="skipped",
                 error={"type": "DependencyFailed", "message": f"skipped because {why}"},
-                parameters=effective_parameters(injected[spec.name], declared[spec.name]),
+                parameters=plan.parameters(spec.name),
                 requires=spec.requires,
             )
             log.info(f"{prefix} ... skipped ({why})")
             continue
         log.info(f"{prefix} started")
-        result = _run_one(
-            spec,
-            tmp,
-            final,
-            injected[spec.name],
-            declared[spec.name],
-            run_id=run_id,
-            data_dir=root,
-            timeout=timeout,
-            progress=progress,
-            kernel_output=kernel_output,
-            env={**kernel_environment(), config.PROCESSED_ENV: str(processed_set.path),
-                 "CRM_RUN_ID": run_id},
-        )
+        result = _run_one(plan, spec, tmp, processed_set, progress=progress,
+                          kernel_output=kernel_output)
         results[spec.name] = result
         checkpoint(f"after-{spec.name}")
         line = f"{prefix} ... {result.status} ({result.duration_seconds:.1f} s)"
@@ -664,26 +472,26 @@ def _run(
     from crm_analysis.reports.published_lists import publish_lists
     from crm_analysis.reports.trend_chart import trend_chart
 
-    notebooks = [results[spec.name] for spec in ordered]
+    notebooks = [results[spec.name] for spec in plan.notebooks]
     ok = all(nb.status == "ok" for nb in notebooks)
     bad_input = any(nb.error and nb.error["type"] in BAD_INPUT_ERRORS for nb in notebooks)
     finished = utc_now()
     manifest = {
         "run_id": run_id,
-        "started": started.isoformat(),
+        "started": plan.started.isoformat(),
         "finished": finished.isoformat(),
         "status": "ok" if ok else "failed",
         "exit_code": 0 if ok else (2 if bad_input else 1),
-        "notebooks_dir": str(nb_dir),
+        "notebooks_dir": str(plan.notebooks_dir),
         "data_dir": str(root),
         "data": {"raw_dir": str(root / "raw"), **fingerprint},
         "processed_dir": str(processed_set.path),
         "parameters": {nb.name: nb.parameters for nb in notebooks},
-        "parameter_file": str(param_file) if param_file.is_file() else None,
-        "parameter_file_values": dict(defaults),
-        "overrides": dict(given),
-        "settings": dict(settings),
-        "timeout_seconds": timeout,
+        "parameter_file": str(plan.parameter_file) if plan.parameter_file.is_file() else None,
+        "parameter_file_values": dict(plan.defaults),
+        "overrides": dict(plan.given),
+        "settings": dict(plan.settings),
+        "timeout_seconds": plan.timeout,
         "kernel": KERNEL_NAME,
         "versions": mf.package_versions(),
         "git": mf.git_state(config.PROJECT_ROOT),
