@@ -146,7 +146,8 @@ def test_parameters_keep_types_and_reach_only_declaring_notebooks(main_run):
     assert a["n_squared"]["value"] == 25
     assert a["n_type"]["value"] == "int"
     assert a["snapshot_type"]["value"] == "str"
-    assert result["01_a"].parameters == {"n": 5, "snapshot_date": "2025-06-30"}
+    assert result["01_a"].parameters == {"n": 5, "snapshot_date": "2025-06-30",
+                                         "engine_settings": {"engine": "duckdb"}}
     assert result["02_b"].parameters == {"m": 7}  # from the parameter file
     assert result["02_b"].metrics["has_n"]["value"] is False
     assert result["05_slow"].parameters == {"seconds": 0.0}  # notebook default
@@ -185,7 +186,8 @@ def test_run_json_contents(main_run):
     assert manifest["run_id"] == "main"
     assert manifest["status"] == "failed"
     assert manifest["started"] <= manifest["finished"]
-    assert manifest["parameters"]["01_a"] == {"n": 5, "snapshot_date": "2025-06-30"}
+    assert manifest["parameters"]["01_a"] == {"n": 5, "snapshot_date": "2025-06-30",
+                                              "engine_settings": {"engine": "duckdb"}}
     assert {"python", "pandas", "numpy", "scipy", "sklearn", "papermill", "crm_analysis"} <= set(
         manifest["versions"]
     )
@@ -282,7 +284,7 @@ def test_bad_parameters_and_names_exit_2(main_run, capsys):
     err = capsys.readouterr().err
     assert "unknown parameter 'snapshot_dat'" in err
     assert "Did you mean 'snapshot_date'" in err
-    assert "broken_table, m, n, note, seconds, snapshot_date" in err
+    assert "broken_table, engine_settings, m, n, note, seconds, snapshot_date" in err
     assert cli([*common, "--notebooks", "05_slow", "-p", "n=1"]) == 2  # n: not 05_slow's
     assert cli([*common, "--notebooks", "09_nope"]) == 2
     assert cli([*common, "-p", "engine=polars"]) == 2
