@@ -284,7 +284,7 @@ def test_bad_parameters_and_names_exit_2(main_run, capsys):
     err = capsys.readouterr().err
     assert "unknown parameter 'snapshot_dat'" in err
     assert "Did you mean 'snapshot_date'" in err
-    assert "broken_table, engine_settings, m, n, note, seconds, snapshot_date" in err
+    assert "Declared parameters: broken_table, m, n, note, seconds, snapshot_date" in err
     assert cli([*common, "--notebooks", "05_slow", "-p", "n=1"]) == 2  # n: not 05_slow's
     assert cli([*common, "--notebooks", "09_nope"]) == 2
     assert cli([*common, "-p", "engine=polars"]) == 2

@@ -22,6 +22,7 @@ import yaml
 
 from crm_analysis.reports.errors import ReportConfigError
 from crm_analysis.reports.notebooks import NotebookSpec
+from crm_analysis.reports.settings import ENGINE_PARAMETER
 
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 
@@ -188,7 +189,8 @@ def resolve_parameters(
         if name not in known:
             close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
             hint = f" Did you mean '{close[0]}'?" if close else ""
-            listing = ", ".join(known) if known else "none"
+            settable = [k for k in known if k != ENGINE_PARAMETER]  # the runner fills that one
+            listing = ", ".join(settable) if settable else "none"
             raise ReportConfigError(
                 f"unknown parameter '{name}': no notebook of this run declares it.{hint} "
                 f"Declared parameters: {listing}"
