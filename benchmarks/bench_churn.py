@@ -73,7 +73,7 @@ CASES = {
     "rfm_summary (one scan, baseline)": """
         from crm_analysis.features import rfm_summary
         orders = pd.read_parquet(PATH)
-        rfm_summary(orders[orders["amount"] > 0], observation_end=SNAPSHOT)
+        rfm_summary(orders[orders["amount"] > 0], as_of=SNAPSHOT)
     """,
     "churn pipeline (features + backtest + scoring)": """
         from crm_analysis import churn
@@ -82,7 +82,7 @@ CASES = {
         windows = churn.plan_windows(inputs.log, SNAPSHOT, n_cutoffs=4)
         horizon, cutoffs = windows.horizon, windows.cutoffs
         feats = churn.build_panel(inputs, [*cutoffs, SNAPSHOT], horizon_days=horizon.days,
-                                  label_end=SNAPSHOT)
+                                  as_of=SNAPSHOT)
         models = churn.make_models(feats.feature_names)
         result = churn.backtest(feats, models, n_bootstrap=200)
         choice = churn.choose_model(result)

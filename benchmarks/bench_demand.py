@@ -103,20 +103,20 @@ def run_case(case: str, data: Path) -> dict:
                   "products": str(data / "products.parquet"),
                   "customers": pd.read_parquet(data / "customers.parquet")}
         start = time.perf_counter()
-        demand.analyse(tables, snapshot=SNAPSHOT, engine="duckdb")
+        demand.analyse(tables, as_of=SNAPSHOT, engine="duckdb")
         return {"seconds": time.perf_counter() - start}
     tables = {n: pd.read_parquet(data / f"{n}.parquet")
               for n in ("orders", "order_items", "products", "customers")}
     start = time.perf_counter()
     if case == "analyse (all views)":
-        demand.analyse(tables, snapshot=SNAPSHOT, engine="pandas")
+        demand.analyse(tables, as_of=SNAPSHOT, engine="pandas")
         return {"seconds": time.perf_counter() - start}
     if case == "DemandScan.daily, duckdb on the frames":
         demand.DemandScan(tables["orders"], tables["order_items"], tables["products"],
-                          snapshot=SNAPSHOT, engine="duckdb").daily()
+                          as_of=SNAPSHOT, engine="duckdb").daily()
         return {"seconds": time.perf_counter() - start}
     lines = demand.demand_lines(tables["orders"], tables["order_items"], tables["products"],
-                                snapshot=SNAPSHOT)
+                                as_of=SNAPSHOT)
     t_lines = time.perf_counter() - start
     if case == "demand_lines (join)":
         return {"seconds": t_lines}

@@ -122,7 +122,7 @@ def run_case(case: str, path: str, repeats: int) -> dict:
     elif case == "pandas":
         def fn():
             frame = pd.read_parquet(path, columns=["customer_id", "order_date", "amount"])
-            return rfm_summary(frame, observation_end=OBSERVATION_END)
+            return rfm_summary(frame, as_of=OBSERVATION_END)
     elif case in ("duckdb", "duckdb_limited"):
         from crm_analysis.engines import EngineConfig
 
@@ -130,7 +130,7 @@ def run_case(case: str, path: str, repeats: int) -> dict:
                               if case == "duckdb_limited" else None)
 
         def fn():
-            return rfm_summary(path, engine=engine, observation_end=OBSERVATION_END)
+            return rfm_summary(path, engine=engine, as_of=OBSERVATION_END)
     elif case == "spark":
         from crm_analysis.engines import EngineConfig, spark_session
 
@@ -138,7 +138,7 @@ def run_case(case: str, path: str, repeats: int) -> dict:
             "CRM_SPARK_DRIVER_MEMORY", "4g"))).sparkContext.setLogLevel("ERROR")
 
         def fn():
-            return rfm_summary(path, engine="spark", observation_end=OBSERVATION_END)
+            return rfm_summary(path, engine="spark", as_of=OBSERVATION_END)
     else:
         raise ValueError(case)
     import psutil

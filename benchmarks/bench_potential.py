@@ -67,7 +67,7 @@ CHILD = textwrap.dedent("""
     snapshot = orders["order_date"].max().normalize()
     if sys.argv[1] == "baseline":
         from crm_analysis.features import rfm_summary
-        rfm_summary(orders, observation_end=snapshot, time_scaler=7.0)
+        rfm_summary(orders, as_of=snapshot, time_scaler=7.0)
         extra = {}
     else:
         from crm_analysis import potential

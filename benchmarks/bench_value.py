@@ -439,7 +439,7 @@ def main(argv: list[str]) -> int:
                               names=["master_id", "customer_id", "date", "cds", "amount"])
             raw["order_date"] = pd.to_datetime(raw["date"].astype(str), format="%Y%m%d")
             cal = calibration_holdout(raw, calibration_end="1997-09-30",
-                                      observation_end="1998-06-30", time_scaler=7)
+                                      as_of="1998-06-30", time_scaler=7)
             cal = cal.reset_index(drop=True)
             cdnow, cdnow_pm = {}, {}
             for key, model_cls, frame in (("bg", BetaGeo, cal), ("pareto", ParetoNBD, cal),

@@ -85,16 +85,16 @@ class DataProfile:
         return cls(**{**data, "first_purchase_span": tuple(span) if span else None})
 
 
-def profile_data(orders: pd.DataFrame, snapshot: object, tables: list[str] | None = None,
+def profile_data(orders: pd.DataFrame, as_of: object, tables: list[str] | None = None,
                  currency: str | None = None) -> DataProfile:
-    """Measure the shape of the cleaned orders up to ``snapshot``.
+    """Measure the shape of the cleaned orders up to ``as_of``.
 
     Parameters
     ----------
     orders : DataFrame
         Cleaned orders: ``customer_id`` (missing for guests), ``order_date``; with ``amount``,
         orders of zero or negative net amount are not purchases.
-    snapshot : date-like
+    as_of : date-like
         The last day analysed.
     tables : list of str, optional
         Names of the tables present.
@@ -105,7 +105,7 @@ def profile_data(orders: pd.DataFrame, snapshot: object, tables: list[str] | Non
     -------
     DataProfile
     """
-    snap = pd.Timestamp(snapshot).normalize()
+    snap = pd.Timestamp(as_of).normalize()
     dates = pd.to_datetime(orders["order_date"])
     keep = (dates < snap + pd.Timedelta(days=1)).to_numpy()
     orders, dates = orders[keep], dates[keep]

@@ -61,7 +61,7 @@ def test_features_use_only_data_up_to_the_cutoff(small):
 def test_feature_rfm_matches_rfm_summary(small):
     inputs = churn.prepare_inputs(small)
     f = churn.churn_features(inputs, "2024-02-29", horizon_days=30)
-    s = rfm_summary(small[small["amount"] > 0], observation_end="2024-02-29").loc[f.index]
+    s = rfm_summary(small[small["amount"] > 0], as_of="2024-02-29").loc[f.index]
     np.testing.assert_array_equal(f["purchase_days"] - 1, s["frequency"])
     np.testing.assert_array_equal(f["tenure_days"], s["T"])
     np.testing.assert_array_equal(f["tenure_days"] - f["recency_days"], s["recency"])
@@ -171,7 +171,7 @@ def _pipeline(orders, tables, snapshot, horizon_days, seed=0):
     cutoffs = churn.plan_windows(inputs.log, snapshot, horizon_days=horizon_days,
                                  n_cutoffs=3).cutoffs
     feats = churn.build_panel(inputs, [*cutoffs, snapshot], horizon_days=horizon_days,
-                              label_end=snapshot, random_state=seed)
+                              as_of=snapshot, random_state=seed)
     models = churn.make_models(feats.feature_names, random_state=seed)
     scored = churn.score_customers(feats, models["gbm"], snapshot)
     return feats, scored
@@ -184,7 +184,7 @@ def test_a_panel_without_the_snapshot_says_so_not_that_nobody_is_active():
     orders, snapshot = data.clean["orders"], pd.Timestamp(data.config.end)
     inputs = churn.prepare_inputs(orders)
     cutoffs = churn.plan_windows(inputs.log, snapshot, horizon_days=90, n_cutoffs=2).cutoffs
-    feats = churn.build_panel(inputs, cutoffs, horizon_days=90, label_end=snapshot)
+    feats = churn.build_panel(inputs, cutoffs, horizon_days=90, as_of=snapshot)
     model = churn.make_models(feats.feature_names)["logistic"]
     with pytest.raises(ValueError, match=r"no rows at the snapshot 2025-12-31: build it with "
                                          r"the snapshot among its cutoffs"):
@@ -250,7 +250,7 @@ def _reference_run(data):
     windows = churn.plan_windows(inputs.log, snapshot, n_cutoffs=4)
     horizon = windows.horizon
     feats = churn.build_panel(inputs, windows.cutoffs, horizon_days=horizon.days,
-                              label_end=snapshot)
+                              as_of=snapshot)
     result = churn.backtest(feats, churn.make_models(feats.feature_names), n_bootstrap=50)
     choice = churn.choose_model(result)
     labels = result.predictions.set_index("customer_id")["churned"]

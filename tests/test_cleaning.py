@@ -111,14 +111,14 @@ def test_clean_data_passes_through_unchanged():
 
 def test_snapshot_date_removes_everything_after_it(dirty):
     _, raw, _ = dirty
-    result = clean(raw, snapshot_date="2024-06-30")
+    result = clean(raw, as_of="2024-06-30")
     end = pd.Timestamp("2024-07-01")
     assert result.tables["orders"]["order_date"].max() < end
     assert result.tables["service_tickets"]["opened_at"].max() < end
     resolved = result.tables["service_tickets"]["resolved_at"].dropna()
     assert resolved.max() < end
     assert result.tables["customers"]["signup_date"].max() < end
-    assert result.snapshot_date == pd.Timestamp("2024-06-30")
+    assert result.as_of == pd.Timestamp("2024-06-30")
 
 
 def test_inferred_snapshot_ignores_stray_future_dates():
@@ -180,7 +180,7 @@ def test_orders_only_returns_are_netted_by_amount():
             "amount": [100.0, 50.0, -40.0, -10.0, 20.0],
         }
     )
-    result = clean({"orders": orders}, snapshot_date="2024-01-31")
+    result = clean({"orders": orders}, as_of="2024-01-31")
     out = result.tables["orders"].set_index("order_id")
     assert list(out.index) == ["1", "2", "3"]
     assert out.loc["1", "amount"] == 60.0 and out.loc["1", "status"] == "returned"
@@ -222,7 +222,7 @@ def _tiny_tables() -> dict[str, pd.DataFrame]:
 def test_each_rule_sees_only_the_rows_earlier_rules_kept():
     """Rows are removed lazily (marked, taken out once): a later rule must still act as if
     every earlier removal had been applied, and the log must count and name the same rows."""
-    result = clean(_tiny_tables(), snapshot_date="2024-01-31")
+    result = clean(_tiny_tables(), as_of="2024-01-31")
     log = result.log.set_index(["rule", "table"])
     expect = {  # (rule, table): (rows_in, rows_out, rows_changed, examples)
         ("exact_duplicates", "orders"): (7, 6, 0, "1"),
@@ -251,12 +251,12 @@ def test_each_rule_sees_only_the_rows_earlier_rules_kept():
     assert result.flagged["unmatched_returns"].empty
 
 
-def _working_state(raw, snapshot_date):
+def _working_state(raw, as_of):
     """The state ``clean`` starts from (the raw frames themselves as the working tables)."""
     from crm_analysis.cleaning.pipeline import _orders_with_lines
     from crm_analysis.cleaning.state import WorkingState
 
-    return WorkingState(tables={name: raw[name] for name in raw}, snapshot_date=snapshot_date,
+    return WorkingState(tables={name: raw[name] for name in raw}, as_of=as_of,
                         date_format_codes=dict(raw.date_format_codes),
                         orders_with_lines=_orders_with_lines(raw["order_items"]))
 
@@ -267,7 +267,7 @@ def test_filter_rules_mark_rows_and_net_returns_copies_them_once(dirty):
     from crm_analysis.cleaning.rules import RULES, net_returns
 
     _, raw, result = dirty
-    state = _working_state(raw, result.snapshot_date)
+    state = _working_state(raw, result.as_of)
     entries = []
     for rule in RULES[:RULES.index(net_returns)]:
         state, got = rule(state)
@@ -295,7 +295,7 @@ def test_rules_leave_the_state_they_are_given_unchanged(dirty):
     from crm_analysis.cleaning.rules import RULES
 
     _, raw, result = dirty
-    state = _working_state(raw, result.snapshot_date)
+    state = _working_state(raw, result.as_of)
 
     def fingerprint(s):
         return ({name: (id(frame), int(pd.util.hash_pandas_object(frame).sum()))
@@ -321,7 +321,7 @@ def test_remove_rows_marks_them_and_compact_takes_them_out_once():
 
     frame = pd.DataFrame({"x": range(6)}, index=[10, 11, 12, 13, 14, 15])
     other = pd.DataFrame({"y": range(3)})
-    state = WorkingState(tables={"t": frame, "u": other}, snapshot_date=pd.Timestamp("2024-01-01"))
+    state = WorkingState(tables={"t": frame, "u": other}, as_of=pd.Timestamp("2024-01-01"))
     assert state.live_rows("t").tolist() == [True] * 6
     once, first = state.remove_rows("t", np.array([1, 0, 0, 1, 0, 0], dtype=bool))
     twice, again = once.remove_rows("t", np.array([1, 1, 0, 0, 0, 1], dtype=bool))
@@ -370,7 +370,7 @@ def test_ids_written_as_floats_are_one_customer_in_every_table():
     orders = _orders(order_id=["1", "2", "3"], customer_id=["17850.0", "17850", None],
                      order_date=["2024-01-01", "2024-01-02", "2024-01-03"], amount=[1.0, 2, 3])
     customers = pd.DataFrame({"customer_id": pd.array(["17850.0"], dtype="string")})
-    result = clean({"orders": orders, "customers": customers}, snapshot_date="2024-01-31")
+    result = clean({"orders": orders, "customers": customers}, as_of="2024-01-31")
     assert result.tables["orders"]["customer_id"].tolist()[:2] == ["17850", "17850"]
     assert result.tables["customers"]["customer_id"].tolist() == ["17850"]
     changed = result.log.set_index(["rule", "table"])["rows_changed"]
@@ -378,7 +378,7 @@ def test_ids_written_as_floats_are_one_customer_in_every_table():
     # ids that are not all numbers are left alone: "A1.0" is a code, not a float
     mixed = _orders(order_id=["1", "2"], customer_id=["A1.0", "17.0"],
                     order_date=["2024-01-01", "2024-01-02"], amount=[1.0, 2])
-    out = clean({"orders": mixed}, snapshot_date="2024-01-31").tables["orders"]
+    out = clean({"orders": mixed}, as_of="2024-01-31").tables["orders"]
     assert out["customer_id"].tolist() == ["A1.0", "17.0"]
 
 
@@ -386,7 +386,7 @@ def test_orders_without_an_amount_are_removed_and_counted():
     orders = _orders(order_id=["1", "2", "3"], customer_id=["a", "b", "c"],
                      order_date=["2024-01-01", "2024-01-02", "2024-01-03"],
                      amount=[10.0, np.nan, np.inf])
-    result = clean({"orders": orders}, snapshot_date="2024-01-31")
+    result = clean({"orders": orders}, as_of="2024-01-31")
     assert result.tables["orders"]["order_id"].tolist() == ["1"]
     assert _removed(result, "missing_amounts") == 2
 
@@ -398,7 +398,7 @@ def test_orders_of_fees_only_are_not_purchases():
     items = pd.DataFrame({"order_id": pd.array(["1", "1", "A2"], dtype="string"),
                           "product_id": pd.array(["P1", "POST", "B"], dtype="string"),
                           "quantity": [1.0, 1.0, 1.0], "unit_price": [10.0, 2.0, 11062.06]})
-    result = clean({"orders": orders, "order_items": items}, snapshot_date="2024-01-31")
+    result = clean({"orders": orders, "order_items": items}, as_of="2024-01-31")
     out = result.tables["orders"].set_index("order_id")
     assert list(out.index) == ["1"] and out.loc["1", "amount"] == 10.0
     assert _removed(result, "non_product_lines") == 1
@@ -412,7 +412,7 @@ def test_a_sparse_head_is_left_out_and_a_quiet_season_is_not():
     orders = _orders(order_id=[str(i) for i in range(len(days))],
                      customer_id=[f"c{i % 700}" for i in range(len(days))], order_date=days,
                      amount=[10.0] * len(days))
-    result = clean({"orders": orders}, snapshot_date="2018-06-30")
+    result = clean({"orders": orders}, as_of="2018-06-30")
     assert _removed(result, "sparse_start") == 3
     assert result.tables["orders"]["order_date"].min() >= pd.Timestamp("2017-01-01")
     # a garden shop: every winter is quiet, and that is most of a year's orders: kept
@@ -422,7 +422,7 @@ def test_a_sparse_head_is_left_out_and_a_quiet_season_is_not():
     shop = _orders(order_id=[str(i) for i in range(len(picks))],
                    customer_id=[f"c{i % 300}" for i in range(len(picks))], order_date=picks,
                    amount=[10.0] * len(picks))
-    assert _removed(clean({"orders": shop}, snapshot_date="2017-12-31"), "sparse_start") == 0
+    assert _removed(clean({"orders": shop}, as_of="2017-12-31"), "sparse_start") == 0
 
 
 def test_identical_orders_without_ids_or_times_are_kept():
@@ -430,9 +430,9 @@ def test_identical_orders_without_ids_or_times_are_kept():
     when the export has neither order ids nor times of day: they are kept, and counted."""
     dated = _orders(customer_id=["a", "a", "b"], order_date=["2024-01-05"] * 3,
                     amount=[9.99, 9.99, 5.0])
-    result = clean({"orders": dated}, snapshot_date="2024-01-31")
+    result = clean({"orders": dated}, as_of="2024-01-31")
     assert len(result.tables["orders"]) == 3
     note = result.log.set_index(["rule", "table"]).loc[("exact_duplicates", "orders"), "note"]
     assert "1 identical rows kept" in note
     timed = dated.assign(order_date=pd.to_datetime(["2024-01-05 10:01"] * 3))
-    assert len(clean({"orders": timed}, snapshot_date="2024-01-31").tables["orders"]) == 2
+    assert len(clean({"orders": timed}, as_of="2024-01-31").tables["orders"]) == 2

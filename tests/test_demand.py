@@ -36,7 +36,7 @@ def tiny():
 
 def test_lines_and_weekly_aggregation_by_hand(tiny):
     orders, items, products = tiny
-    lines = demand.demand_lines(orders, items, products, snapshot="2024-01-14")
+    lines = demand.demand_lines(orders, items, products, as_of="2024-01-14")
     assert len(lines) == 5 and lines["revenue"].sum() == pytest.approx(65.0)  # order 4 dropped
     daily = demand.daily_demand(lines)
     weekly = demand.aggregate(daily, freq="W", by="category", start="2024-01-01",
@@ -235,7 +235,7 @@ def synthetic_tables():
 
 
 def test_forecast_beats_seasonal_naive_on_the_synthetic_set(synthetic_tables):
-    result = demand.analyse(synthetic_tables, snapshot="2025-12-31")
+    result = demand.analyse(synthetic_tables, as_of="2025-12-31")
     o = result.backtest.overall
     assert o["lag"] == 52 and o["origins"] == 4
     assert o["mase"] < 1 and o["mase"] < o["rule_mase"]
@@ -252,7 +252,7 @@ def test_forecast_beats_seasonal_naive_on_the_synthetic_set(synthetic_tables):
 
 
 def test_orders_only_analysis_runs_and_skips(synthetic_tables):
-    result = demand.analyse({"orders": synthetic_tables["orders"]}, snapshot="2025-12-31")
+    result = demand.analyse({"orders": synthetic_tables["orders"]}, as_of="2025-12-31")
     assert result.by is None and result.pairs is None and result.movers is None
     assert result.backtest.overall["mase"] < 1
     assert any("order items" in s for s in result.skipped)
@@ -266,7 +266,7 @@ def test_a_single_product_shop_has_one_category_and_no_pairs(synthetic_tables):
     only = products["product_id"].iloc[0]
     items = synthetic_tables["order_items"].assign(product_id=only)
     tables = {**synthetic_tables, "order_items": items, "products": products.iloc[:1]}
-    result = demand.analyse(tables, snapshot="2025-12-31")
+    result = demand.analyse(tables, as_of="2025-12-31")
     assert len(result.categories) == 1
     total = result.weekly.groupby("category", observed=True)["revenue"].sum()
     assert len(total) == 1 and total.iloc[0] == pytest.approx(
@@ -295,7 +295,7 @@ def test_findings_say_what_holds_for_a_short_history_shop_closed_on_saturdays():
                           "unit_price": orders["amount"]})
     products = pd.DataFrame({"product_id": ["p1"], "name": ["thing"]})
     result = demand.analyse({"orders": orders, "order_items": items, "products": products},
-                            snapshot="2025-11-30", forecast_weeks=8, backtest_origins=2)
+                            as_of="2025-11-30", forecast_weeks=8, backtest_origins=2)
     text = " ".join(demand.key_findings(result))
     assert "Saturday (-100%)" not in text and "nothing is sold on Saturdays" in text
     assert "n/a" not in text and "no month a year before to compare with" in text

@@ -75,10 +75,10 @@ def assert_same(result: pd.DataFrame, expected: pd.DataFrame) -> None:
 
 
 CASES = [
-    pytest.param(dict(time_unit="D", observation_end="2024-02-10"), id="D-cut"),
+    pytest.param(dict(time_unit="D", as_of="2024-02-10"), id="D-cut"),
     pytest.param(dict(time_unit="D", time_scaler=7.0), id="D-weeks-default-end"),
-    pytest.param(dict(time_unit="h", observation_end="2024-02-20 13:30"), id="h-cut"),
-    pytest.param(dict(time_unit="D", observation_end="2024-01-20", monetary_col=None),
+    pytest.param(dict(time_unit="h", as_of="2024-02-20 13:30"), id="h-cut"),
+    pytest.param(dict(time_unit="D", as_of="2024-01-20", monetary_col=None),
                  id="D-no-money"),
 ]
 SOURCES = ["frame", "parquet", "glob", "csv"]
@@ -114,11 +114,11 @@ def test_spark_equals_pandas(spark, kind, kwargs, transactions, files) -> None:
 
 def test_spark_takes_a_spark_dataframe(spark, transactions, files) -> None:
     frame = spark.read.parquet(files["parquet"])
-    expected = rfm_summary(transactions, observation_end="2024-02-10")
-    assert_same(rfm_summary(frame, engine="spark", observation_end="2024-02-10"), expected)
+    expected = rfm_summary(transactions, as_of="2024-02-10")
+    assert_same(rfm_summary(frame, engine="spark", as_of="2024-02-10"), expected)
 
 
-HOLDOUT = dict(calibration_end="2024-01-31", observation_end="2024-02-20")
+HOLDOUT = dict(calibration_end="2024-01-31", as_of="2024-02-20")
 
 
 @pytest.mark.parametrize("engine", ["duckdb", "spark"])
@@ -143,7 +143,7 @@ def test_hand_example_on_duckdb() -> None:
         "spend": [10.0, 5.0, 20.0, 4.0, 6.0, 7.0, 3.0, 99.0],
     })
     out = rfm_summary(data, customer_col="cust", datetime_col="ts", monetary_col="spend",
-                      observation_end="2024-01-15", engine="duckdb")
+                      as_of="2024-01-15", engine="duckdb")
     assert list(out.index) == ["a", "b"] and out.index.name == "cust"
     assert out.loc["a"].tolist() == [2, 10.0, 14.0, 15.0]
     assert out.loc["b"].tolist() == [0, 0.0, 10.0, 0.0]

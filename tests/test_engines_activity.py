@@ -78,10 +78,10 @@ def assert_frames(result: pd.DataFrame, expected: pd.DataFrame) -> None:
 
 @pytest.mark.parametrize("until, positive_only", [(None, False), ("2024-04-15", True)])
 def test_customer_days(request, orders, parquet, until, positive_only) -> None:
-    ref = customer_days(orders, until=until, positive_only=positive_only, engine="pandas")
+    ref = customer_days(orders, as_of=until, positive_only=positive_only, engine="pandas")
     assert len(ref) < len(orders)
     for engine, source in _engines(request, orders, parquet):
-        got = customer_days(source, until=until, positive_only=positive_only, engine=engine)
+        got = customer_days(source, as_of=until, positive_only=positive_only, engine=engine)
         pd.testing.assert_index_equal(got.customers, ref.customers)
         for name in ("code", "day", "transactions", "first_us", "last_us"):
             np.testing.assert_array_equal(getattr(got, name), getattr(ref, name),
@@ -105,7 +105,7 @@ def test_customer_days_by_hand() -> None:
         first = days.first_us.astype("datetime64[us]")
         assert str(first[0]) == "2024-01-01T09:00:00.000000"
         assert str(days.last_us.astype("datetime64[us]")[0]) == "2024-01-01T17:30:00.000000"
-        pos = customer_days(tx, engine=engine, positive_only=True, until="2024-01-02")
+        pos = customer_days(tx, engine=engine, positive_only=True, as_of="2024-01-02")
         assert pos.transactions.tolist() == [1, 1] and pos.amount.tolist() == [10.0, 5.0]
 
 
@@ -119,12 +119,12 @@ def test_customer_rfm(request, orders, parquet) -> None:
 
 
 def test_daily_repeat_purchases(request, orders, parquet) -> None:
-    ref = daily_repeat_purchases(orders, cohort_end="2024-04-01", observation_end="2024-05-20",
+    ref = daily_repeat_purchases(orders, cohort_end="2024-04-01", as_of="2024-05-20",
                                  engine="pandas")
     assert ref["repeat_purchases"].sum() > 0
     for engine, source in _engines(request, orders, parquet):
         got = daily_repeat_purchases(source, cohort_end="2024-04-01",
-                                     observation_end="2024-05-20", engine=engine)
+                                     as_of="2024-05-20", engine=engine)
         pd.testing.assert_frame_equal(got, ref)
 
 

@@ -110,9 +110,9 @@ def test_daily_demand_is_equal_on_every_engine(request, tables, parquet_tables, 
     if engine == "spark":
         request.getfixturevalue("spark")
     want = DemandScan(tables["orders"], tables["order_items"], tables["products"],
-                      snapshot=SNAPSHOT, engine="pandas").daily()
+                      as_of=SNAPSHOT, engine="pandas").daily()
     src = tables if source == "frame" else parquet_tables
-    got = DemandScan(src["orders"], src["order_items"], src["products"], snapshot=SNAPSHOT,
+    got = DemandScan(src["orders"], src["order_items"], src["products"], as_of=SNAPSHOT,
                      engine=engine).daily()
     _assert_daily_equal(got, want)
     assert want.last_day <= SNAPSHOT and (want.category["category"] == "Unknown").any()
@@ -123,12 +123,12 @@ def test_orders_alone_are_equal_on_every_engine(request, tables, engine):
     if engine == "spark":
         request.getfixturevalue("spark")
     orders = tables["orders"]
-    want = DemandScan(orders, snapshot=SNAPSHOT, engine="pandas").daily()
-    got = DemandScan(orders, snapshot=SNAPSHOT, engine=engine).daily()
+    want = DemandScan(orders, as_of=SNAPSHOT, engine="pandas").daily()
+    got = DemandScan(orders, as_of=SNAPSHOT, engine=engine).daily()
     _assert_daily_equal(got, want)
     assert not got.has_units
     no_ids = orders.drop(columns="order_id")  # no order id: every row is one order
-    _assert_daily_equal(DemandScan(no_ids, snapshot=SNAPSHOT, engine=engine).daily(), want)
+    _assert_daily_equal(DemandScan(no_ids, as_of=SNAPSHOT, engine=engine).daily(), want)
 
 
 def _frames_equal(a: pd.DataFrame, b: pd.DataFrame, keys: list[str]) -> None:
@@ -146,9 +146,9 @@ def _frames_equal(a: pd.DataFrame, b: pd.DataFrame, keys: list[str]) -> None:
 def test_analyse_is_equal_on_every_engine(request, tables, parquet_tables, engine):
     if engine == "spark":
         request.getfixturevalue("spark")
-    want = demand.analyse(tables, snapshot=SNAPSHOT, engine="pandas", backtest_origins=2)
+    want = demand.analyse(tables, as_of=SNAPSHOT, engine="pandas", backtest_origins=2)
     inputs = {**tables, **parquet_tables}  # the line tables as files; customers a frame
-    got = demand.analyse(inputs, snapshot=SNAPSHOT, engine=engine, backtest_origins=2)
+    got = demand.analyse(inputs, as_of=SNAPSHOT, engine=engine, backtest_origins=2)
     assert got.by == want.by == "category"
     _frames_equal(got.weekly, want.weekly, ["period", "category"])
     _frames_equal(got.monthly_total, want.monthly_total, ["period"])
@@ -160,7 +160,7 @@ def test_analyse_is_equal_on_every_engine(request, tables, parquet_tables, engin
     _frames_equal(got.preferences["region"], want.preferences["region"], ["group", "category"])
     assert list(got.preferences["region"]["group"].cat.categories) == ["west", "south", "north"]
     if engine == "duckdb":  # many product pairs, ties in lift included
-        pairs = [DemandScan(src["orders"], src["order_items"], snapshot=SNAPSHOT,
+        pairs = [DemandScan(src["orders"], src["order_items"], as_of=SNAPSHOT,
                             engine=e).pairs(min_count=2, min_support=0.0)
                  for src, e in ((tables, "pandas"), (inputs, engine))]
         _frames_equal(pairs[1], pairs[0], ["item_a", "item_b"])

@@ -357,12 +357,12 @@ def test_the_time_unit_travels_with_the_summary_and_a_mismatch_is_refused():
                                 "2024-04-04"]),
                            "amount": [20.0, 35.0, 18.0, 60.0, 25.0, 40.0, 12.0, 30.0, 8.0]})
     end = "2024-06-30"
-    weeks = features.rfm_summary(orders, observation_end=end, time_scaler=DAYS_PER_WEEK)
-    days = features.rfm_summary(orders, observation_end=end)
+    weeks = features.rfm_summary(orders, as_of=end, time_scaler=DAYS_PER_WEEK)
+    days = features.rfm_summary(orders, as_of=end)
     assert weeks.attrs[PERIOD_ATTR] == 7.0 and days.attrs[PERIOD_ATTR] == 1.0
     assert weeks[weeks["frequency"] > 0].attrs[PERIOD_ATTR] == 7.0  # kept through a filter
     held = features.calibration_holdout(orders, calibration_end="2024-03-31",
-                                        observation_end=end, time_scaler=DAYS_PER_WEEK)
+                                        as_of=end, time_scaler=DAYS_PER_WEEK)
     assert held.attrs[PERIOD_ATTR] == 7.0
     model = BetaGeo().set_params(penalizer_coef=0.01).fit(weeks)
     assert model.period_days_ == 7.0

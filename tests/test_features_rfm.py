@@ -40,7 +40,7 @@ def test_hand_example_days() -> None:
         ("c", "2024-01-20", 3.0),        # after observation_end: left out
         (None, "2024-01-02", 99.0),      # missing customer id: ignored
     ])
-    out = rfm_summary(data, observation_end="2024-01-15")
+    out = rfm_summary(data, as_of="2024-01-15")
     assert list(out.index) == ["a", "b"]
     assert out.index.name == "customer_id"
     assert out.loc["a", "frequency"] == 2
@@ -62,7 +62,7 @@ def test_default_observation_end_is_last_transaction_and_weeks() -> None:
 
 def test_transactions_after_observation_end_ignored_within_day_included() -> None:
     data = tx([("a", "2024-01-01", 1.0), ("a", "2024-01-10 23:59", 2.0), ("a", "2024-01-11", 4.0)])
-    out = rfm_summary(data, observation_end="2024-01-10")
+    out = rfm_summary(data, as_of="2024-01-10")
     assert out.loc["a", "frequency"] == 1  # the whole end day counts, the next day does not
     assert out.loc["a", "monetary_value"] == 2.0
 
@@ -87,7 +87,7 @@ def test_empty_after_filter_and_all_missing_ids() -> None:
     data = tx([(None, "2024-01-01", 1.0)])
     assert rfm_summary(data).empty
     data = tx([("a", "2024-02-01", 1.0)])
-    assert rfm_summary(data, observation_end="2024-01-01").empty
+    assert rfm_summary(data, as_of="2024-01-01").empty
 
 
 @pytest.mark.parametrize(
@@ -122,7 +122,7 @@ def cdnow() -> pd.DataFrame:
 
 
 def test_cdnow_calibration_summary(cdnow: pd.DataFrame) -> None:
-    cal = rfm_summary(cdnow, observation_end="1997-09-30", time_scaler=7)
+    cal = rfm_summary(cdnow, as_of="1997-09-30", time_scaler=7)
     assert len(cal) == 2357
     assert cal["frequency"].sum() == 2457
     assert (cal["frequency"] > 0).sum() == 946
@@ -130,9 +130,9 @@ def test_cdnow_calibration_summary(cdnow: pd.DataFrame) -> None:
 
 
 def test_cdnow_calibration_holdout_totals_match_direct_count(cdnow: pd.DataFrame) -> None:
-    out = calibration_holdout(cdnow, calibration_end="1997-09-30", observation_end="1998-06-30",
+    out = calibration_holdout(cdnow, calibration_end="1997-09-30", as_of="1998-06-30",
                               time_scaler=7)
-    cal = rfm_summary(cdnow, observation_end="1997-09-30", time_scaler=7)
+    cal = rfm_summary(cdnow, as_of="1997-09-30", time_scaler=7)
     pd.testing.assert_frame_equal(out[cal.columns], cal)
     hold = cdnow[(cdnow.order_date > "1997-09-30") & (cdnow.order_date <= "1998-06-30")]
     direct_days = hold.groupby("customer_id")["order_date"].nunique()
@@ -148,12 +148,12 @@ def test_cdnow_calibration_holdout_totals_match_direct_count(cdnow: pd.DataFrame
 
 def test_calibration_holdout_excludes_new_customers_and_checks_dates() -> None:
     data = tx([("a", "2024-01-01", 1.0), ("a", "2024-02-01", 2.0), ("b", "2024-02-02", 5.0)])
-    out = calibration_holdout(data, calibration_end="2024-01-15", observation_end="2024-03-01")
+    out = calibration_holdout(data, calibration_end="2024-01-15", as_of="2024-03-01")
     assert list(out.index) == ["a"]
     assert out.loc["a", "frequency_holdout"] == 1
     assert out.loc["a", "monetary_value_holdout"] == 2.0
     with pytest.raises(ValueError, match="later"):
-        calibration_holdout(data, calibration_end="2024-01-15", observation_end="2024-01-15")
+        calibration_holdout(data, calibration_end="2024-01-15", as_of="2024-01-15")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -203,7 +203,7 @@ def test_matches_reference_and_properties(rows: list[tuple], end_offset: int,
                                           scaler: float) -> None:
     data = frame_from(rows)
     end = pd.Timestamp("2024-03-20") + pd.Timedelta(days=end_offset)
-    out = rfm_summary(data, observation_end=end, time_scaler=scaler)
+    out = rfm_summary(data, as_of=end, time_scaler=scaler)
     ref = reference_summary(data, end, scaler)
     assert sorted(out.index) == sorted(ref.index)
     if len(ref):
@@ -241,7 +241,7 @@ def test_calibration_holdout_counts(rows: list[tuple], cut: int, extra: int) -> 
     data = frame_from(rows)
     cal_end = pd.Timestamp("2024-03-01") + pd.Timedelta(days=cut)
     obs_end = cal_end + pd.Timedelta(days=extra)
-    out = calibration_holdout(data, calibration_end=cal_end, observation_end=obs_end)
+    out = calibration_holdout(data, calibration_end=cal_end, as_of=obs_end)
     day = data["order_date"].dt.normalize()
     hold = data[(day > cal_end) & (day <= obs_end) & data["customer_id"].isin(out.index)]
     direct = hold.assign(day=hold["order_date"].dt.normalize()).groupby("customer_id")[

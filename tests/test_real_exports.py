@@ -132,10 +132,10 @@ def _mapping_tables() -> dict:
 def test_the_committed_summary_is_the_whole_uci_export_read_as_a_user_reads_it():
     raw = io.load_raw(UCI_FULL, {"base": "retail_invoice_lines", **_mapping_tables()})
     result = cleaning.clean(raw)
-    orders = value.purchase_orders(result.tables["orders"], result.snapshot_date)
-    summary = features.rfm_summary(orders.orders, observation_end=orders.snapshot,
+    orders = value.purchase_orders(result.tables["orders"], result.as_of)
+    summary = features.rfm_summary(orders.orders, as_of=orders.as_of,
                                    time_unit="D", time_scaler=7.0)
-    assert f"{result.snapshot_date:%Y-%m-%d}" == "2011-12-09"
+    assert f"{result.as_of:%Y-%m-%d}" == "2011-12-09"
     pd.testing.assert_frame_equal(summary, pd.read_parquet(UCI_SUMMARY), check_dtype=False,
                                   check_index_type=False)
 

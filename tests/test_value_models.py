@@ -71,7 +71,7 @@ def cdnow() -> pd.DataFrame:
     raw = pd.read_csv(CDNOW, sep=r"\s+", header=None,
                       names=["master_id", "customer_id", "date", "cds", "amount"])
     raw["order_date"] = pd.to_datetime(raw["date"].astype(str), format="%Y%m%d")
-    return calibration_holdout(raw, calibration_end="1997-09-30", observation_end="1998-06-30",
+    return calibration_holdout(raw, calibration_end="1997-09-30", as_of="1998-06-30",
                                time_scaler=7)
 
 

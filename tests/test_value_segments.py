@@ -203,7 +203,7 @@ def test_tracking_by_hand():
     tx = orders([("A", "2024-01-01", 1.0), ("A", "2024-01-03", 1.0), ("A", "2024-01-10", 1.0),
                  ("A", "2024-01-10 18:00", 1.0), ("B", "2024-01-05", 1.0),
                  ("C", "2024-01-09", 1.0), ("C", "2024-01-10", 1.0)])
-    daily = daily_repeat_purchases(tx, cohort_end="2024-01-07", observation_end="2024-01-14")
+    daily = daily_repeat_purchases(tx, cohort_end="2024-01-07", as_of="2024-01-14")
     out = tracking(FlatModel(), daily, calibration_end="2024-01-07", time_scaler=7.0)
     assert out["week_end"].dt.strftime("%m-%d").tolist() == ["01-07", "01-14"]
     assert out["period"].tolist() == ["calibration", "holdout"]
@@ -222,16 +222,16 @@ def test_tracking_matches_bgnbd_expectation_over_cohorts():
     dates = np.column_stack([first.values, (first.values[:, None] + gaps.values.reshape(n, 3))])
     tx = pd.DataFrame({"customer_id": ids, "order_date": dates.ravel(), "amount": 1.0})
     end = pd.Timestamp("2024-12-31")
-    cal_hold = calibration_holdout(tx, calibration_end="2024-06-30", observation_end=end,
+    cal_hold = calibration_holdout(tx, calibration_end="2024-06-30", as_of=end,
                                    time_scaler=7)
     model = BetaGeo(penalizer_coef=0.01).fit(cal_hold)  # no dropout in this data
-    daily = daily_repeat_purchases(tx, cohort_end="2024-06-30", observation_end=end)
+    daily = daily_repeat_purchases(tx, cohort_end="2024-06-30", as_of=end)
     out = tracking(model, daily, calibration_end="2024-06-30")
     # the last cumulative expectation equals the sum of each customer's E[X(age at end)]
     ages = (end - first).days.to_numpy() / 7
     assert out["expected_cumulative"].iloc[-1] == pytest.approx(
         float(np.sum(model.expected_purchases_new(ages))), rel=1e-9)
-    actual_repeat = (rfm_summary(tx, observation_end=end)["frequency"]).sum()
+    actual_repeat = (rfm_summary(tx, as_of=end)["frequency"]).sum()
     assert out["actual_cumulative"].iloc[-1] == actual_repeat
 
 

@@ -46,7 +46,7 @@ def fits():
         cfg = SyntheticConfig.exact_bgnbd(n_customers=N_CUSTOMERS, seed=seed, dirty=False)
         data = generate(cfg)
         orders = data.clean["orders"]
-        summary = rfm_summary(orders, observation_end=cfg.end)  # days, same-day merged
+        summary = rfm_summary(orders, as_of=cfg.end)  # days, same-day merged
         truth = data.truth["orders"]
         repeat = truth[truth["purchase_index"] > 0]
         drawn = repeat.groupby("customer_id").agg(frequency=("drawn_value", "size"),
@@ -116,7 +116,7 @@ def test_bgnbd_recovers_truth_counted_in_hours(seed):
     cfg = SyntheticConfig.exact_bgnbd(n_customers=20_000, seed=seed, dirty=False)
     orders = generate(cfg).clean["orders"]
     end = pd.Timestamp(cfg.end) + pd.Timedelta(hours=23, minutes=59)
-    summary = rfm_summary(orders, observation_end=end, time_unit="h", time_scaler=24)
+    summary = rfm_summary(orders, as_of=end, time_unit="h", time_scaler=24)
     fit = BetaGeo().fit(summary)
     for name in ("r", "alpha", "a", "b"):
         true = getattr(cfg, name)

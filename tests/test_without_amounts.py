@@ -30,7 +30,7 @@ def _snapshot(orders: pd.DataFrame) -> pd.Timestamp:
 
 
 def test_demand_is_counted_in_orders(visits):
-    result = demand.analyse({"orders": visits}, snapshot=_snapshot(visits), forecast_weeks=8,
+    result = demand.analyse({"orders": visits}, as_of=_snapshot(visits), forecast_weeks=8,
                             backtest_origins=2)
     assert result.measure == "orders"
     weekly = result.weekly_series()

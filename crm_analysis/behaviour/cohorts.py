@@ -43,7 +43,7 @@ def cohort_table(
     Parameters
     ----------
     purchases : DataFrame or CustomerDays
-        Orders of known customers up to the snapshot (``customer_id``, ``order_date``,
+        Orders of known customers up to ``as_of`` (``customer_id``, ``order_date``,
         ``amount``), cancellations removed; or their :func:`purchase_days`.
     as_of : date-like
         Snapshot day; month ``k`` of a cohort is shown only when it has started by then.
@@ -193,7 +193,7 @@ def second_purchase_curve(purchases: pd.DataFrame | CustomerDays, as_of: object,
                           max_days: int = 730) -> pd.DataFrame:
     """Kaplan-Meier share of customers who made a second purchase within t days of the first.
 
-    Customers without a second purchase are censored at the snapshot (their wait so far), so
+    Customers without a second purchase are censored at ``as_of`` (their wait so far), so
     recent customers do not pull the curve down.
 
     Returns

@@ -29,7 +29,7 @@ CLUSTER_FEATURES = ("orders", "total_spend", "days_since_last", "tenure_days",
 
 def customer_features(purchases: pd.DataFrame, as_of: object,
                       tickets: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Behaviour of each customer at the snapshot, in plain units.
+    """Behaviour of each customer at ``as_of``, in plain units.
 
     Returns
     -------
@@ -43,7 +43,7 @@ def customer_features(purchases: pd.DataFrame, as_of: object,
         ``total_spend`` and ``average_order_value``.
     """
     money = "amount" in purchases
-    rfm = rfm_summary(purchases, observation_end=as_of, monetary_col="amount" if money else None)
+    rfm = rfm_summary(purchases, as_of=as_of, monetary_col="amount" if money else None)
     out = pd.DataFrame(index=rfm.index)
     out["orders"] = rfm["frequency"] + 1
     if money:

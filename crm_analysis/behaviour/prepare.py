@@ -32,7 +32,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
 
 
 def to_day_end(as_of: object) -> pd.Timestamp:
-    """The last instant of the snapshot day (everything on that day counts)."""
+    """The last instant of the day ``as_of`` (everything on that day counts)."""
     return pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")
 
 
@@ -74,7 +74,7 @@ class BehaviourData:
 
 def prepare(tables: Mapping[str, Any], as_of: object = None, *,
             engine: EngineConfig | str | None = None) -> BehaviourData:
-    """Cut the tables at the snapshot and note the sections that cannot run.
+    """Cut the tables at ``as_of`` and note the sections that cannot run.
 
     Parameters
     ----------

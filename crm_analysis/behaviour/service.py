@@ -158,13 +158,13 @@ def effect_panel(
 
     A purchase on day d is *exposed* to a complaint when the customer opened a complaint in
     ``[d, d + lag)``; the outcome is counted in ``[d + lag, d + lag + W)``, so the exposure is
-    known before the outcome starts (no look-ahead). Purchases with ``d + lag + W`` after the
-    snapshot are left out (their outcome is not observed yet).
+    known before the outcome starts (no look-ahead). Purchases with ``d + lag + W`` after
+    ``as_of`` are left out (their outcome is not observed yet).
 
     Parameters
     ----------
     purchases : DataFrame
-        Purchases of known customers up to the snapshot (``customer_id``, ``order_date``).
+        Purchases of known customers up to ``as_of`` (``customer_id``, ``order_date``).
     tickets : DataFrame
         Service tickets (``customer_id``, ``opened_at``, ``type``; ``resolved_at`` and
         ``satisfaction`` when present).

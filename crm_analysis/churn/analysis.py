@@ -69,15 +69,15 @@ def _cutoffs_that_fit(history_days: int, horizon: int) -> int:
     return max(0, (history_days - 1) // horizon - 1)
 
 
-def plan_windows(log, snapshot: object, *, horizon_days: int | None = None,
+def plan_windows(log, as_of: object, *, horizon_days: int | None = None,
                  n_cutoffs: int = 4) -> Windows:
     """The churn horizon and backtest dates for the history in ``log`` (see the module text).
 
     Parameters
     ----------
     log : PurchaseLog
-        Purchases; only those up to ``snapshot`` are used.
-    snapshot : date-like
+        Purchases; only those up to ``as_of`` are used.
+    as_of : date-like
     horizon_days : int, optional
         A fixed horizon; None derives it from the repeat gaps.
     n_cutoffs : int
@@ -87,7 +87,7 @@ def plan_windows(log, snapshot: object, *, horizon_days: int | None = None,
     -------
     Windows
     """
-    snap = day_number(snapshot)
+    snap = day_number(as_of)
     history = int(snap - log.first_day() + 1) if len(log.day) else 0
     notes: list[Markup] = []
     if horizon_days is not None:
@@ -98,7 +98,7 @@ def plan_windows(log, snapshot: object, *, horizon_days: int | None = None,
                           md("The churn horizon is set to **{days} days** (a parameter).",
                              days=days))
     else:
-        gaps = repeat_gaps(log, snapshot)
+        gaps = repeat_gaps(log, as_of)
         if len(gaps) >= MIN_GAPS:
             q = float(np.quantile(gaps, QUANTILE))
             days = max(DAYS_PER_WEEK, round(q / DAYS_PER_WEEK) * DAYS_PER_WEEK)
@@ -137,7 +137,7 @@ def plan_windows(log, snapshot: object, *, horizon_days: int | None = None,
         notes.append(md("The history ({history:,} days) allows {n} backtest dates {days} days "
                         "apart instead of {wanted}.", history=history, n=n, days=horizon.days,
                         wanted=n_cutoffs))
-    day = pd.Timestamp(snapshot).normalize()
+    day = pd.Timestamp(as_of).normalize()
     return Windows(horizon, [day - pd.Timedelta(days=horizon.days * k) for k in range(n, 0, -1)],
                    notes)
 
@@ -192,7 +192,7 @@ class ChurnAnalysis:
 
     Attributes
     ----------
-    snapshot : Timestamp
+    as_of : Timestamp
         The scoring day.
     windows : Windows
     features : FeatureSet
@@ -210,7 +210,7 @@ class ChurnAnalysis:
     skipped : list of Markup
     """
 
-    snapshot: pd.Timestamp
+    as_of: pd.Timestamp
     windows: Windows
     features: FeatureSet
     result: BacktestResult | None
@@ -241,16 +241,16 @@ def _one_class(features: FeatureSet, cutoffs: Sequence[pd.Timestamp]) -> Markup 
     return None
 
 
-def analyse(inputs: ChurnInputs, snapshot: object, *, horizon_days: int | None = None,
+def analyse(inputs: ChurnInputs, as_of: object, *, horizon_days: int | None = None,
             n_cutoffs: int = 4, n_bootstrap: int = 200, seed: int = 0,
             clv: pd.DataFrame | None = None, n_reason_features: int = 15) -> ChurnAnalysis:
-    """Horizon, backtest, model choice, drivers and scores as of ``snapshot``.
+    """Horizon, backtest, model choice, drivers and scores as of ``as_of``.
 
     Parameters
     ----------
     inputs : ChurnInputs
         From :func:`~crm_analysis.churn.prepare_inputs`.
-    snapshot : date-like
+    as_of : date-like
     horizon_days : int, optional
         Fixed churn horizon; None derives it (see :func:`plan_windows`).
     n_cutoffs : int
@@ -269,7 +269,7 @@ def analyse(inputs: ChurnInputs, snapshot: object, *, horizon_days: int | None =
     ChurnAnalysis
         Never raises on valid inputs.
     """
-    snap = pd.Timestamp(snapshot).normalize()
+    snap = pd.Timestamp(as_of).normalize()
     windows = plan_windows(inputs.log, snap, horizon_days=horizon_days, n_cutoffs=n_cutoffs)
     skipped = list(windows.notes if not windows.cutoffs else [])
     if not len(inputs.log.customers):
@@ -283,7 +283,7 @@ def analyse(inputs: ChurnInputs, snapshot: object, *, horizon_days: int | None =
                              None, None, rule_scores(empty.at(snap), windows.horizon.days),
                              note, [note])
     features = build_panel(inputs, [*windows.cutoffs, snap], horizon_days=windows.horizon.days,
-                           label_end=snap, random_state=seed)
+                           as_of=snap, random_state=seed)
     now = features.at(snap)
     result = choice = importance = dependence = scored = None
     reason = _one_class(features, windows.cutoffs) if windows.cutoffs else None
@@ -324,7 +324,7 @@ def analyse(inputs: ChurnInputs, snapshot: object, *, horizon_days: int | None =
 
 def windows_sentence(analysis: ChurnAnalysis) -> Markup:
     """The horizon and the backtest dates in words."""
-    w, snap = analysis.windows, analysis.snapshot
+    w, snap = analysis.windows, analysis.as_of
     dates = md("The backtest uses {n} dates {days} days apart: {dates}.", n=len(w.cutoffs),
                days=w.horizon.days, dates=join(f"{c:%d %b %Y}" for c in w.cutoffs)) \
         if w.cutoffs else Markup("")

@@ -186,7 +186,7 @@ def _bgnbd(freq, recency, age, horizon_weeks, fit_on, random_state):
 
 def churn_features(
     inputs: ChurnInputs,
-    cutoff: object,
+    as_of: object,
     *,
     horizon_days: int,
     active_days: int = ACTIVE_DAYS,
@@ -194,14 +194,14 @@ def churn_features(
     slow_hours: float = 72.0,
     random_state: int | None = 0,
 ) -> pd.DataFrame:
-    """Features of every customer active at ``cutoff``, from data dated up to that day.
+    """Features of every customer active at ``as_of``, from data dated up to that day.
 
     Parameters
     ----------
     inputs : ChurnInputs
         From :func:`~crm_analysis.churn.prepare_inputs`.
-    cutoff : date-like
-        The cutoff day (its whole day is data).
+    as_of : date-like
+        The as-of day (its whole day is data).
     horizon_days : int
         Churn horizon, days; also the length of the trend windows and of the BG/NBD forecast.
     active_days : int, default ACTIVE_DAYS
@@ -209,7 +209,7 @@ def churn_features(
     settle_days : int, default 30
         Days after which an order's return status and a campaign contact's outcome are final.
     slow_hours : float, default 72.0
-        A ticket open longer than this (hours, as of the cutoff) counts as slow.
+        A ticket open longer than this (hours, as of ``as_of``) counts as slow.
     random_state : int or None, default 0
         Seed of the BG/NBD fit's extra starting points.
 
@@ -220,7 +220,7 @@ def churn_features(
         values (see :data:`FEATURES`; which groups appear depends on the tables in ``inputs``).
     """
     log = inputs.log
-    n, c, w = log.n_customers, day_number(cutoff), int(horizon_days)
+    n, c, w = log.n_customers, day_number(as_of), int(horizon_days)
     m = log.day <= c
     code, day, amount, n_orders = log.code[m], log.day[m], log.amount[m], log.orders[m]
     n_days = np.bincount(code, minlength=n)
@@ -358,12 +358,12 @@ def build_panel(
     cutoffs: Sequence[object],
     *,
     horizon_days: int,
-    label_end: object,
+    as_of: object,
     active_days: int = ACTIVE_DAYS,
     random_state: int | None = 0,
     **feature_options,
 ) -> FeatureSet:
-    """Features at each cutoff plus the churn label where its window ends by ``label_end``.
+    """Features at each cutoff plus the churn label where its window ends by ``as_of``.
 
     Parameters
     ----------
@@ -372,9 +372,9 @@ def build_panel(
         Cutoff days, any order.
     horizon_days : int
         Churn horizon, days.
-    label_end : date-like
+    as_of : date-like
         The last day whose purchases may be used (the snapshot): a cutoff's label is known only
-        if cutoff + horizon_days <= label_end; purchases after ``label_end`` are never read.
+        if cutoff + horizon_days <= as_of; purchases after ``as_of`` are never read.
     active_days, random_state, **feature_options
         Passed to :func:`churn_features`.
 
@@ -382,11 +382,11 @@ def build_panel(
     -------
     FeatureSet
     """
-    end = day_number(label_end)
+    end = day_number(as_of)
     frames = []
     for cutoff in sorted(pd.Timestamp(c).normalize() for c in cutoffs):
         if day_number(cutoff) > end:
-            raise ValueError(f"cutoff {cutoff:%Y-%m-%d} is after the snapshot {label_end}")
+            raise ValueError(f"cutoff {cutoff:%Y-%m-%d} is after the snapshot {as_of}")
         feats = churn_features(inputs, cutoff, horizon_days=horizon_days,
                                active_days=active_days, random_state=random_state,
                                **feature_options)

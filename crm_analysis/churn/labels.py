@@ -26,14 +26,14 @@ ACTIVE_DAYS = 365
 """Default activity window (days): customers whose last purchase is older are not scored."""
 
 
-def repeat_gaps(log: PurchaseLog, cutoff: object) -> np.ndarray:
-    """Days between consecutive purchase days of the same customer, up to ``cutoff``.
+def repeat_gaps(log: PurchaseLog, as_of: object) -> np.ndarray:
+    """Days between consecutive purchase days of the same customer, up to ``as_of``.
 
     Returns
     -------
     ndarray of int64, one gap per repeat purchase day.
     """
-    m = log.day <= day_number(cutoff)
+    m = log.day <= day_number(as_of)
     code, day = log.code[m], log.day[m]
     same = code[1:] == code[:-1]
     return np.diff(day)[same]
@@ -64,11 +64,11 @@ class Horizon:
     reasoning: Markup
 
 
-def active_customers(log: PurchaseLog, cutoff: object, *, active_days: int = ACTIVE_DAYS
+def active_customers(log: PurchaseLog, as_of: object, *, active_days: int = ACTIVE_DAYS
                      ) -> np.ndarray:
-    """Boolean mask over customer codes: bought on or before ``cutoff``, last time within
+    """Boolean mask over customer codes: bought on or before ``as_of``, last time within
     ``active_days`` days of it."""
-    c = day_number(cutoff)
+    c = day_number(as_of)
     m = log.day <= c
     last = np.full(log.n_customers, np.iinfo(np.int64).min)
     code, day = log.code[m], log.day[m]
@@ -78,17 +78,17 @@ def active_customers(log: PurchaseLog, cutoff: object, *, active_days: int = ACT
     return last > c - active_days
 
 
-def churn_labels(log: PurchaseLog, cutoff: object, horizon_days: int, *,
+def churn_labels(log: PurchaseLog, as_of: object, horizon_days: int, *,
                  active_days: int = ACTIVE_DAYS) -> pd.Series:
-    """Churn label of every customer active at ``cutoff``.
+    """Churn label of every customer active at ``as_of``.
 
     Parameters
     ----------
     log : PurchaseLog
-    cutoff : date-like
-        The cutoff day (purchases during it belong to the past).
+    as_of : date-like
+        The as-of day (purchases during it belong to the past).
     horizon_days : int
-        Label window length, days: churned = no purchase in (cutoff, cutoff + horizon_days].
+        Label window length, days: churned = no purchase in (as_of, as_of + horizon_days].
     active_days : int, default ACTIVE_DAYS
         Activity window defining who is labelled.
 
@@ -96,8 +96,8 @@ def churn_labels(log: PurchaseLog, cutoff: object, horizon_days: int, *,
     -------
     Series of bool named ``churned``, indexed by customer id (sorted).
     """
-    c = day_number(cutoff)
+    c = day_number(as_of)
     window = (log.day > c) & (log.day <= c + horizon_days)
     bought = np.bincount(log.code[window], minlength=log.n_customers) > 0
-    active = active_customers(log, cutoff, active_days=active_days)
+    active = active_customers(log, as_of, active_days=active_days)
     return pd.Series(~bought[active], index=log.customers[active], name="churned")

@@ -41,9 +41,9 @@ __all__ = ["References", "bayes_probability", "history_probability", "oracle_auc
            "oracle_probability", "synthetic_references"]
 
 
-def oracle_probability(truth_customers: pd.DataFrame, config: SyntheticConfig, cutoff: object,
+def oracle_probability(truth_customers: pd.DataFrame, config: SyntheticConfig, as_of: object,
                        horizon_days: int) -> pd.Series:
-    """True P(no purchase in (cutoff, cutoff + horizon_days] | latent state) per customer.
+    """True P(no purchase in (as_of, as_of + horizon_days] | latent state) per customer.
 
     Parameters
     ----------
@@ -52,7 +52,7 @@ def oracle_probability(truth_customers: pd.DataFrame, config: SyntheticConfig, c
         ``first_purchase``, ``dropout_time``).
     config : SyntheticConfig
         The generator's configuration (for the seasonal profile).
-    cutoff : date-like
+    as_of : date-like
         Cutoff day; the whole day is the past.
     horizon_days : int
         Window length, days.
@@ -60,9 +60,9 @@ def oracle_probability(truth_customers: pd.DataFrame, config: SyntheticConfig, c
     Returns
     -------
     Series named ``oracle_p_churn``, indexed by customer id; NaN for customers who had not
-    made their first purchase by the cutoff.
+    made their first purchase by ``as_of``.
     """
-    day_end = pd.Timestamp(cutoff).normalize() + pd.Timedelta(days=1)
+    day_end = pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)
     first = pd.to_datetime(truth_customers["first_purchase"])
     dropout = pd.to_datetime(truth_customers["dropout_time"])
     alive = (dropout.isna() | (dropout >= day_end)).to_numpy()
@@ -95,27 +95,27 @@ def oracle_auc(labels: pd.Series, probability: pd.Series) -> float:
     return roc_auc(labels.to_numpy(dtype=float)[ok], p.to_numpy()[ok])
 
 
-def bayes_probability(orders: pd.DataFrame, config: SyntheticConfig, cutoff: object,
+def bayes_probability(orders: pd.DataFrame, config: SyntheticConfig, as_of: object,
                       horizon_days: int) -> pd.Series:
-    """P(no purchase in (cutoff, cutoff + horizon_days] | orders up to the cutoff), with the
+    """P(no purchase in (as_of, as_of + horizon_days] | orders up to ``as_of``), with the
     generator's true BG/NBD parameters (exact on ``SyntheticConfig.exact_bgnbd`` data).
 
     Parameters
     ----------
     orders : DataFrame
         Orders with ``customer_id`` and ``order_date`` (guests are left out); only those on or
-        before the cutoff day are read.
+        before the end of the day ``as_of`` are read.
     config : SyntheticConfig
         The generator's configuration: ``r``, ``alpha`` (per day), ``a``, ``b``.
-    cutoff : date-like
+    as_of : date-like
         Cutoff day; the whole day is the past.
     horizon_days : int
 
     Returns
     -------
-    Series named ``bayes_p_churn``, indexed by customer id (customers who bought by the cutoff).
+    Series named ``bayes_p_churn``, indexed by customer id (customers who bought by ``as_of``).
     """
-    day_end = pd.Timestamp(cutoff).normalize() + pd.Timedelta(days=1)
+    day_end = pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)
     known = orders[orders["customer_id"].notna()]
     dates = pd.to_datetime(known["order_date"])
     seen = known[(dates < day_end).to_numpy()].assign(order_date=dates[dates < day_end])
@@ -131,16 +131,16 @@ def bayes_probability(orders: pd.DataFrame, config: SyntheticConfig, cutoff: obj
 
 
 def history_probability(orders: pd.DataFrame, customers: pd.DataFrame | None,
-                        tickets: pd.DataFrame | None, config: SyntheticConfig, cutoff: object,
+                        tickets: pd.DataFrame | None, config: SyntheticConfig, as_of: object,
                         horizon_days: int, *, seed: int = 0) -> pd.Series:
-    """P(no purchase in (cutoff, cutoff + horizon_days] | orders, covariates and complaints up
-    to the cutoff), under the generator's true parameters and structure.
+    """P(no purchase in (as_of, as_of + horizon_days] | orders, covariates and complaints up
+    to ``as_of``), under the generator's true parameters and structure.
 
     See :func:`crm_analysis.synthetic.posterior.no_purchase_probability` (same arguments;
     ``seed`` scrambles its quasi-Monte Carlo sample). Returns a Series named
     ``history_p_churn`` indexed by customer id.
     """
-    return no_purchase_probability(orders, customers, tickets, config, cutoff, horizon_days,
+    return no_purchase_probability(orders, customers, tickets, config, as_of, horizon_days,
                                    seed=seed)
 
 
@@ -155,7 +155,7 @@ class References:
 
 
 def synthetic_references(labels: pd.Series, orders: pd.DataFrame, truth_dir: str | Path,
-                         cutoff: object, horizon_days: int, *,
+                         as_of: object, horizon_days: int, *,
                          customers: pd.DataFrame | None = None,
                          tickets: pd.DataFrame | None = None, seed: int = 0
                          ) -> References | None:
@@ -169,8 +169,8 @@ def synthetic_references(labels: pd.Series, orders: pd.DataFrame, truth_dir: str
     if not (truth / "customers.parquet").is_file() or not (truth / "config.json").is_file():
         return None
     config = SyntheticConfig.from_dict(json.loads((truth / "config.json").read_text()))
-    oracle = oracle_probability(pd.read_parquet(truth / "customers.parquet"), config, cutoff,
+    oracle = oracle_probability(pd.read_parquet(truth / "customers.parquet"), config, as_of,
                                 horizon_days)
-    bayes = history_probability(orders, customers, tickets, config, cutoff, horizon_days,
+    bayes = history_probability(orders, customers, tickets, config, as_of, horizon_days,
                                 seed=seed)
     return References(oracle_auc(labels, oracle), oracle_auc(labels, bayes))

@@ -84,7 +84,7 @@ def key_findings(analysis: ChurnAnalysis, *, top_n: int) -> list[Markup]:
     """
     scores, result, choice = analysis.scores, analysis.result, analysis.choice
     h, n = analysis.horizon.days, len(scores)
-    snapshot = analysis.snapshot
+    snapshot = analysis.as_of
     high = scores["risk_tier"] == "high"
     if result is None:
         out = [verdict(analysis).sentence("Churn ranking"), md(

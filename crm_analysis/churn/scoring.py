@@ -76,22 +76,22 @@ class ScoreResult:
 def score_customers(
     features: FeatureSet,
     model: OutOfTimeCalibrated,
-    snapshot: object,
+    as_of: object,
     *,
     clv: pd.DataFrame | None = None,
     reason_features: Sequence[str] | None = None,
     n_reasons: int = 3,
     thresholds: tuple[float, float] = TIER_THRESHOLDS,
 ) -> ScoreResult:
-    """Train ``model`` on all labelled cutoffs and score the customers active at ``snapshot``.
+    """Train ``model`` on all labelled cutoffs and score the customers active at ``as_of``.
 
     Parameters
     ----------
     features : FeatureSet
-        Must contain the snapshot (unlabelled) and the labelled cutoffs.
+        Must contain ``as_of`` (unlabelled) and the labelled cutoffs.
     model : OutOfTimeCalibrated
         Unfitted (cloned).
-    snapshot : date-like
+    as_of : date-like
     clv : DataFrame, optional
         ``customer_id`` and ``clv`` (currency), e.g. notebook 03's customer_value table.
     reason_features : sequence of str, optional
@@ -108,7 +108,7 @@ def score_customers(
     train = features.panel[features.panel["churned"].notna()]
     fitted = clone(model).fit(train[names], train["churned"].to_numpy(),
                               groups=train["cutoff"].to_numpy())
-    day = pd.Timestamp(snapshot)
+    day = pd.Timestamp(as_of)
     cutoffs = pd.DatetimeIndex(features.panel["cutoff"].unique()).sort_values()
     if day not in cutoffs:
         raise ValueError(

@@ -32,14 +32,14 @@ class CleaningResult:
         cancellations whose original order is not in the data) and ``unmatched_return_items``.
     entries : list of QualityEntry
         One entry per rule and table, in the order applied.
-    snapshot_date : pandas.Timestamp
+    as_of : pandas.Timestamp
         The day the data is analysed as of (inferred when not given).
     """
 
     tables: dict[str, pd.DataFrame]
     flagged: dict[str, pd.DataFrame]
     entries: list[QualityEntry]
-    snapshot_date: pd.Timestamp
+    as_of: pd.Timestamp
 
     @property
     def log(self) -> pd.DataFrame:
@@ -60,7 +60,7 @@ def _orders_with_lines(items: pd.DataFrame | None) -> pd.Series | None:
 def clean(
     raw: Mapping[str, pd.DataFrame],
     *,
-    snapshot_date: str | pd.Timestamp | None = None,
+    as_of: str | pd.Timestamp | None = None,
     options: CleaningOptions | None = None,
 ) -> CleaningResult:
     """Clean raw contract tables rule by rule (see :mod:`crm_analysis.cleaning.rules`).
@@ -70,7 +70,7 @@ def clean(
     raw : mapping of table name -> DataFrame
         Loaded raw tables, e.g. a :class:`crm_analysis.io.RawData` (then the loader's record of
         date formats feeds the ``date_formats`` rule). Not modified.
-    snapshot_date : str or Timestamp, optional
+    as_of : str or Timestamp, optional
         Analyse as of this day: everything after it is removed. Default: the last day of the
         data, ignoring stray future-dated orders (:func:`infer_snapshot_date`).
     options : CleaningOptions, optional
@@ -84,13 +84,13 @@ def clean(
     if "orders" not in tables:
         raise ValueError("cleaning needs an orders table")
     snapshot = (
-        pd.Timestamp(snapshot_date).normalize()
-        if snapshot_date is not None
+        pd.Timestamp(as_of).normalize()
+        if as_of is not None
         else infer_snapshot_date(tables["orders"]["order_date"])
     )
     state = WorkingState(
         tables=tables,
-        snapshot_date=snapshot,
+        as_of=snapshot,
         options=options or CleaningOptions(),
         date_format_codes=dict(getattr(raw, "date_format_codes", {})),
         orders_with_lines=_orders_with_lines(tables.get("order_items")),

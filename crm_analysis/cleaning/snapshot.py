@@ -1,4 +1,4 @@
-"""The snapshot date: "analyse as of this day"; every later timestamp is ignored."""
+"""The snapshot date, ``as_of`` ("analyse as of this day"); every later timestamp is ignored."""
 
 from __future__ import annotations
 
@@ -55,6 +55,6 @@ def infer_snapshot_date(
     return busy.index[-1]
 
 
-def end_of_day(snapshot: pd.Timestamp) -> pd.Timestamp:
-    """First instant after the snapshot day: rows at or after it are after the snapshot."""
-    return pd.Timestamp(snapshot).normalize() + pd.Timedelta(days=1)
+def end_of_day(as_of: pd.Timestamp) -> pd.Timestamp:
+    """First instant after the day ``as_of``: rows at or after it are after ``as_of``."""
+    return pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)

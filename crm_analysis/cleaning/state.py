@@ -55,7 +55,7 @@ class WorkingState:
     ----------
     tables : mapping of table name -> DataFrame
         The working tables. Rows marked in ``removed`` are still in them.
-    snapshot_date : pandas.Timestamp
+    as_of : pandas.Timestamp
         The day the data is analysed as of (midnight).
     options : CleaningOptions
         The rules' settings.
@@ -74,7 +74,7 @@ class WorkingState:
     """
 
     tables: Mapping[str, pd.DataFrame]
-    snapshot_date: pd.Timestamp
+    as_of: pd.Timestamp
     options: CleaningOptions = field(default_factory=CleaningOptions)
     date_format_codes: Mapping[str, pd.Series] = field(default_factory=dict)
     orders_with_lines: pd.Series | None = None
@@ -94,13 +94,13 @@ class WorkingState:
             + (f" ({int(self.removed[name].sum())} removed)" if name in self.removed else "")
             for name, frame in self.tables.items())
         flagged = ", ".join(f"{name}: {len(frame)} rows" for name, frame in self.flagged.items())
-        return (f"WorkingState(snapshot {self.snapshot_date.date()}; tables {{{tables}}}; "
+        return (f"WorkingState(snapshot {self.as_of.date()}; tables {{{tables}}}; "
                 f"flagged {{{flagged}}})")
 
     @property
     def snapshot_end(self) -> pd.Timestamp:
         """First instant after the snapshot day."""
-        return self.snapshot_date.normalize() + pd.Timedelta(days=1)
+        return self.as_of.normalize() + pd.Timedelta(days=1)
 
     def live_rows(self, name: str) -> np.ndarray:
         """Boolean array over the rows of ``tables[name]``: rows no rule has removed yet."""

@@ -134,7 +134,7 @@ def key_findings(raw: Mapping[str, pd.DataFrame], result: CleaningResult) -> lis
 
     out = [md("The data is analysed as of **{day:%d %B %Y}**; {out:,} of {into:,} order rows "
               "remain after cleaning ({removed:.1%} removed or merged).",
-              day=result.snapshot_date, out=orders_out, into=orders_in,
+              day=result.as_of, out=orders_out, into=orders_in,
               removed=(orders_in - orders_out) / max(orders_in, 1))]
     if not has_amounts(result.tables["orders"]):
         out.append(md(NO_AMOUNTS))

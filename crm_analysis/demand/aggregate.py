@@ -72,11 +72,11 @@ def demand_lines(
     order_items: pd.DataFrame | None = None,
     products: pd.DataFrame | None = None,
     *,
-    snapshot: str | pd.Timestamp | None = None,
+    as_of: str | pd.Timestamp | None = None,
 ) -> pd.DataFrame:
     """The demand fact table: one row per order line, or per order when there are no items.
 
-    Cancelled orders (``status == "cancelled"``) and orders after the snapshot day are left
+    Cancelled orders (``status == "cancelled"``) and orders after the day ``as_of`` are left
     out; guest orders (no ``customer_id``) are kept: they are demand.
 
     Parameters
@@ -89,7 +89,7 @@ def demand_lines(
         optional ``discount`` (fraction 0..1).
     products : DataFrame, optional
         ``product_id``, ``category``.
-    snapshot : date-like, optional
+    as_of : date-like, optional
         Last day analysed (inclusive).
 
     Returns
@@ -104,8 +104,8 @@ def demand_lines(
     keep = np.ones(len(orders), dtype=bool)
     if "status" in orders:
         keep &= ~orders["status"].eq("cancelled").fillna(False).to_numpy(dtype=bool)
-    if snapshot is not None:
-        end = pd.Timestamp(snapshot).normalize() + pd.Timedelta(days=1)
+    if as_of is not None:
+        end = pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)
         keep &= (orders["order_date"] < end).to_numpy()
     o = orders.loc[keep]
     amount = (o["amount"].to_numpy(dtype="float64") if "amount" in o

@@ -36,7 +36,7 @@ class DemandAnalysis:
 
     Attributes
     ----------
-    snapshot : Timestamp
+    as_of : Timestamp
         Last day analysed.
     tables : list of str
         Input tables used.
@@ -76,7 +76,7 @@ class DemandAnalysis:
         (currency), or orders for a log without amounts (visits, bookings).
     """
 
-    snapshot: pd.Timestamp
+    as_of: pd.Timestamp
     tables: list[str]
     skipped: list[str]
     daily: DailyDemand
@@ -146,7 +146,7 @@ def skipped_sections(available: set[str] | list[str], measure: str = "revenue") 
     return notes
 
 
-def analyse(tables: Mapping[str, Any], *, snapshot: str | pd.Timestamp,
+def analyse(tables: Mapping[str, Any], *, as_of: str | pd.Timestamp,
             forecast_weeks: int = 12, backtest_origins: int = 4, top_n: int = 10,
             min_support: float = 0.0005, model: HarmonicForecaster | None = None,
             engine: EngineConfig | str | None = None) -> DemandAnalysis:
@@ -159,7 +159,7 @@ def analyse(tables: Mapping[str, Any], *, snapshot: str | pd.Timestamp,
         (``order_items``, ``products``, ``customers``, ``service_tickets``, ``customer_value``).
         ``orders``, ``order_items`` and ``products`` may also be Parquet/CSV paths or Spark
         DataFrames on the SQL engines; the others are pandas DataFrames (small tables).
-    snapshot : date-like
+    as_of : date-like
         Last day analysed (later orders and tickets are ignored).
     forecast_weeks : int
         Forecast horizon and backtest horizon (weeks).
@@ -179,10 +179,10 @@ def analyse(tables: Mapping[str, Any], *, snapshot: str | pd.Timestamp,
     -------
     DemandAnalysis
     """
-    snap = pd.Timestamp(snapshot).normalize()
+    snap = pd.Timestamp(as_of).normalize()
     items = tables.get("order_items")
     products = tables.get("products") if items is not None else None
-    scan = DemandScan(tables["orders"], items, products, snapshot=snap, engine=engine)
+    scan = DemandScan(tables["orders"], items, products, as_of=snap, engine=engine)
     daily = scan.daily()
     measure = "revenue" if scan.has_amounts else "orders"
     skipped = skipped_sections(tables, measure)
@@ -202,7 +202,7 @@ def analyse(tables: Mapping[str, Any], *, snapshot: str | pd.Timestamp,
     total = to_wide(weekly_total, value=measure)["total"]
     decomposition = decompose(total) if len(total) >= 104 else None
     result = DemandAnalysis(
-        snapshot=snap, tables=sorted(tables), skipped=skipped, daily=daily,
+        as_of=snap, tables=sorted(tables), skipped=skipped, daily=daily,
         by=by, weekly=weekly, monthly=monthly, weekly_total=weekly_total,
         monthly_total=monthly_total,
         growth=growth(monthly, value=measure, by=by, freq="M",
@@ -234,6 +234,6 @@ def analyse(tables: Mapping[str, Any], *, snapshot: str | pd.Timestamp,
     tickets = tables.get("service_tickets")
     if tickets is not None:
         tickets = tickets[tickets["opened_at"] < snap + pd.Timedelta(days=1)]
-        result.ticket_topics = ticket_topics(tickets, snapshot=snap)
+        result.ticket_topics = ticket_topics(tickets, as_of=snap)
         result.ticket_rates = tickets_per_orders(tickets, monthly_total)
     return result

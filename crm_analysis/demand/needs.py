@@ -95,7 +95,7 @@ def share_matrix(shares: pd.DataFrame, *, column: str = "share") -> pd.DataFrame
 
 
 def ticket_topics(tickets: pd.DataFrame, *, months: int = 6,
-                  snapshot: str | pd.Timestamp | None = None) -> pd.DataFrame:
+                  as_of: str | pd.Timestamp | None = None) -> pd.DataFrame:
     """Tickets per type and topic, and how the recent months compare with the months before.
 
     Parameters
@@ -104,7 +104,7 @@ def ticket_topics(tickets: pd.DataFrame, *, months: int = 6,
         ``opened_at``, ``type`` and ``topic`` (missing topics count as "not given").
     months : int
         Length of the recent and the earlier window (months).
-    snapshot : date-like, optional
+    as_of : date-like, optional
         Last day analysed (default: the last ticket); later tickets are left out.
 
     Returns
@@ -114,7 +114,7 @@ def ticket_topics(tickets: pd.DataFrame, *, months: int = 6,
         ``earlier`` (tickets in the last ``months`` and the ``months`` before) and ``change``
         (relative, NaN when earlier is 0); sorted by type, then tickets.
     """
-    end = (pd.Timestamp(snapshot).normalize() + pd.Timedelta(days=1) if snapshot is not None
+    end = (pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1) if as_of is not None
            else tickets["opened_at"].max())
     t = tickets[tickets["opened_at"] < end]
     topic = t["topic"].fillna("not given") if "topic" in t else pd.Series("not given",

@@ -47,7 +47,7 @@ def key_findings(result: DemandAnalysis) -> list[Markup]:
              if result.measure == "revenue" else Markup(""))
     out.append(md("From {first:%d %b %Y} to {last:%d %b %Y} there were **{orders:,} orders**"
                   "{worth}{detail}, guest orders and new customers included.",
-                  first=daily.first_day, last=result.snapshot, orders=daily.orders,
+                  first=daily.first_day, last=result.as_of, orders=daily.orders,
                   worth=worth, detail=detail))
     g = result.growth
     total = g[g["group"] == (TOTAL if result.by else ALL_ORDERS)].dropna(subset=["value"])
@@ -333,7 +333,7 @@ def year_on_year(result: DemandAnalysis) -> list[dict]:
     report's measure (revenue, or orders without amounts), as ``record_metric`` arguments."""
     series = result.daily.series(result.measure)
     day = pd.DatetimeIndex(series.index)
-    end, weeks = result.snapshot, pd.Timedelta(weeks=52)
+    end, weeks = result.as_of, pd.Timedelta(weeks=52)
     first = day.min() if len(day) else end
     last_year = float(series[(day > end - weeks) & (day <= end)].sum())
     before = float(series[(day > end - 2 * weeks) & (day <= end - weeks)].sum())

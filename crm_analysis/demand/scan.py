@@ -57,7 +57,7 @@ def _text(value: str) -> str:
 
 
 def lines_sql(views: dict[str, str], dialect: str, *, columns: dict[str, list[str]],
-              snapshot: pd.Timestamp | None) -> str:
+              as_of: pd.Timestamp | None) -> str:
     """The demand fact table as two SQL common table expressions, ``o`` and ``l``.
 
     Parameters
@@ -69,7 +69,7 @@ def lines_sql(views: dict[str, str], dialect: str, *, columns: dict[str, list[st
     columns : dict
         Column names of each input (optional columns: ``order_id``, ``status``,
         ``discount``, ``category``).
-    snapshot : Timestamp, optional
+    as_of : Timestamp, optional
         Last day kept (inclusive).
 
     Returns
@@ -90,8 +90,8 @@ def lines_sql(views: dict[str, str], dialect: str, *, columns: dict[str, list[st
     orders = columns["orders"]
     date = f"CAST({c('order_date')} AS TIMESTAMP)"
     keep = [f"{c('order_date')} IS NOT NULL"]
-    if snapshot is not None:
-        end = (pd.Timestamp(snapshot).normalize() + pd.Timedelta(days=1)).strftime(
+    if as_of is not None:
+        end = (pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)).strftime(
             "%Y-%m-%d %H:%M:%S")
         keep.append(f"{date} < TIMESTAMP '{end}'")
     if "status" in orders:
@@ -145,7 +145,7 @@ class DemandScan:
     order_items, products : same kinds, optional
         ``order_id``, ``product_id``, ``quantity``, ``unit_price``, optional ``discount``;
         ``product_id``, optional ``category``.
-    snapshot : date-like, optional
+    as_of : date-like, optional
         Last day analysed (inclusive).
     engine : EngineConfig or str, optional
         The engine and its limits (:class:`crm_analysis.engines.EngineConfig` or an engine
@@ -156,15 +156,15 @@ class DemandScan:
     orders: Any
     order_items: Any = None
     products: Any = None
-    snapshot: str | pd.Timestamp | None = None
+    as_of: str | pd.Timestamp | None = None
     engine: EngineConfig | str | None = None
     _lines: pd.DataFrame | None = field(default=None, init=False, repr=False)
     _daily: DailyDemand | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.engine = as_engine(self.engine)
-        if self.snapshot is not None:
-            self.snapshot = pd.Timestamp(self.snapshot).normalize()
+        if self.as_of is not None:
+            self.as_of = pd.Timestamp(self.as_of).normalize()
         if self.order_items is None:
             self.products = None
 
@@ -192,7 +192,7 @@ class DemandScan:
                     raise TypeError(f"engine='pandas' takes DataFrames; {name} is a "
                                     f"{type(value).__name__} (read it first, or use duckdb)")
             self._lines = demand_lines(self.orders, self.order_items, self.products,
-                                       snapshot=self.snapshot)
+                                       as_of=self.as_of)
         return self._lines
 
     def release(self) -> None:
@@ -225,7 +225,7 @@ class DemandScan:
 
         def make_sql(views: dict[str, str], dialect: str) -> str:
             return ("WITH " + lines_sql(views, dialect, columns=columns,
-                                        snapshot=self.snapshot) + body(views, dialect))
+                                        as_of=self.as_of) + body(views, dialect))
         return run_tables_query(tables, self.engine, make_sql)  # type: ignore[arg-type]
 
     @property

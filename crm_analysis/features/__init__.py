@@ -1,4 +1,4 @@
-"""Customer-level features computed from the transaction log as of a cutoff (no look-ahead).
+"""Customer-level features computed from the transaction log as of a day, ``as_of`` (no look-ahead).
 
 This is the only room that scans transactions; the analysis modules work on its summaries.
 """

@@ -60,7 +60,7 @@ def customer_rfm(
         ``last_purchase`` (timestamps).
     """
     days = customer_days(transactions, customer_col=customer_col, datetime_col=datetime_col,
-                         amount_col=monetary_col, until=as_of, engine=engine)
+                         amount_col=monetary_col, as_of=as_of, engine=engine)
     starts = days.starts()
     ends = np.append(starts[1:], len(days)) - 1 if len(starts) else starts
     unit = "us"
@@ -90,7 +90,7 @@ def daily_repeat_purchases(
     transactions: pd.DataFrame | str | os.PathLike | Any,
     *,
     cohort_end: object,
-    observation_end: object,
+    as_of: object,
     customer_col: str = "customer_id",
     datetime_col: str = "order_date",
     engine: EngineConfig | str | None = None,
@@ -105,7 +105,7 @@ def daily_repeat_purchases(
     ----------
     transactions : DataFrame, str, Path or Spark DataFrame
         Orders; rows without a customer id are ignored.
-    cohort_end, observation_end : date-like
+    cohort_end, as_of : date-like
         Last day on which a first purchase joins the cohort; last day counted (both inclusive).
     customer_col, datetime_col : str
         Column names.
@@ -115,18 +115,18 @@ def daily_repeat_purchases(
     Returns
     -------
     DataFrame
-        Index: every day from the first purchase to ``observation_end``; columns
+        Index: every day from the first purchase to ``as_of``; columns
         ``new_customers`` (cohort customers whose first purchase is that day) and
         ``repeat_purchases`` (repeat purchase days of cohort customers on that day).
     """
     cohort_day = day_of(cohort_end, "cohort_end")
-    end_day = day_of(observation_end, "observation_end")
+    end_day = day_of(as_of, "as_of")
     if end_day <= cohort_day:
-        raise ValueError("observation_end must be after cohort_end")
+        raise ValueError("as_of must be after cohort_end")
     days = customer_days(transactions, customer_col=customer_col, datetime_col=datetime_col,
-                         amount_col=None, until=observation_end, engine=engine)
+                         amount_col=None, as_of=as_of, engine=engine)
     if len(days) == 0:
-        raise ValueError("no transactions up to observation_end")
+        raise ValueError("no transactions up to as_of")
     start = int(days.day.min())
     span = end_day - start + 1
     day = days.day - start
@@ -154,18 +154,18 @@ GROUP BY 1, 2"""
 
 def channel_shares(
     orders: pd.DataFrame | str | os.PathLike | Any,
-    cutoff: object,
+    as_of: object,
     *,
     engine: EngineConfig | str | None = None,
 ) -> pd.DataFrame:
-    """Share of each customer's orders by order channel, from orders on or before ``cutoff``.
+    """Share of each customer's orders by order channel, from orders on or before ``as_of``.
 
     Parameters
     ----------
     orders : DataFrame, str, Path or Spark DataFrame
         Orders with ``customer_id``, ``order_date`` and (optionally) ``channel``; channel names
         are compared in lower case, a missing channel counts as ``unknown``.
-    cutoff : date-like
+    as_of : date-like
         Last day counted (inclusive).
     engine : EngineConfig or str, optional
         The transaction engine and its limits (:class:`crm_analysis.engines.EngineConfig`, or an
@@ -178,7 +178,7 @@ def channel_shares(
         to 1); empty when the orders have no ``channel`` column.
     """
     engine = as_engine(engine)
-    last_day = day_of(cutoff, "cutoff")
+    last_day = day_of(as_of, "as_of")
     if engine.name == "pandas":
         if "channel" not in orders.columns:
             return pd.DataFrame(index=pd.Index([], name="customer_id"))

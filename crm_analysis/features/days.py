@@ -205,7 +205,7 @@ def customer_days(
     customer_col: str = "customer_id",
     datetime_col: str = "order_date",
     amount_col: str | None = "amount",
-    until: object = None,
+    as_of: object = None,
     positive_only: bool = False,
     engine: EngineConfig | str | None = None,
 ) -> CustomerDays:
@@ -219,7 +219,7 @@ def customer_days(
         into pandas) and, for Spark, a Spark DataFrame.
     customer_col, datetime_col, amount_col : str
         Column names (``amount_col=None``: amounts are 0).
-    until : date-like, optional
+    as_of : date-like, optional
         Last day kept (inclusive: the whole day counts); default all.
     positive_only : bool
         Keep only rows with an amount above 0 (purchases, not refunds or zero orders); without
@@ -234,7 +234,7 @@ def customer_days(
         Sorted by customer and day; every engine gives the same arrays (sums to rounding).
     """
     engine = as_engine(engine)
-    last_day = None if until is None else day_of(until, "until")
+    last_day = None if as_of is None else day_of(as_of, "as_of")
     if engine.name == "pandas":
         if not isinstance(transactions, pd.DataFrame):
             raise TypeError("engine='pandas' takes a pandas DataFrame; for files use "

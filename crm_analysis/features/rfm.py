@@ -1,4 +1,4 @@
-"""Recency-frequency-monetary summaries of a transaction log, as of a cutoff date.
+"""Recency-frequency-monetary summaries of a transaction log, as of a day (``as_of``).
 
 The summaries feed the buy-till-you-die models in :mod:`crm_analysis.value` and follow their
 conventions (Fader, Hardie & Lee 2005):
@@ -7,7 +7,7 @@ conventions (Fader, Hardie & Lee 2005):
   purchases in one period are one purchase occasion, their amounts summed;
 - ``frequency`` is the number of *repeat* purchase periods (distinct periods after the first);
 - ``recency`` is the time from the first to the last purchase period, ``T`` from the first
-  purchase period to the period of ``observation_end``, both in ``time_unit / time_scaler``
+  purchase period to the period of ``as_of``, both in ``time_unit / time_scaler``
   (``time_unit="D", time_scaler=7`` gives weeks);
 - ``monetary_value`` is the mean spend per repeat period (the first purchase is excluded, as in
   the Gamma-Gamma model), 0 for customers without a repeat purchase.
@@ -149,7 +149,7 @@ def rfm_summary(
     customer_col: str = "customer_id",
     datetime_col: str = "order_date",
     monetary_col: str | None = "amount",
-    observation_end: object = None,
+    as_of: object = None,
     time_unit: str = "D",
     time_scaler: float = 1.0,
     engine: EngineConfig | str | None = None,
@@ -164,7 +164,7 @@ def rfm_summary(
         the engine, never loaded into pandas) or, for Spark, a Spark DataFrame.
     customer_col, datetime_col, monetary_col : str
         Column names. ``monetary_col=None`` leaves out ``monetary_value``.
-    observation_end : date-like, optional
+    as_of : date-like, optional
         End of the observation period; the whole ``time_unit`` period containing it counts
         (for days: the whole day). Default: the last transaction date. Later transactions are
         ignored; customers whose first purchase is later are left out.
@@ -195,7 +195,7 @@ def rfm_summary(
     ...                    "order_date": pd.to_datetime(["2024-01-01", "2024-01-01",
     ...                                                  "2024-01-08", "2024-01-05"]),
     ...                    "amount": [10.0, 5.0, 20.0, 7.0]})
-    >>> rfm_summary(tx, observation_end="2024-01-15",
+    >>> rfm_summary(tx, as_of="2024-01-15",
     ...             time_scaler=7)  # doctest: +NORMALIZE_WHITESPACE
                  frequency  recency         T  monetary_value
     customer_id
@@ -205,8 +205,8 @@ def rfm_summary(
     days = period_days(time_unit, time_scaler)
     engine = as_engine(engine)
     if engine.name != "pandas":
-        end = (None if observation_end is None
-               else _period_number(observation_end, time_unit, "observation_end"))
+        end = (None if as_of is None
+               else _period_number(as_of, time_unit, "as_of"))
         return with_period(run_summary(transactions, engine,
                            customer_col=customer_col, datetime_col=datetime_col,
                            monetary_col=monetary_col, time_unit=time_unit,
@@ -216,12 +216,12 @@ def rfm_summary(
         raise ValueError(f"time_scaler must be > 0, got {time_scaler!r}")
     prep = _prepare(transactions, customer_col, datetime_col, monetary_col, time_unit)
     valid = prep.codes >= 0
-    if observation_end is None:
+    if as_of is None:
         if not valid.any():
             return with_period(_empty(prep.customers.name, monetary_col is not None), days)
         end = int(prep.periods[valid].max())
     else:
-        end = _period_number(observation_end, time_unit, "observation_end")
+        end = _period_number(as_of, time_unit, "as_of")
     return with_period(_summary_frame(prep, valid & (prep.periods <= end), end, time_scaler)[0],
                        days)
 
@@ -260,7 +260,7 @@ def calibration_holdout(
     transactions: pd.DataFrame | str | os.PathLike | Any,
     *,
     calibration_end: object,
-    observation_end: object,
+    as_of: object,
     customer_col: str = "customer_id",
     datetime_col: str = "order_date",
     monetary_col: str | None = "amount",
@@ -276,7 +276,7 @@ def calibration_holdout(
         As for :func:`rfm_summary`.
     calibration_end : date-like
         Last day (period) of the calibration period, inclusive.
-    observation_end : date-like
+    as_of : date-like
         Last day (period) of the holdout period, inclusive; after ``calibration_end``.
     customer_col, datetime_col, monetary_col, time_unit, time_scaler, engine
         As for :func:`rfm_summary`.
@@ -286,17 +286,17 @@ def calibration_holdout(
     DataFrame
         :func:`rfm_summary` at ``calibration_end`` (customers who first bought by then, including
         those with no holdout purchase) plus ``frequency_holdout`` (int, number of purchase
-        periods in (calibration_end, observation_end]), ``monetary_value_holdout`` (mean spend per
-        holdout purchase period, 0 if none) and ``duration_holdout`` (observation_end -
+        periods in (calibration_end, as_of]), ``monetary_value_holdout`` (mean spend per
+        holdout purchase period, 0 if none) and ``duration_holdout`` (as_of -
         calibration_end in time_unit / time_scaler).
     """
     if not time_scaler > 0:
         raise ValueError(f"time_scaler must be > 0, got {time_scaler!r}")
     cal_end = _period_number(calibration_end, time_unit, "calibration_end")
-    obs_end = _period_number(observation_end, time_unit, "observation_end")
+    obs_end = _period_number(as_of, time_unit, "as_of")
     if obs_end <= cal_end:
         raise ValueError(
-            f"observation_end ({observation_end}) must fall in a later {time_unit!r} period than "
+            f"as_of ({as_of}) must fall in a later {time_unit!r} period than "
             f"calibration_end ({calibration_end})"
         )
     engine = as_engine(engine)

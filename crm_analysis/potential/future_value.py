@@ -116,15 +116,15 @@ def prepare(orders: pd.DataFrame, tables: Mapping[str, pd.DataFrame | None] | No
     return orders
 
 
-def _rfm_features(orders: pd.DataFrame, cutoff: pd.Timestamp, horizon_days: int) -> pd.DataFrame:
+def _rfm_features(orders: pd.DataFrame, as_of: pd.Timestamp, horizon_days: int) -> pd.DataFrame:
     """Fallback features from :mod:`crm_analysis.features`: RFM, tenure and spend trend."""
-    now = features.customer_rfm(orders, as_of=cutoff)
-    before = features.customer_rfm(orders, as_of=cutoff - pd.Timedelta(days=horizon_days))
+    now = features.customer_rfm(orders, as_of=as_of)
+    before = features.customer_rfm(orders, as_of=as_of - pd.Timedelta(days=horizon_days))
     prior = before.reindex(now.index)
     spend_last = now["revenue"] - prior["revenue"].fillna(0.0)
     return pd.DataFrame({
         "recency_days": now["recency_days"].astype(float),
-        "tenure_days": (cutoff - now["first_purchase"].dt.normalize()).dt.days.astype(float),
+        "tenure_days": (as_of - now["first_purchase"].dt.normalize()).dt.days.astype(float),
         "orders": now["orders"].astype(float), "total_spend": now["revenue"],
         "mean_order_value": now["revenue"] / now["orders"],
         "spend_last_window": spend_last,
@@ -134,29 +134,29 @@ def _rfm_features(orders: pd.DataFrame, cutoff: pd.Timestamp, horizon_days: int)
 
 def value_frame(
     orders: pd.DataFrame,
-    cutoff: object,
+    as_of: object,
     *,
     horizon_days: int,
     inputs=None,
     with_target: bool = True,
     random_state: int | None = 0,
 ) -> pd.DataFrame:
-    """Features of every customer who bought by ``cutoff`` (and her spend in the horizon after).
+    """Features of every customer who bought by ``as_of`` (and her spend in the horizon after).
 
     Parameters
     ----------
     orders : DataFrame
         Purchases (positive amounts, with customer id).
-    cutoff : date-like
+    as_of : date-like
         Cutoff day; its whole day is data.
     horizon_days : int
         Horizon, days: the trend windows and BG/NBD features of the churn room use it, and the
-        target is the spend in ``(cutoff, cutoff + horizon_days]``.
+        target is the spend in ``(as_of, as_of + horizon_days]``.
     inputs : ChurnInputs, optional
         From :func:`prepare` (prepared once, reused across cutoffs).
     with_target : bool, default True
         Add ``target_spend`` (currency units). Needs purchases to be known until
-        ``cutoff + horizon_days``: the caller guarantees that.
+        ``as_of + horizon_days``: the caller guarantees that.
     random_state : int or None
         Seed of the churn room's BG/NBD feature fit.
 
@@ -166,23 +166,23 @@ def value_frame(
         Index ``customer_id`` (sorted); float feature columns, the BG/NBD summary columns
         (``frequency``, ``recency``, ``T`` in weeks, ``monetary_value``) and ``target_spend``.
     """
-    cutoff = pd.Timestamp(cutoff).normalize()
+    as_of = pd.Timestamp(as_of).normalize()
     weeks = {"time_unit": "D", "time_scaler": DAYS_PER_WEEK}
     if with_target:
         summary = features.calibration_holdout(
-            orders, calibration_end=cutoff,
-            observation_end=cutoff + pd.Timedelta(days=horizon_days), **weeks)
+            orders, calibration_end=as_of,
+            as_of=as_of + pd.Timedelta(days=horizon_days), **weeks)
         target = summary["frequency_holdout"] * summary["monetary_value_holdout"]
         summary = summary[list(SUMMARY_COLUMNS)].assign(**{TARGET: target})
     else:
-        summary = features.rfm_summary(orders, observation_end=cutoff, **weeks)
+        summary = features.rfm_summary(orders, as_of=as_of, **weeks)
     if FEATURE_SOURCE == "churn":
         inputs = inputs if inputs is not None else prepare(orders)
         with np.errstate(invalid="ignore", divide="ignore"):  # BG/NBD's 2F1 NaNs are repaired
-            feats = churn_features(inputs, cutoff, horizon_days=horizon_days,
+            feats = churn_features(inputs, as_of, horizon_days=horizon_days,
                                    active_days=ALL_CUSTOMERS_DAYS, random_state=random_state)
     else:
-        feats = _rfm_features(orders, cutoff, horizon_days)
+        feats = _rfm_features(orders, as_of, horizon_days)
     feats = feats.drop(columns=[c for c in feats.columns if c in summary.columns])
     out = summary.join(feats, how="left")
     out.index.name = "customer_id"
@@ -552,7 +552,7 @@ class HoldoutComparison:
         return not self.metrics.empty
 
 
-def fit_horizon(first: pd.Timestamp, snapshot: pd.Timestamp, horizon_days: int,
+def fit_horizon(first: pd.Timestamp, as_of: pd.Timestamp, horizon_days: int,
                 min_history_days: int) -> tuple[int, list[str]]:
     """The horizon for this history: ``horizon_days``, or shorter (whole weeks, at least
     :data:`MIN_HORIZON_DAYS`) so that ``min_history_days`` of features precede the holdout.
@@ -562,7 +562,7 @@ def fit_horizon(first: pd.Timestamp, snapshot: pd.Timestamp, horizon_days: int,
     NotEnoughData
         Not even the shortest horizon fits.
     """
-    history = (snapshot - first).days + 1
+    history = (as_of - first).days + 1
     fits = (history - min_history_days) // DAYS_PER_WEEK * DAYS_PER_WEEK
     if fits >= horizon_days:
         return int(horizon_days), []
@@ -597,7 +597,7 @@ def _fit_predict(name: str, frame: pd.DataFrame, target: pd.DataFrame, horizon_d
 
 def compare_models(
     orders: pd.DataFrame,
-    snapshot: object,
+    as_of: object,
     *,
     horizon_days: int,
     inputs=None,
@@ -605,7 +605,7 @@ def compare_models(
     max_train_rows: int | None = 100_000,
     min_history_days: int = 60,
 ) -> HoldoutComparison:
-    """Fit the predictors before ``snapshot - horizon`` and score the horizon after.
+    """Fit the predictors before ``as_of - horizon`` and score the horizon after.
 
     The simple rules (last period's spend, the average spend rate since the first purchase)
     are always compared; BG/NBD x Gamma-Gamma when it can be fitted; the machine-learning
@@ -615,8 +615,8 @@ def compare_models(
     Parameters
     ----------
     orders : DataFrame
-        Purchases up to the snapshot (positive amounts, with customer id).
-    snapshot : date-like
+        Purchases up to ``as_of`` (positive amounts, with customer id).
+    as_of : date-like
         Snapshot day (inclusive): the holdout ends here.
     horizon_days : int
         Wanted prediction horizon, days.
@@ -636,21 +636,21 @@ def compare_models(
         spend to predict: nothing is compared and the note says so (:data:`UNPRICED`).
     """
     require_columns(orders.columns, ORDER_COLUMNS, table="orders", hint=CONTRACT_NAMES)
-    snapshot = pd.Timestamp(snapshot).normalize()
+    as_of = pd.Timestamp(as_of).normalize()
     if not has_amounts(orders):
-        return HoldoutComparison(int(horizon_days), snapshot, None, pd.DataFrame(),
+        return HoldoutComparison(int(horizon_days), as_of, None, pd.DataFrame(),
                                  pd.DataFrame(), pd.DataFrame(), "last_period", [UNPRICED])
-    first = pd.to_datetime(orders["order_date"]).min().normalize() if len(orders) else snapshot
+    first = pd.to_datetime(orders["order_date"]).min().normalize() if len(orders) else as_of
     try:
         if not len(orders):
             raise NotEnoughData("no purchase up to the snapshot carries a customer id")
-        horizon_days, notes = fit_horizon(first, snapshot, horizon_days, min_history_days)
+        horizon_days, notes = fit_horizon(first, as_of, horizon_days, min_history_days)
     except NotEnoughData as exc:
-        return HoldoutComparison(int(horizon_days), snapshot, None, pd.DataFrame(),
+        return HoldoutComparison(int(horizon_days), as_of, None, pd.DataFrame(),
                                  pd.DataFrame(), pd.DataFrame(), "last_period",
                                  [f"No model can be checked: {exc}; the simple rule (last "
                                   "period's spend) is used."])
-    cutoff = snapshot - pd.Timedelta(days=horizon_days)
+    cutoff = as_of - pd.Timedelta(days=horizon_days)
     inputs = inputs if inputs is not None else prepare(orders)
     test = value_frame(orders, cutoff, horizon_days=horizon_days, inputs=inputs,
                        random_state=random_state)
@@ -717,28 +717,28 @@ class ScoredValue:
 
 def predict_future_value(
     orders: pd.DataFrame,
-    snapshot: object,
+    as_of: object,
     comparison: HoldoutComparison,
     *,
     inputs=None,
     random_state: int | None = 0,
     max_train_rows: int | None = 100_000,
 ) -> ScoredValue:
-    """Refit at the snapshot the models ``comparison`` checked, and predict every customer's
+    """Refit at ``as_of`` the models ``comparison`` checked, and predict every customer's
     spend over its horizon with the one it picked.
 
-    BG/NBD x Gamma-Gamma is fitted on the summary at the snapshot; the ML models learn from
-    features at ``snapshot - horizon_days`` and the spend in the horizon up to the snapshot. A
+    BG/NBD x Gamma-Gamma is fitted on the summary at ``as_of``; the ML models learn from
+    features at ``as_of - horizon_days`` and the spend in the horizon up to ``as_of``. A
     model that cannot be refitted is left out; when it is the chosen one, the simple rule takes
     its place (``chosen`` of the result says which was used). Churn has its own scoring
     (:func:`crm_analysis.churn.score_customers`): a probability to stop, not a spend.
 
     Parameters
     ----------
-    orders, snapshot, inputs, random_state, max_train_rows
+    orders, as_of, inputs, random_state, max_train_rows
         As for :func:`compare_models`.
     comparison : HoldoutComparison
-        From :func:`compare_models` on the same orders and snapshot: its horizon, the models it
+        From :func:`compare_models` on the same orders and ``as_of``: its horizon, the models it
         could check (the simple rule alone when it checked none) and the one it picked.
 
     Returns
@@ -746,7 +746,7 @@ def predict_future_value(
     ScoredValue
         Empty for orders without ``amount``: there is no spend to predict.
     """
-    return _refit_and_score(orders, snapshot, horizon_days=comparison.horizon_days,
+    return _refit_and_score(orders, as_of, horizon_days=comparison.horizon_days,
                             chosen=comparison.chosen,
                             models=tuple(comparison.metrics.index) or ("last_period",),
                             inputs=inputs, random_state=random_state,
@@ -755,7 +755,7 @@ def predict_future_value(
 
 def _refit_and_score(
     orders: pd.DataFrame,
-    snapshot: object,
+    as_of: object,
     *,
     horizon_days: int,
     chosen: str,
@@ -771,9 +771,9 @@ def _refit_and_score(
     unpriced = not has_amounts(orders)
     if unpriced:  # nothing to value: the tables of no customer (and no note on their models)
         orders, inputs = orders.iloc[:0].assign(amount=np.zeros(0)), None
-    snapshot = pd.Timestamp(snapshot).normalize()
+    as_of = pd.Timestamp(as_of).normalize()
     inputs = inputs if inputs is not None else prepare(orders)
-    now = value_frame(orders, snapshot, horizon_days=horizon_days, inputs=inputs,
+    now = value_frame(orders, as_of, horizon_days=horizon_days, inputs=inputs,
                       with_target=False, random_state=random_state)
     notes: list[str] = []
     scores = pd.DataFrame(index=now.index)
@@ -782,7 +782,7 @@ def _refit_and_score(
     for name in dict.fromkeys(("last_period", *models, "btyd")):
         if name in ("two_stage", "boosted"):
             if train is None:
-                train = value_frame(orders, snapshot - pd.Timedelta(days=horizon_days),
+                train = value_frame(orders, as_of - pd.Timedelta(days=horizon_days),
                                     horizon_days=horizon_days, inputs=inputs,
                                     random_state=random_state)
             result = _fit_predict(name, train, now, horizon_days, random_state, max_train_rows,

@@ -163,7 +163,7 @@ def uplift_analysis(
 
 
 def score_uplift(analysis: UpliftAnalysis, features_now: pd.DataFrame, orders: pd.DataFrame,
-                 snapshot: object, customers: pd.DataFrame | None = None) -> pd.Series:
+                 as_of: object, customers: pd.DataFrame | None = None) -> pd.Series:
     """Predicted uplift of a contact now, for every customer who may be contacted.
 
     Customers who opted out of marketing (``customers.marketing_opt_in`` false) are left out.
@@ -176,7 +176,7 @@ def score_uplift(analysis: UpliftAnalysis, features_now: pd.DataFrame, orders: p
     if analysis.model is None:
         raise NotRandomisedError("no uplift model: the contact log failed the randomisation "
                                  "check")
-    X = features_now.join(channel_shares(orders, snapshot), how="left")
+    X = features_now.join(channel_shares(orders, as_of), how="left")
     for col in analysis.feature_names:
         if col not in X.columns:
             X[col] = 0.0
@@ -344,7 +344,7 @@ def uplift_shrinkage(evaluation: UpliftEvaluation) -> float:
 
 
 def plan_targeting(uplift: UpliftAnalysis, frame: pd.DataFrame, features_now: pd.DataFrame,
-                   orders: pd.DataFrame, snapshot: object, customers: pd.DataFrame | None, *,
+                   orders: pd.DataFrame, as_of: object, customers: pd.DataFrame | None, *,
                    margin: float, contact_cost: float, max_contacts: int | None = None
                    ) -> Targeting:
     """Expected profit of a contact now, the best list under the budget, and its check on the
@@ -359,8 +359,8 @@ def plan_targeting(uplift: UpliftAnalysis, frame: pd.DataFrame, features_now: pd
     frame : DataFrame
         :func:`potential_frame` (``expected_order_value`` per customer).
     features_now : DataFrame
-        Customer features at the snapshot (``ScoredValue.features``).
-    orders, snapshot, customers
+        Customer features at ``as_of`` (``ScoredValue.features``).
+    orders, as_of, customers
         Purchases, the scoring day and the customers table (opt-outs are never contacted).
     margin, contact_cost : float
         Profit share of revenue; cost of one contact (currency).
@@ -368,7 +368,7 @@ def plan_targeting(uplift: UpliftAnalysis, frame: pd.DataFrame, features_now: pd
         Budget as a number of contacts.
     """
     shrink = uplift_shrinkage(uplift.evaluation)
-    lift = score_uplift(uplift, features_now, orders, snapshot, customers) * shrink
+    lift = score_uplift(uplift, features_now, orders, as_of, customers) * shrink
     joined = frame.join(lift, how="left")
     sub = joined.loc[lift.index]
     profit = expected_profit(sub["predicted_uplift"], sub["expected_order_value"], margin=margin,

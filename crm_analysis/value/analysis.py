@@ -92,7 +92,7 @@ class ValueAnalysis:
 
 def analyse(
     orders: pd.DataFrame,
-    snapshot: object,
+    as_of: object,
     *,
     holdout_weeks: int = 52,
     clv_horizon_days: int = 365,
@@ -101,7 +101,7 @@ def analyse(
     seed: int = 0,
     engine: EngineConfig | str | None = None,
 ) -> ValueAnalysis:
-    """Segments, concentration, models, holdout check and customer values as of ``snapshot``.
+    """Segments, concentration, models, holdout check and customer values as of ``as_of``.
 
     Parameters
     ----------
@@ -111,7 +111,7 @@ def analyse(
         and their holdout check run, and everything in money (revenue concentration, the spend
         model, customer lifetime value) is skipped with a sentence saying so; the customer
         table then ranks customers by expected purchases.
-    snapshot : date-like
+    as_of : date-like
         Analysis day, inclusive.
     holdout_weeks : int
         Wanted holdout length in weeks; shortened so the calibration period is at least as long.
@@ -134,15 +134,15 @@ def analyse(
     """
     require_columns(orders.columns, ["customer_id", "order_date"], table="orders",
                     hint=CONTRACT_NAMES)
-    data = purchase_orders(orders, snapshot)
-    purchases, day = data.orders, data.snapshot
+    data = purchase_orders(orders, as_of)
+    purchases, day = data.orders, data.as_of
     money = "amount" if has_amounts(orders) else None
     skipped: list[Markup] = []  # without amounts the basis sentence says so
     rfm = rfm_scores(features.customer_rfm(purchases, as_of=day, monetary_col=money,
                                            engine=engine),
                      monetary="revenue" if money else None)
     revenue = rfm["revenue"] if money else rfm["revenue"].iloc[:0]
-    summary = features.rfm_summary(purchases, observation_end=day, time_unit="D",
+    summary = features.rfm_summary(purchases, as_of=day, time_unit="D",
                                    time_scaler=DAYS_PER_WEEK, monetary_col=money,
                                    engine=engine)
     if purchases.empty:

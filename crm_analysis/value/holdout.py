@@ -53,8 +53,8 @@ class HoldoutSplit:
     shortened: bool
 
 
-def holdout_split(first_purchase: object, snapshot: object, holdout_weeks: int) -> HoldoutSplit:
-    """Calibration end ``holdout_weeks`` before the snapshot, shortened for short histories.
+def holdout_split(first_purchase: object, as_of: object, holdout_weeks: int) -> HoldoutSplit:
+    """Calibration end ``holdout_weeks`` before ``as_of``, shortened for short histories.
 
     The holdout is shortened (to whole weeks) so that the calibration period is at least as long
     as the holdout: a model fitted on a few weeks says little about a year.
@@ -63,7 +63,7 @@ def holdout_split(first_purchase: object, snapshot: object, holdout_weeks: int) 
     ----------
     first_purchase : date-like
         Earliest order date.
-    snapshot : date-like
+    as_of : date-like
         Snapshot day (end of the holdout, inclusive).
     holdout_weeks : int
         Wanted holdout length in weeks.
@@ -72,7 +72,7 @@ def holdout_split(first_purchase: object, snapshot: object, holdout_weeks: int) 
     -------
     HoldoutSplit
     """
-    day = pd.Timestamp(snapshot).normalize()
+    day = pd.Timestamp(as_of).normalize()
     history_days = (day - pd.Timestamp(first_purchase).normalize()).days + 1
     weeks = min(int(holdout_weeks), history_days // 14)
     if weeks < 1:
@@ -129,7 +129,7 @@ def rate_rule(cal_hold: pd.DataFrame) -> np.ndarray:
             * cal_hold["duration_holdout"].to_numpy(dtype=float))
 
 
-def check_on_holdout(orders: pd.DataFrame, snapshot: pd.Timestamp, holdout_weeks: int,
+def check_on_holdout(orders: pd.DataFrame, as_of: pd.Timestamp, holdout_weeks: int,
                      seed: int, monetary_col: str | None = "amount", *,
                      engine: EngineConfig | str | None = None
                      ) -> tuple[HoldoutCheck | None, Markup | None]:
@@ -140,7 +140,7 @@ def check_on_holdout(orders: pd.DataFrame, snapshot: pd.Timestamp, holdout_weeks
     orders : DataFrame
         The purchases (:attr:`~crm_analysis.value.PurchaseOrders.orders`): ``customer_id``,
         ``order_date`` and ``monetary_col``.
-    snapshot : Timestamp
+    as_of : Timestamp
         Snapshot day (midnight), the last day of the holdout.
     holdout_weeks : int
         Wanted holdout length in weeks; shortened by :func:`holdout_split`.
@@ -157,17 +157,17 @@ def check_on_holdout(orders: pd.DataFrame, snapshot: pd.Timestamp, holdout_weeks
         The check, or why it is skipped in one sentence. Never raises on valid purchases.
     """
     first = orders["order_date"].min()
-    history_days = (snapshot - first.normalize()).days + 1
+    history_days = (as_of - first.normalize()).days + 1
     if history_days < 2 * MIN_HOLDOUT_WEEKS * DAYS_PER_WEEK:
         return None, md("The holdout check is skipped: it needs {need} weeks of history "
                         "({weeks} to fit and {weeks} to check) and the data spans {days:,} days.",
                         need=2 * MIN_HOLDOUT_WEEKS, weeks=MIN_HOLDOUT_WEEKS, days=history_days)
-    split = holdout_split(first, snapshot, holdout_weeks)
+    split = holdout_split(first, as_of, holdout_weeks)
     if split.holdout_weeks < MIN_HOLDOUT_WEEKS:
         return None, md("The holdout check is skipped: the history allows a holdout of only "
                         "{weeks} weeks.", weeks=split.holdout_weeks)
     cal = features.calibration_holdout(orders, calibration_end=split.calibration_end,
-                                       observation_end=snapshot, time_unit="D",
+                                       as_of=as_of, time_unit="D",
                                        time_scaler=DAYS_PER_WEEK, monetary_col=monetary_col,
                                        engine=engine)
     fits = fit_models(cal, seed=seed)
@@ -190,7 +190,7 @@ def check_on_holdout(orders: pd.DataFrame, snapshot: pd.Timestamp, holdout_weeks
     errors = {name: holdout_error(predictions, name) for name in fits.transaction}
     rule = holdout_error(predictions.assign(rule=rate_rule(cal)), "rule")
     daily = features.daily_repeat_purchases(orders, cohort_end=split.calibration_end,
-                                            observation_end=snapshot, engine=engine)
+                                            as_of=as_of, engine=engine)
     weekly = tracking(fits.purchases, daily, calibration_end=split.calibration_end,
                       time_scaler=DAYS_PER_WEEK)
     return HoldoutCheck(split, cal, fits, predictions, errors, weekly, rule), None

@@ -25,15 +25,15 @@ class PurchaseOrders:
     ----------
     orders : DataFrame
         Orders with a customer id, on or before the snapshot day, with a positive net amount.
-    snapshot : Timestamp
-        The snapshot day (midnight); orders during that day count.
+    as_of : Timestamp
+        The as-of day (midnight); orders during that day count.
     guest_orders, after_snapshot, not_positive : int
         Orders left out: without customer id, dated after the snapshot day, with a net amount
         of 0 or less (fully cancelled or returned).
     """
 
     orders: pd.DataFrame
-    snapshot: pd.Timestamp
+    as_of: pd.Timestamp
     guest_orders: int
     after_snapshot: int
     not_positive: int
@@ -41,19 +41,19 @@ class PurchaseOrders:
 
 def purchase_orders(
     orders: pd.DataFrame,
-    snapshot: object,
+    as_of: object,
     *,
     customer_col: str = "customer_id",
     datetime_col: str = "order_date",
     monetary_col: str = "amount",
 ) -> PurchaseOrders:
-    """Keep the customer purchases up to the end of the snapshot day.
+    """Keep the customer purchases up to the end of the day ``as_of``.
 
     Parameters
     ----------
     orders : DataFrame
         Cleaned orders (``customer_id``, ``order_date``, ``amount``, any other columns).
-    snapshot : date-like
+    as_of : date-like
         Snapshot day, inclusive.
     customer_col, datetime_col, monetary_col : str
         Column names. Without ``monetary_col`` in the orders (a log of visits or bookings)
@@ -70,7 +70,7 @@ def purchase_orders(
     """
     require_columns(orders.columns, [customer_col, datetime_col], table="orders",
                     hint="Pass customer_col=, datetime_col= to name yours")
-    day = pd.Timestamp(snapshot).normalize()
+    day = pd.Timestamp(as_of).normalize()
     dates = pd.to_datetime(orders[datetime_col])
     guest = orders[customer_col].isna().to_numpy()
     late = (dates >= day + pd.Timedelta(days=1)).to_numpy()
@@ -81,7 +81,7 @@ def purchase_orders(
         not_positive = np.zeros(len(orders), dtype=bool)
     keep = ~guest & ~late & ~not_positive
     return PurchaseOrders(
-        orders=orders.loc[keep].reset_index(drop=True), snapshot=day,
+        orders=orders.loc[keep].reset_index(drop=True), as_of=day,
         guest_orders=int(guest.sum()), after_snapshot=int((late & ~guest).sum()),
         not_positive=int((not_positive & ~guest & ~late).sum()),
     )

@@ -106,11 +106,11 @@ def _scores(scored: pd.DataFrame) -> dict[str, pd.Series]:
             "segment": scored["segment"].astype("string")}
 
 
-def empirical_value_table(scored: pd.DataFrame, orders: pd.DataFrame, snapshot: object, *,
+def empirical_value_table(scored: pd.DataFrame, orders: pd.DataFrame, as_of: object, *,
                           horizon_days: int, margin: float = 1.0) -> tuple[pd.DataFrame, int]:
     """The customer table when the purchase models cannot be used: the last period's spend.
 
-    Each customer's value is what she spent in the last ``horizon_days`` up to the snapshot (or
+    Each customer's value is what she spent in the last ``horizon_days`` up to ``as_of`` (or
     in the whole history, when it is shorter), times the margin: an empirical value, not a
     forecast (the simple rule a forecast has to beat). Model columns are empty (NaN). Orders
     without ``amount`` (a log without amounts) leave the money columns empty too and rank the
@@ -122,7 +122,7 @@ def empirical_value_table(scored: pd.DataFrame, orders: pd.DataFrame, snapshot: 
         The columns of :func:`customer_value_table` with ``clv_basis`` ``"empirical"``, and the
         window in days.
     """
-    day = pd.Timestamp(snapshot).normalize()
+    day = pd.Timestamp(as_of).normalize()
     first = pd.to_datetime(orders["order_date"]).min() if len(orders) else day
     window = int(min(horizon_days, (day - first.normalize()).days + 1)) if len(orders) else 0
     start = day - pd.Timedelta(days=window - 1)

@@ -74,7 +74,7 @@ def impossible_ages(state: WorkingState) -> tuple[WorkingState, list[QualityEntr
         new.loc[wrong, "age"] = pd.NA
         bad |= wrong
     if "birth_date" in frame:
-        years = (state.snapshot_date - frame["birth_date"]).dt.days / 365.25
+        years = (state.as_of - frame["birth_date"]).dt.days / 365.25
         wrong = (years.lt(low) | years.gt(high)).fillna(False).astype(bool)
         new.loc[wrong, "birth_date"] = pd.NaT
         bad |= wrong

@@ -61,7 +61,7 @@ def after_snapshot(state: WorkingState) -> tuple[WorkingState, list[QualityEntry
         out[name] = new
         log.append(marked_entry("after_snapshot", name, frame, rows_in, removed=late,
                                 changed=changed,
-                                note=f"{column} after {state.snapshot_date.date()}"))
+                                note=f"{column} after {state.as_of.date()}"))
     if "order_items" in tables and "orders" in tables:
         orders = tables["orders"]
         if "order_id" not in orders:
