@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from crm_analysis import churn, features, potential, value
+from crm_analysis import behaviour, churn, demand, features, potential, value
 from crm_analysis.columns import MissingColumnsError
 
 WRONG = pd.DataFrame({"cust": ["a", "b"], "date": pd.to_datetime(["2024-01-01", "2024-01-09"]),
@@ -20,6 +20,8 @@ CALLS = {
     "customer_rfm": lambda: features.customer_rfm(WRONG, as_of=DAY),
     "value.purchase_orders": lambda: value.purchase_orders(WRONG, DAY),
     "value.analyse": lambda: value.analyse(WRONG, DAY),
+    "demand.analyse": lambda: demand.analyse({"orders": WRONG}, as_of=DAY),
+    "behaviour.prepare": lambda: behaviour.prepare({"orders": WRONG}, DAY),
     "churn.prepare_inputs": lambda: churn.prepare_inputs(WRONG),
     "potential.compare_models": lambda: potential.compare_models(WRONG, DAY, horizon_days=30),
     "potential.predict_future_value": lambda: potential.predict_future_value(
@@ -48,3 +50,10 @@ def test_the_hint_fits_the_function():
         value.analyse(WRONG, DAY)
     renamed = WRONG.rename(columns={"cust": "customer_id", "date": "order_date"})
     assert len(value.purchase_orders(renamed, DAY).orders) == 2
+
+
+def test_demand_names_a_wrong_line_table():
+    """The order lines are checked too (a KeyError 'order_id' before), files by their schema."""
+    orders = WRONG.rename(columns={"cust": "customer_id", "date": "order_date"})
+    with pytest.raises(MissingColumnsError, match=r"order_items lack column\(s\) \['order_id'"):
+        demand.analyse({"orders": orders, "order_items": pd.DataFrame({"sku": [1]})}, as_of=DAY)

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crm_analysis.columns import CONTRACT_NAMES, require_columns
 from crm_analysis.engines import EngineConfig, as_engine, source_has_rows
 
 __all__ = ["SECTIONS", "TABLES", "BehaviourData", "prepare", "to_day_end"]
@@ -94,9 +95,8 @@ def prepare(tables: Mapping[str, Any], as_of: object = None, *,
     if "orders" not in tables:
         raise ValueError("the behaviour report needs the orders table")
     orders = tables["orders"]
-    missing = {"customer_id", "order_date"} - set(orders.columns)  # amount: optional
-    if missing:
-        raise ValueError(f"orders lack column(s) {sorted(missing)}")
+    require_columns(orders.columns, ["customer_id", "order_date"], table="orders",
+                    hint=CONTRACT_NAMES)  # amount: optional
     as_of = (pd.Timestamp(orders["order_date"].max()) if as_of is None
              else pd.Timestamp(as_of)).normalize()
     end = to_day_end(as_of)

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crm_analysis.columns import CONTRACT_NAMES, require_columns
 from crm_analysis.demand.aggregate import ALL, UNKNOWN, demand_lines
 from crm_analysis.demand.baskets import item_pairs, pair_table
 from crm_analysis.demand.daily import DailyDemand, daily_demand, from_grouping_sets
@@ -163,6 +164,12 @@ class DemandScan:
 
     def __post_init__(self) -> None:
         self.engine = as_engine(self.engine)
+        for name, needed in (("orders", ORDER_COLUMNS), ("order_items", ITEM_COLUMNS),
+                             ("products", ["product_id"])):
+            source = getattr(self, name)
+            if source is not None:  # files: only their schema is read
+                require_columns(source_columns(source), needed, table=name,
+                                hint=CONTRACT_NAMES)
         if self.as_of is not None:
             self.as_of = pd.Timestamp(self.as_of).normalize()
         if self.order_items is None:
