@@ -20,8 +20,8 @@ from crm_analysis.value import (
     SEGMENTS,
     BetaGeo,
     gini,
+    holdout_accuracy,
     holdout_by_frequency,
-    holdout_error,
     holdout_predictions,
     holdout_split,
     lorenz_curve,
@@ -183,7 +183,7 @@ def test_holdout_predictions_grouping_and_error():
     by_freq = holdout_by_frequency(pred, max_frequency=7).set_index("calibration_frequency")
     assert by_freq.loc["0", "customers"] == 2 and by_freq.loc["0", "actual"] == 1.0
     assert by_freq.loc["7+", "actual"] == 4.0 and by_freq.loc["3", "customers"] == 0
-    err = holdout_error(pred, "flat")
+    err = holdout_accuracy(pred, "flat")
     assert err.actual_total == 7 and err.predicted_total == 8
     assert err.mae == pytest.approx((2 + 0 + 1 + 2) / 4)
     assert err.total_error == pytest.approx(1 / 7)

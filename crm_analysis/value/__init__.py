@@ -8,7 +8,7 @@ standard errors, :class:`ConvergenceError`) is in ``_fitting``. See docs/value_m
   ``segment_summary``;
 - ``concentration``: ``revenue_concentration`` (top 1/10/20%), ``lorenz_curve``, ``gini``;
 - ``clv``: ``customer_lifetime_value`` from a purchase and a spend model;
-- ``checks``: a fitted model against held-out purchases as DataFrames, ``HoldoutComparison``;
+- ``checks``: a fitted model against held-out purchases as DataFrames, ``HoldoutAccuracy``;
 
 Notebook 03, one job per module:
 
@@ -31,9 +31,9 @@ from crm_analysis.value._fitting import ConvergenceError
 from crm_analysis.value.analysis import ValueAnalysis, analyse
 from crm_analysis.value.beta_geo import BetaGeo
 from crm_analysis.value.checks import (
-    HoldoutComparison,
+    HoldoutAccuracy,
+    holdout_accuracy,
     holdout_by_frequency,
-    holdout_error,
     holdout_predictions,
     period_transactions,
     tracking,
@@ -81,8 +81,8 @@ __all__ = [
     "ConvergenceError",
     "Fits",
     "GammaGamma",
+    "HoldoutAccuracy",
     "HoldoutCheck",
-    "HoldoutComparison",
     "HoldoutSplit",
     "NotFittedError",
     "ParetoNBD",
@@ -96,8 +96,8 @@ __all__ = [
     "fit_with_fallback",
     "gini",
     "headline_metrics",
+    "holdout_accuracy",
     "holdout_by_frequency",
-    "holdout_error",
     "holdout_predictions",
     "holdout_sentence",
     "holdout_split",

@@ -161,7 +161,7 @@ def analyse(
         fits.notes.append(md(
             "{name} does not beat the simple rate rule on the holdout (mean absolute error per "
             "customer {model:.3f} against {rule:.3f} purchases): the empirical value is used.",
-            name=next(iter(holdout.errors)), model=holdout.error.mae, rule=holdout.rule.mae))
+            name=next(iter(holdout.accuracy)), model=holdout.carrying.mae, rule=holdout.rule.mae))
     elif fits.purchases is not None:
         rate = per_period_rate(annual_discount_rate, WEEKS_PER_YEAR)
         value = customer_value_table(rfm, summary, fits.purchases, fits.spend, horizon=horizon,

@@ -10,8 +10,8 @@ those of Fader, Hardie & Lee (2005, figures 2-4) and lifetimes' plotting module:
   calibration period, actual vs the model's expectation for customers of the same ages (fig. 2);
 - :func:`tracking`: weekly and cumulative repeat purchases of the calibration customers over the
   whole period, actual vs expected (fig. 3);
-- :func:`holdout_error`: per-customer mean absolute error and the relative error of the total,
-  as a :class:`HoldoutComparison` (with the actual and predicted totals).
+- :func:`holdout_accuracy`: per-customer mean absolute error and the relative error of the total,
+  as a :class:`HoldoutAccuracy` (with the actual and predicted totals).
 
 Units: the models are fitted on summaries in days / ``time_scaler`` (7: weeks); transaction
 dates are counted in calendar days, inclusive of the day ``calibration_end``/``observation_end``.
@@ -28,9 +28,9 @@ import pandas as pd
 from crm_analysis.features.time_units import DAYS_PER_WEEK
 
 __all__ = [
-    "HoldoutComparison",
+    "HoldoutAccuracy",
+    "holdout_accuracy",
     "holdout_by_frequency",
-    "holdout_error",
     "holdout_predictions",
     "period_transactions",
     "tracking",
@@ -98,10 +98,10 @@ def holdout_by_frequency(predictions: pd.DataFrame, max_frequency: int = 7) -> p
 
 
 @dataclass(frozen=True)
-class HoldoutComparison:
+class HoldoutAccuracy:
     """A model's holdout predictions set against what happened: the totals and the errors.
 
-    Returned by :func:`holdout_error`; compare two of them (a model and the simple rate rule) by
+    Returned by :func:`holdout_accuracy`; compare two of them (a model and the simple rate rule) by
     ``mae``.
 
     Attributes
@@ -127,7 +127,7 @@ class HoldoutComparison:
         return asdict(self)
 
 
-def holdout_error(predictions: pd.DataFrame, model: str) -> HoldoutComparison:
+def holdout_accuracy(predictions: pd.DataFrame, model: str) -> HoldoutAccuracy:
     """Per-customer MAE and relative error of the total for one model column.
 
     Parameters
@@ -139,12 +139,12 @@ def holdout_error(predictions: pd.DataFrame, model: str) -> HoldoutComparison:
 
     Returns
     -------
-    HoldoutComparison
+    HoldoutAccuracy
     """
     actual = predictions["actual"].to_numpy(dtype=float)
     predicted = predictions[model].to_numpy(dtype=float)
     total_a, total_p = float(actual.sum()), float(predicted.sum())
-    return HoldoutComparison(
+    return HoldoutAccuracy(
         customers=len(actual), actual_total=total_a, predicted_total=total_p,
         mae=float(np.abs(predicted - actual).mean()) if len(actual) else float("nan"),
         total_error=(total_p - total_a) / total_a if total_a > 0 else float("nan"),

@@ -70,15 +70,15 @@ def key_findings(result: ValueAnalysis) -> list[Markup]:
 
 
 def _holdout_finding(check: HoldoutCheck | None) -> list[Markup]:
-    if check is None or not np.isfinite(check.error.total_error):
+    if check is None or not np.isfinite(check.carrying.total_error):
         return []
-    err = check.error
+    err = check.carrying
     return [md(
         "On the last {weeks} weeks, held out from fitting, {model} predicted "
         "{e.predicted_total:,.0f} repeat purchase days against {e.actual_total:,.0f} actual "
         "({size:.1%} {direction}; {quality} in total; per customer the mean absolute error "
         "is {e.mae:.2f} purchases).", weeks=check.split.holdout_weeks,
-        model=next(iter(check.errors)), e=err, size=abs(err.total_error),
+        model=next(iter(check.accuracy)), e=err, size=abs(err.total_error),
         direction="over" if err.total_error > 0 else "under",
         quality=holdout_quality(err.total_error))]
 
@@ -89,7 +89,7 @@ def _rough_total(result: ValueAnalysis, plan: str) -> list[Markup]:
     check, trust = result.holdout, verdict(result)
     if trust.level == RELIABLE or check is None or check.rule is None:
         return []
-    name, err = next(iter(check.errors.items()))
+    name, err = next(iter(check.accuracy.items()))
     return [md("{lead} {name} missed its holdout total by {err:+.0%}. Per customer it erred less "
                "than the simple rate rule (mean absolute error {mae:.2f} against {rule:.2f} "
                "purchases), so use the values to rank customers.",
@@ -118,14 +118,14 @@ def _purchase_findings(result: ValueAnalysis) -> list[Markup]:
 
 def holdout_sentence(check: HoldoutCheck) -> Markup:
     """The holdout check in words, after its charts."""
-    name, err = next(iter(check.errors.items()))
+    name, err = next(iter(check.accuracy.items()))
     weekly = check.weekly[check.weekly["period"] == "holdout"]
     typical = weekly["actual"].mean()
     gap = ((weekly["expected"] - weekly["actual"]).abs().mean() / typical
            if typical > 0 else float("nan"))
     quality = holdout_quality(err.total_error)
     others = join(md("{name}'s total is off by {error:+.1%}", name=n, error=e.total_error)
-                  for n, e in list(check.errors.items())[1:])
+                  for n, e in list(check.accuracy.items())[1:])
     return md(
         "Over the {weeks}-week holdout {name} expected {e.predicted_total:,.0f} repeat purchase "
         "days and {e.actual_total:,.0f} happened ({e.total_error:+.1%}, {quality}). Per customer "

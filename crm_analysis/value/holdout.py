@@ -23,8 +23,8 @@ from crm_analysis.engines import EngineConfig
 from crm_analysis.features.time_units import DAYS_PER_WEEK
 from crm_analysis.markup import Markup, join, md
 from crm_analysis.value.checks import (
-    HoldoutComparison,
-    holdout_error,
+    HoldoutAccuracy,
+    holdout_accuracy,
     holdout_predictions,
     tracking,
 )
@@ -93,11 +93,12 @@ class HoldoutCheck:
         The models fitted on the calibration period.
     predictions : DataFrame
         :func:`~crm_analysis.value.holdout_predictions`.
-    errors : dict
-        Model name -> :class:`~crm_analysis.value.HoldoutComparison`.
+    accuracy : dict
+        Model name -> its :class:`~crm_analysis.value.HoldoutAccuracy`, the carrying model
+        first.
     weekly : DataFrame
         :func:`~crm_analysis.value.tracking` of the first model, week by week.
-    rule : HoldoutComparison or None
+    rule : HoldoutAccuracy or None
         The simple rate rule on the same holdout (:func:`rate_rule`): the bar the purchase
         model must clear.
     """
@@ -106,19 +107,19 @@ class HoldoutCheck:
     summary: pd.DataFrame
     fits: Fits
     predictions: pd.DataFrame
-    errors: dict[str, HoldoutComparison]
+    accuracy: dict[str, HoldoutAccuracy]
     weekly: pd.DataFrame
-    rule: HoldoutComparison | None = None
+    rule: HoldoutAccuracy | None = None
 
     @property
     def model_earns_its_place(self) -> bool:
         """Whether the carrying model's per-customer error beats the rate rule's."""
-        return self.rule is None or self.error.mae < self.rule.mae
+        return self.rule is None or self.carrying.mae < self.rule.mae
 
     @property
-    def error(self) -> HoldoutComparison:
-        """The comparison of the model that carries the report."""
-        return next(iter(self.errors.values()))
+    def carrying(self) -> HoldoutAccuracy:
+        """The holdout accuracy of the model that carries the report."""
+        return next(iter(self.accuracy.values()))
 
 
 def rate_rule(cal_hold: pd.DataFrame) -> np.ndarray:
@@ -187,10 +188,10 @@ def check_on_holdout(orders: pd.DataFrame, as_of: pd.Timestamp, holdout_weeks: i
         return None, md("The holdout check is skipped: the models fitted on the calibration "
                         "period up to {end:%d %B %Y} give no finite predictions.",
                         end=split.calibration_end)
-    errors = {name: holdout_error(predictions, name) for name in fits.transaction}
-    rule = holdout_error(predictions.assign(rule=rate_rule(cal)), "rule")
+    accuracy = {name: holdout_accuracy(predictions, name) for name in fits.transaction}
+    rule = holdout_accuracy(predictions.assign(rule=rate_rule(cal)), "rule")
     daily = features.daily_repeat_purchases(orders, cohort_end=split.calibration_end,
                                             as_of=as_of, engine=engine)
     weekly = tracking(fits.purchases, daily, calibration_end=split.calibration_end,
                       time_scaler=DAYS_PER_WEEK)
-    return HoldoutCheck(split, cal, fits, predictions, errors, weekly, rule), None
+    return HoldoutCheck(split, cal, fits, predictions, accuracy, weekly, rule), None

@@ -31,7 +31,7 @@ def headline_metrics(result: ValueAnalysis) -> list[dict]:
                         no_model if name == "bgnbd" else "no Gamma-Gamma fit on this data"})
     no_revenue = "no customers" if result.has_amounts else "the orders carry no amounts"
     win_back = result.rfm[result.rfm["segment"].isin(WIN_BACK_SEGMENTS)]
-    err = result.holdout.error if result.holdout is not None else None
+    err = result.holdout.carrying if result.holdout is not None else None
     reason = None if err is not None else plain(result.holdout_reason or "no holdout check")
     out += [
         {"name": "holdout_mae", "value": err.mae if err else None,

@@ -40,11 +40,11 @@ def verdict(result: ValueAnalysis) -> Verdict:
         past = "spend" if result.has_amounts else "purchases"
         return Verdict(NOT_RELIABLE, f"{why}, so the values are each customer's past {past}, "
                        "not a forecast")
-    if check is None or not np.isfinite(check.error.total_error):
+    if check is None or not np.isfinite(check.carrying.total_error):
         return Verdict(NOT_RELIABLE, "the purchase model could not be checked on a holdout: "
                        + plain(result.holdout_reason or "too little history"))
-    err = check.error.total_error
+    err = check.carrying.total_error
     quality = holdout_quality(err)
-    how = (f"{next(iter(check.errors))} missed the repeat purchases of the "
+    how = (f"{next(iter(check.accuracy))} missed the repeat purchases of the "
            f"{check.split.holdout_weeks}-week holdout by {err:+.1%} in total")
     return Verdict({"close": RELIABLE, "fair": USE_WITH_CARE}.get(quality, NOT_RELIABLE), how)
