@@ -136,7 +136,7 @@ def _value_case(cls) -> Case:
 
 def _cases() -> dict[str, Case]:
     from crm_analysis.churn.models import ColumnScore, make_models
-    from crm_analysis.potential.future_value import (
+    from crm_analysis.potential.spend_models import (
         AverageSpendRate,
         BoostedSpend,
         BTYDSpend,
@@ -281,11 +281,12 @@ def test_every_model_class_of_the_package_is_checked() -> None:
 
     import crm_analysis.churn.models
     import crm_analysis.potential.future_value
+    import crm_analysis.potential.spend_models
     import crm_analysis.potential.uplift
     import crm_analysis.value
 
     modules = (crm_analysis.value, crm_analysis.churn.models, crm_analysis.potential.future_value,
-               crm_analysis.potential.uplift)
+               crm_analysis.potential.spend_models, crm_analysis.potential.uplift)
     classes = {obj.__name__ for module in modules for obj in vars(module).values()
                if isinstance(obj, type) and issubclass(obj, BaseEstimator)
                and obj.__module__.startswith("crm_analysis") and not obj.__name__.startswith("_")
@@ -376,7 +377,7 @@ def test_the_time_unit_travels_with_the_summary_and_a_mismatch_is_refused():
 
 
 def test_a_simple_rule_fits_predicts_and_pickles():
-    from crm_analysis.potential.future_value import LastPeriodSpend
+    from crm_analysis.potential.spend_models import LastPeriodSpend
 
     frame = pd.DataFrame({"spend_last_window": [10.0, np.nan, 3.5]})
     rule = LastPeriodSpend(horizon_days=90)

@@ -23,15 +23,8 @@ from crm_analysis.potential.export import (
 from crm_analysis.potential.future_value import (
     FEATURE_SOURCE,
     MIN_HORIZON_DAYS,
-    MODELS,
-    RULES,
-    AverageSpendRate,
-    BoostedSpend,
-    BTYDSpend,
     HoldoutComparison,
-    LastPeriodSpend,
     ScoredValue,
-    TwoStageSpend,
     compare_models,
     fit_horizon,
     predict_future_value,
@@ -75,6 +68,15 @@ from crm_analysis.potential.report import (
     uplift_earns_its_place,
     uplift_shrinkage,
     verdict,
+)
+from crm_analysis.potential.spend_models import (
+    MODELS,
+    RULES,
+    AverageSpendRate,
+    BoostedSpend,
+    BTYDSpend,
+    LastPeriodSpend,
+    TwoStageSpend,
 )
 from crm_analysis.potential.targeting import (
     choose_targets,

@@ -14,15 +14,10 @@ from crm_analysis.features import channel_shares
 from crm_analysis.limits import NOT_RELIABLE, RELIABLE, USE_WITH_CARE, NotEnoughData, Verdict
 from crm_analysis.markup import Markup, escape, join, md
 from crm_analysis.money import has_amounts
-from crm_analysis.potential.future_value import (
-    MODELS,
-    RULES,
-    UNPRICED,
-    HoldoutComparison,
-    ScoredValue,
-)
+from crm_analysis.potential.future_value import UNPRICED, HoldoutComparison, ScoredValue
 from crm_analysis.potential.headroom import behaviour_group, potential_scores
 from crm_analysis.potential.positioning import position
+from crm_analysis.potential.spend_models import MODELS, RULES
 from crm_analysis.potential.targeting import choose_targets, expected_profit
 from crm_analysis.potential.uplift import (
     NotRandomisedError,

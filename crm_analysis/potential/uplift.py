@@ -37,7 +37,8 @@ from sklearn.utils.validation import check_is_fitted
 from crm_analysis.behaviour.campaigns import window_spend
 from crm_analysis.features import channel_shares
 from crm_analysis.limits import NotEnoughData
-from crm_analysis.potential.future_value import TARGET, threads_for, value_frame
+from crm_analysis.potential.future_value import value_frame
+from crm_analysis.potential.spend_models import TARGET, threads_for
 
 __all__ = ["STRATEGIES", "NotRandomisedError", "RandomisationCheck", "TwoModelUplift",
            "UpliftEvaluation", "check_randomisation", "contact_features", "evaluate_uplift",
