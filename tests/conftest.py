@@ -1,9 +1,11 @@
-"""Shared fixtures and settings; the PostgreSQL fixture starts a throw-away server per session.
+"""Shared fixtures and settings; the PostgreSQL and MariaDB fixtures each start a throw-away
+server per session (per pytest-xdist worker that runs their tests).
 
-initdb and postgres refuse to run as root. When the tests run as root, the server runs as the
-unprivileged ``postgres`` user (or ``nobody``) through ``runuser -u <user> --``, in a temporary
-folder under /tmp owned by that user (pytest's own tmp folders are private to root).
-Without the binaries the PostgreSQL tests are skipped, unless ``CI`` is set: then they fail.
+initdb and postgres refuse to run as root (and mariadbd should not). When the tests run as root,
+the server runs as an unprivileged user (``postgres`` or ``mysql``, else ``nobody``) through
+``runuser -u <user> --``, in a temporary folder under /tmp owned by that user (pytest's own tmp
+folders are private to root). Without the binaries the database tests are skipped, unless ``CI``
+is set: then they fail.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -78,11 +81,13 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _run_as() -> tuple[list[str], int | None, int | None]:
-    """Command prefix (and uid/gid) to run server binaries as an unprivileged user."""
+def _run_as(users: tuple[str, ...] = ("postgres", "nobody")
+            ) -> tuple[list[str], int | None, int | None]:
+    """Command prefix (and uid/gid) to run server binaries as the first of ``users`` that
+    exists, when the tests run as root."""
     if os.geteuid() != 0:
         return [], None, None
-    for user in ("postgres", "nobody"):
+    for user in users:
         try:
             entry = pwd.getpwnam(user)
         except KeyError:
@@ -97,12 +102,13 @@ def _run_as() -> tuple[list[str], int | None, int | None]:
                 entry.pw_uid,
                 entry.pw_gid,
             )
-    pytest.fail("running as root, but no unprivileged user (postgres/nobody) or runuser/setpriv")
+    pytest.fail(f"running as root, but no unprivileged user ({'/'.join(users)}) "
+                "or runuser/setpriv")
 
 
-def _missing(reason: str) -> None:
+def _missing(reason: str, package: str = "postgresql") -> None:
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(f"{reason} (CI is set, so this is a failure; install postgresql)")
+        pytest.fail(f"{reason} (CI is set, so this is a failure; install {package})")
     pytest.skip(reason)
 
 
@@ -207,6 +213,128 @@ def postgres_url(postgres_server: PostgresServer, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("CRM_DB_PASSWORD", postgres_server.password)
     monkeypatch.delenv("PGPASSWORD", raising=False)
     return postgres_server.url
+
+
+# ------------------------------------------------------------------------------------ MariaDB
+MY_USER = "crm"
+MY_PASSWORD = "s3cret-maria-password"
+MY_DATABASE = "crm_test"
+
+
+@dataclass(frozen=True)
+class MariaDBServer:
+    """A running MariaDB test server: ``url`` has no password; ``password`` is given separately."""
+
+    url: str
+    password: str
+    port: int
+    socket: Path
+    startup_seconds: float
+
+    def engine(self, **kwargs):
+        """An engine that writes test tables as the test user (password in the URL)."""
+        import sqlalchemy as sa
+
+        return sa.create_engine(sa.make_url(self.url).set(password=self.password), **kwargs)
+
+
+def _mariadb_bin(*names: str) -> str | None:
+    for name in names:
+        for found in (shutil.which(name), shutil.which(name, path="/usr/sbin:/usr/bin")):
+            if found:
+                return found
+    return None
+
+
+@pytest.fixture(scope="session")
+def mariadb_server() -> Iterator[MariaDBServer]:
+    """Start a MariaDB server (Debian's mariadb-server) on a free loopback port and a socket in a
+    temporary folder; create the user ``crm`` with a password and the utf8mb4 database
+    ``crm_test``; yield its URL (no password); shut it down and delete the folder after."""
+    binaries = {
+        "mariadb-install-db": _mariadb_bin("mariadb-install-db", "mysql_install_db"),
+        "mariadbd": _mariadb_bin("mariadbd", "mysqld"),
+        "mariadb-admin": _mariadb_bin("mariadb-admin", "mysqladmin"),
+    }
+    if not all(binaries.values()):
+        missing = ", ".join(n for n, p in binaries.items() if not p)
+        _missing(f"MariaDB server binaries not found ({missing}); "
+                 "install the Debian package mariadb-server", "mariadb-server")
+    try:
+        import pymysql
+    except ImportError:
+        _missing("pymysql is not installed (pip install -e '.[sql]')", "the sql extra")
+    prefix, uid, gid = _run_as(("mysql", "nobody"))
+    started = time.perf_counter()
+    base = Path(tempfile.mkdtemp(prefix="crm-mariadb-"))
+    data, sock, log = base / "data", base / "mysqld.sock", base / "server.log"
+    if uid is not None:
+        os.chown(base, uid, gid)
+    env = {**os.environ, "LC_ALL": "C", "LANG": "C"}
+    env.pop("MYSQL_PWD", None)
+    port = _free_port()
+
+    def tail() -> str:
+        return log.read_text(errors="replace")[-2000:] if log.exists() else ""
+
+    init = subprocess.run(
+        [*prefix, binaries["mariadb-install-db"], "--no-defaults", f"--datadir={data}",
+         "--auth-root-authentication-method=normal", "--skip-test-db", "--skip-name-resolve"],
+        env=env, cwd=base, capture_output=True, text=True, timeout=120, check=False,
+    )
+    if init.returncode != 0:
+        shutil.rmtree(base, ignore_errors=True)
+        pytest.fail(f"mariadb-install-db failed:\n{init.stdout[-2000:]}\n{init.stderr[-2000:]}")
+    server = subprocess.Popen(
+        [*prefix, binaries["mariadbd"], "--no-defaults", f"--datadir={data}", f"--socket={sock}",
+         f"--port={port}", "--bind-address=127.0.0.1", f"--pid-file={base / 'mariadbd.pid'}",
+         f"--log-error={log}", "--skip-name-resolve", "--skip-log-bin",
+         "--character-set-server=utf8mb4", "--collation-server=utf8mb4_unicode_ci",
+         "--innodb-buffer-pool-size=64M", "--innodb-flush-log-at-trx-commit=0",
+         "--innodb-doublewrite=0"],
+        env=env, cwd=base, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    admin = [binaries["mariadb-admin"], "--no-defaults", f"--socket={sock}", "-uroot"]
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                root = pymysql.connect(unix_socket=str(sock), user="root", charset="utf8mb4",
+                                       autocommit=True)
+                break
+            except pymysql.err.OperationalError as exc:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"mariadbd did not start ({exc}):\n{tail()}")
+                time.sleep(0.1)
+        with root.cursor() as cur:
+            cur.execute(f"CREATE DATABASE {MY_DATABASE} "
+                        "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+            for host in ("127.0.0.1", "localhost"):
+                cur.execute(f"CREATE USER '{MY_USER}'@'{host}' IDENTIFIED BY %s", (MY_PASSWORD,))
+                # crm_test and any crm_... database (a test makes its own)
+                cur.execute(f"GRANT ALL ON `crm\\_%`.* TO '{MY_USER}'@'{host}'")
+        root.close()
+        url = f"mysql+pymysql://{MY_USER}@127.0.0.1:{port}/{MY_DATABASE}?charset=utf8mb4"
+        yield MariaDBServer(url, MY_PASSWORD, port, sock, time.perf_counter() - started)
+    finally:
+        subprocess.run([*admin, "shutdown"], env=env, cwd=base, capture_output=True,
+                       timeout=60, check=False)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # the server's own pid (runuser's child), then runuser
+            with contextlib.suppress(OSError, ValueError):
+                os.kill(int((base / "mariadbd.pid").read_text()), signal.SIGKILL)
+            server.kill()
+            server.wait(timeout=10)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def mariadb_url(mariadb_server: MariaDBServer, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The MariaDB test server's URL (no password); the password is in ``$CRM_DB_PASSWORD``."""
+    monkeypatch.setenv("CRM_DB_PASSWORD", mariadb_server.password)
+    monkeypatch.delenv("MYSQL_PWD", raising=False)
+    return mariadb_server.url
 
 
 # ------------------------------------------------------------------------------- Spark (local)

@@ -250,7 +250,11 @@ def _map_and_parse(
         if codes:
             format_codes[f"{table}.{col}"] = codes["codes"]
         if bad.any():
-            loc.add(col, _bad_message(dtype, formats, raw.dialect), bad, values)
+            message = _bad_message(dtype, formats, raw.dialect)
+            if dtype == "timestamp" and _zero_dates(values[bad]):
+                message += (f"; '0000-00-00' is MySQL's zero date (no date): make it NULL in "
+                            f"a `query:`, e.g. `nullif({src}, '0000-00-00') as {col}`")
+            loc.add(col, message, bad, values)
         out[col] = parsed
         unparsed[col] = bad
     extra = [c for c in spare if c not in set(wanted.values())]
@@ -309,6 +313,11 @@ def _date_sample(values: pd.Series, size: int = 200_000) -> pd.Series:
     """The values date formats are read from: all, or a fixed random sample of a long column."""
     present = values.dropna()
     return present if len(present) <= size else present.sample(size, random_state=0)
+
+
+def _zero_dates(bad: pd.Series) -> bool:
+    """True if some of the unreadable date values are MySQL zero dates (``0000-00-00 ...``)."""
+    return bool(bad.astype("string").str.strip().str.startswith("0000-00-00").any())
 
 
 def _bad_message(dtype: str, formats: tuple[str, ...], dialect: Dialect | None) -> str:

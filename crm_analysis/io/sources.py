@@ -321,7 +321,7 @@ class SqlReader:
                 if spec.query:
                     frame = pd.read_sql_query(sa.text(spec.query), conn)
                 else:
-                    frame = pd.read_sql_table(spec.table or table, conn, schema=spec.schema)
+                    frame = _read_sql_table(conn, spec.table or table, spec.schema)
         except (sa.exc.SQLAlchemyError, ValueError) as exc:
             raise DataContractError(
                 [Problem(where, table, None, f"cannot be read: {_first_line(exc)}")]
@@ -350,6 +350,23 @@ class SqlReader:
             f"{', '.join(found) or 'no tables'}); "
             "name one with `table:` or `query:` in the mapping",
         )
+
+
+def _read_sql_table(conn: sa.Connection, name: str, schema: str | None) -> pd.DataFrame:
+    """A whole table with the values its driver gives.
+
+    Not ``pandas.read_sql_table``: that one turns every value of a DATE/DATETIME column it
+    cannot convert into NaT without a word, and MySQL's zero dates (``0000-00-00``, which
+    pymysql hands over as text) would then vanish or pass as missing; read as they come, the
+    loader names them as bad values. Time-zone aware columns are given in UTC, as
+    ``read_sql_table`` gives them.
+    """
+    reflected = sa.Table(name, sa.MetaData(), schema=schema, autoload_with=conn)
+    frame = pd.read_sql_query(sa.select(reflected), conn)
+    for column in frame.columns:
+        if isinstance(frame[column].dtype, pd.DatetimeTZDtype):
+            frame[column] = frame[column].dt.tz_convert("UTC")
+    return frame
 
 
 def _first_line(exc: BaseException) -> str:
