@@ -150,3 +150,55 @@ def test_postgres_errors_never_show_the_password(
         load_raw(postgres_url)
     assert "wrong-password" not in str(info.value)
     assert "cannot connect" in str(info.value)
+
+
+@pytest.mark.postgres
+def test_postgres_streamed_read_equals_plain_read(
+    postgres_server, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A table read in chunks over a server-side cursor gives the frame a plain read gives,
+    also where a column's chunks differ (one chunk all NULL: the column is inferred again)."""
+    from crm_analysis.io import sources
+
+    writer = sa.create_engine(sa.make_url(postgres_url).set(password=postgres_server.password))
+    with writer.begin() as conn:
+        conn.execute(sa.text(
+            "drop table if exists big_orders; "
+            "create table big_orders as select 'o' || i as order_id, "
+            "case when i % 7 = 0 then null else 'c' || (i % 97) end as customer_id, "
+            "case when i < 1000 then null else timestamp '2024-01-01' + i * interval '1 minute' "
+            "end as order_date, (i * 1.25)::numeric(12,2) as amount, "
+            "timestamptz '2024-03-30 12:00+01' + i * interval '1 hour' as changed_at, "
+            "case when i between 1500 and 2100 then null else i % 2 = 0 end as paid "
+            "from generate_series(0, 2999) as i"
+        ))
+    plain_sql = "select * from big_orders"
+    with writer.connect() as conn:
+        plain = pd.read_sql_query(sa.text(plain_sql), conn)
+    writer.dispose()
+    plain["changed_at"] = plain["changed_at"].dt.tz_convert("UTC")
+
+    executions: list[tuple[object, object]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+        if "big_orders" in statement and "information_schema" not in statement:
+            executions.append((context.execution_options.get("stream_results"),
+                               getattr(cursor, "name", None)))
+
+    monkeypatch.setattr(sources, "STREAM_CHUNK_ROWS", 500)  # six chunks
+    sa.event.listen(sa.Engine, "before_cursor_execute", record)
+    try:
+        reader = sources.SqlReader(sources.resolve_url(postgres_url))
+        table = reader.read("orders", sources.TableMapping(table="big_orders"))
+        query = reader.read("orders", sources.TableMapping(query=plain_sql))
+        reader.close()
+    finally:
+        sa.event.remove(sa.Engine, "before_cursor_execute", record)
+    pd.testing.assert_frame_equal(table.frame, plain)
+    assert table.frame["order_date"].dtype.kind == "M"  # the first chunk, all NULL, joined in
+    assert str(table.frame["changed_at"].dtype).endswith("UTC]")
+    pd.testing.assert_frame_equal(query.frame.drop(columns="changed_at"),
+                                  plain.drop(columns="changed_at"))
+    select_runs = [e for e in executions if e[0] is not None]
+    assert len(select_runs) == 2, executions
+    assert all(stream is True and name for stream, name in select_runs), executions  # named

@@ -319,7 +319,7 @@ class SqlReader:
         try:
             with self.engine.connect() as conn:
                 if spec.query:
-                    frame = pd.read_sql_query(sa.text(spec.query), conn)
+                    frame = read_sql_streamed(conn, sa.text(spec.query))
                 else:
                     frame = _read_sql_table(conn, spec.table or table, spec.schema)
         except (sa.exc.SQLAlchemyError, ValueError) as exc:
@@ -362,11 +362,66 @@ def _read_sql_table(conn: sa.Connection, name: str, schema: str | None) -> pd.Da
     ``read_sql_table`` gives them.
     """
     reflected = sa.Table(name, sa.MetaData(), schema=schema, autoload_with=conn)
-    frame = pd.read_sql_query(sa.select(reflected), conn)
-    for column in frame.columns:
-        if isinstance(frame[column].dtype, pd.DatetimeTZDtype):
-            frame[column] = frame[column].dt.tz_convert("UTC")
+    return read_sql_streamed(conn, sa.select(reflected), utc=True)
+
+
+STREAM_CHUNK_ROWS = 50_000
+"""Rows fetched at a time by :func:`read_sql_streamed` (and the driver's row buffer)."""
+
+
+def read_sql_streamed(
+    conn: sa.Connection, statement: sa.Executable, *, utc: bool = False
+) -> pd.DataFrame:
+    """The whole result of ``statement`` as one frame, fetched in chunks of
+    :data:`STREAM_CHUNK_ROWS` rows over a server-side cursor (``stream_results``: psycopg's
+    named cursor, pymysql's ``SSCursor``; SQLite fetches as it goes anyway).
+
+    ``pd.read_sql_query`` without a chunk size holds every row as Python objects *and* the
+    frame built from them. Here only one chunk of rows is held at a time: each becomes a small
+    frame (pandas' own conversion, so values and dtypes are those of a plain read), its columns
+    are kept apart, and each column is joined once at the end, so the peak is about the final
+    frame plus one column. A column whose chunks came out with different dtypes (a chunk all
+    NULL, MySQL zero dates as text in only some chunks) is inferred again over all its values,
+    as a plain read infers it. ``utc``: time-zone aware columns are converted to UTC (as
+    ``pandas.read_sql_table`` gives them). An empty result keeps its columns.
+    """
+    conn = conn.execution_options(stream_results=True, max_row_buffer=STREAM_CHUNK_ROWS)
+    names: pd.Index | None = None
+    pieces: list[list[pd.Series]] = []
+    for chunk in pd.read_sql_query(statement, conn, chunksize=STREAM_CHUNK_ROWS):
+        if names is None:
+            names = chunk.columns
+            pieces = [[] for _ in range(len(names))]
+        for i in range(len(names)):
+            piece = chunk.iloc[:, i].reset_index(drop=True).copy(deep=True)  # its own buffer
+            if utc and isinstance(piece.dtype, pd.DatetimeTZDtype):
+                piece = piece.dt.tz_convert("UTC")
+            pieces[i].append(piece)
+        del chunk
+    assert names is not None  # read_sql_query yields one (empty) frame for an empty result
+    columns = {}
+    for i in range(len(names)):
+        parts, pieces[i] = pieces[i], []
+        columns[i] = _join_column(parts)
+        del parts
+    frame = pd.DataFrame(columns, copy=False)  # no copy: one block per column
+    frame.columns = names
     return frame
+
+
+def _join_column(parts: list[pd.Series]) -> pd.Series:
+    """One column from its chunks; dtypes that differ are inferred again as one whole."""
+    if len(parts) == 1:
+        return parts[0]
+    if len({str(part.dtype) for part in parts}) == 1:
+        return pd.concat(parts, ignore_index=True)
+    values = [None if _missing(v) else v for part in parts for v in part.astype(object)]
+    # the same conversion pandas gives a plain read's column (missing values as the driver's None)
+    return pd.DataFrame.from_records(list(zip(values)), columns=[0], coerce_float=True)[0]
+
+
+def _missing(value: object) -> bool:
+    return pd.api.types.is_scalar(value) and bool(pd.isna(value))
 
 
 def _first_line(exc: BaseException) -> str:
