@@ -51,7 +51,7 @@ bench: setup ## speed and memory benchmarks (benchmarks/results/*.json); never p
 lock: ## re-resolve requirements.lock from pyproject.toml in a throwaway venv
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/python -m pip install --quiet --upgrade "pip>=24"
-	.lock-venv/bin/python -m pip install --quiet -e ".[$(EXTRAS)]"
+	.lock-venv/bin/python -m pip install --quiet -e ".[$(EXTRAS),mssql,oracle]"
 	.lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^-e ' > requirements.lock
 	rm -rf .lock-venv
 
