@@ -210,14 +210,9 @@ def test_oracle_reports_case_insensitive_names_in_lower_case():
     assert dialect.denormalize_name("orders") == "ORDERS"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SqlReader.exists compares the mapping's `table:` with the names as SQLAlchemy lists "
-    "them; on Oracle `table: ORDERS` (as Oracle's own tools show it) is listed as `orders` and "
-    "reported missing. Fix in crm_analysis/io/sources.py: compare (and reflect) "
-    "`dialect.normalize_name(name)` when `dialect.requires_name_normalize`.",
-)
 def test_an_oracle_table_named_in_upper_case_is_found():
+    """Oracle lists case-insensitive names in lower case; ``table: ORDERS`` (as Oracle's tools
+    show it) is found and read under that name. SQL Server keeps the name as written."""
     reader = SqlReader.__new__(SqlReader)
     reader.engine = sa.create_mock_engine("oracle+oracledb://analyst@db.example:1521/"
                                           "?service_name=CRM", lambda *a, **k: None)
@@ -225,3 +220,9 @@ def test_an_oracle_table_named_in_upper_case_is_found():
     reader.table_names = lambda schema=None: ["customers", "orders"]
     assert reader.exists("orders", TableMapping(table="orders"))
     assert reader.exists("orders", TableMapping(table="ORDERS"))
+    assert reader._name("orders", TableMapping(table="ORDERS")) == "orders"
+    assert not reader.exists("orders", TableMapping(table="LINES"))
+    mssql = SqlReader.__new__(SqlReader)
+    mssql.engine = sa.create_mock_engine("mssql+pymssql://analyst@db.example:1433/crm",
+                                         lambda *a, **k: None)
+    assert mssql._name("orders", TableMapping(table="Orders")) == "Orders"  # as written

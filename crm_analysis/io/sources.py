@@ -308,9 +308,20 @@ class SqlReader:
         name = spec.table or table
         return f"{self.label} (table {spec.schema + '.' if spec.schema else ''}{name})"
 
+    def _name(self, table: str, spec: TableMapping) -> str:
+        """The table's name as SQLAlchemy lists and reflects it.
+
+        Oracle (and other dialects that fold names to upper case) list case-insensitive names
+        in lower case: ``table: ORDERS``, as Oracle's own tools show it, is ``orders`` there.
+        Only those dialects normalise; elsewhere the name is taken as written.
+        """
+        name = spec.table or table
+        dialect = self.engine.dialect
+        return dialect.normalize_name(name) if dialect.requires_name_normalize else name
+
     def exists(self, table: str, spec: TableMapping) -> bool:
         """True if the table is given by a query or exists in the database."""
-        return bool(spec.query) or (spec.table or table) in self.table_names(spec.schema)
+        return bool(spec.query) or self._name(table, spec) in self.table_names(spec.schema)
 
     def read(self, table: str, spec: TableMapping) -> RawTable:
         """Read a table or run a query; an empty result raises :class:`EmptyTableError`."""
@@ -321,7 +332,7 @@ class SqlReader:
                 if spec.query:
                     frame = read_sql_streamed(conn, sa.text(spec.query))
                 else:
-                    frame = _read_sql_table(conn, spec.table or table, spec.schema)
+                    frame = _read_sql_table(conn, self._name(table, spec), spec.schema)
         except (sa.exc.SQLAlchemyError, ValueError) as exc:
             raise DataContractError(
                 [Problem(where, table, None, f"cannot be read: {_first_line(exc)}")]
