@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
@@ -426,13 +427,10 @@ def _join_column(parts: list[pd.Series]) -> pd.Series:
         return parts[0]
     if len({str(part.dtype) for part in parts}) == 1:
         return pd.concat(parts, ignore_index=True)
-    values = [None if _missing(v) else v for part in parts for v in part.astype(object)]
-    # the same conversion pandas gives a plain read's column (missing values as the driver's None)
-    return pd.DataFrame.from_records(list(zip(values)), columns=[0], coerce_float=True)[0]
-
-
-def _missing(value: object) -> bool:
-    return pd.api.types.is_scalar(value) and bool(pd.isna(value))
+    # one object column inferred again as a whole, in C (no loop over rows): floats with the
+    # NULLs of an all-NULL chunk become float64, dates datetime64, mixed values stay objects
+    values = np.concatenate([part.to_numpy(dtype=object) for part in parts])
+    return pd.Series(values, dtype=object).infer_objects()
 
 
 def _first_line(exc: BaseException) -> str:
