@@ -32,9 +32,7 @@ import contextlib
 import gc
 import json
 import os
-import pwd
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -60,124 +58,26 @@ CASES = [
 
 
 # ---------------------------------------------------------------------------------------------
-# throw-away servers (the approach of tests/conftest.py, without pytest)
+# the server: the tests' throw-away servers (tests/db_servers.py), with a benchmark's settings
 # ---------------------------------------------------------------------------------------------
-def _free_port() -> int:
-    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _run_as(users: tuple[str, ...]) -> tuple[list[str], int | None, int | None]:
-    """Command prefix (and uid/gid) to run a server as an unprivileged user when we are root."""
-    if os.geteuid() != 0:
-        return [], None, None
-    for user in users:
-        with contextlib.suppress(KeyError):
-            entry = pwd.getpwnam(user)
-            return [shutil.which("runuser") or "runuser", "-u", user, "--"], entry.pw_uid, \
-                entry.pw_gid
-    raise SystemExit(f"running as root, but no unprivileged user ({'/'.join(users)})")
-
-
-def _pg_bin(name: str) -> str:
-    import glob
-
-    found = shutil.which(name) or next(
-        iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)), None)
-    if not found:
-        raise SystemExit(f"PostgreSQL binary {name} not found (Debian package postgresql)")
-    return found
-
-
 @contextlib.contextmanager
-def postgres_server(base: Path) -> Iterator[str]:
-    """A PostgreSQL server in ``base``; yields its URL (password in ``$CRM_DB_PASSWORD``)."""
-    import sqlalchemy as sa
+def _server(db: str) -> Iterator[str]:
+    """A throw-away server of ``db``; yields its URL (no password)."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    import db_servers
 
-    prefix, uid, gid = _run_as(("postgres", "nobody"))
-    data, sock, pwfile = base / "pgdata", base / "pgsock", base / "pwfile"
-    sock.mkdir()
-    pwfile.write_text(PASSWORD + "\n")
-    if uid is not None:
-        for path in (base, sock, pwfile):
-            os.chown(path, uid, gid)
-    env = {**os.environ, "LC_ALL": "C", "LANG": "C"}
-    port = _free_port()
-    subprocess.run([*prefix, _pg_bin("initdb"), "-D", str(data), "-U", USER,
-                    f"--pwfile={pwfile}", "--auth-local=trust", "--auth-host=scram-sha-256",
-                    "-E", "UTF8", "--no-sync"], env=env, cwd=base, check=True,
-                   capture_output=True, timeout=120)
-    options = (f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off "
-               "-c shared_buffers=256MB")
-    ctl = [*prefix, _pg_bin("pg_ctl"), "-D", str(data)]
-    subprocess.run([*ctl, "-l", str(base / "pg.log"), "-o", options, "-w", "-t", "60", "start"],
-                   env=env, cwd=base, check=True, capture_output=True, timeout=120)
     try:
-        admin = sa.create_engine(f"postgresql+psycopg://{USER}:{PASSWORD}@127.0.0.1:{port}/"
-                                 "postgres", isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text(f"CREATE DATABASE {DATABASE}"))
-        admin.dispose()
-        yield f"postgresql+psycopg://{USER}@127.0.0.1:{port}/{DATABASE}"
-    finally:
-        subprocess.run([*ctl, "-m", "immediate", "-w", "stop"], env=env, cwd=base,
-                       capture_output=True, timeout=60, check=False)
-
-
-@contextlib.contextmanager
-def mariadb_server(base: Path) -> Iterator[str]:
-    """A MariaDB server in ``base``; yields its URL (password in ``$CRM_DB_PASSWORD``)."""
-    import pymysql
-
-    prefix, uid, gid = _run_as(("mysql", "nobody"))
-    data, sock, log = base / "mydata", base / "mysqld.sock", base / "mariadb.log"
-    if uid is not None:
-        os.chown(base, uid, gid)
-    env = {**os.environ, "LC_ALL": "C", "LANG": "C"}
-    env.pop("MYSQL_PWD", None)
-    port = _free_port()
-    install = shutil.which("mariadb-install-db") or shutil.which("mysql_install_db")
-    daemon = shutil.which("mariadbd", path="/usr/sbin:/usr/bin") or shutil.which("mysqld")
-    if not install or not daemon:
-        raise SystemExit("MariaDB server binaries not found (Debian package mariadb-server)")
-    subprocess.run([*prefix, install, "--no-defaults", f"--datadir={data}",
-                    "--auth-root-authentication-method=normal", "--skip-test-db",
-                    "--skip-name-resolve"], env=env, cwd=base, check=True, capture_output=True,
-                   timeout=120)
-    server = subprocess.Popen(
-        [*prefix, daemon, "--no-defaults", f"--datadir={data}", f"--socket={sock}",
-         f"--port={port}", "--bind-address=127.0.0.1", f"--pid-file={base / 'mariadbd.pid'}",
-         f"--log-error={log}", "--skip-name-resolve", "--skip-log-bin", "--local-infile=1",
-         "--character-set-server=utf8mb4", "--collation-server=utf8mb4_unicode_ci",
-         "--innodb-buffer-pool-size=512M", "--innodb-flush-log-at-trx-commit=0",
-         "--innodb-doublewrite=0"],
-        env=env, cwd=base, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                root = pymysql.connect(unix_socket=str(sock), user="root", autocommit=True)
-                break
-            except pymysql.err.OperationalError as exc:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit("mariadbd did not start:\n" + log.read_text()[-2000:]) \
-                        from exc
-                time.sleep(0.1)
-        with root.cursor() as cur:
-            cur.execute(f"CREATE DATABASE {DATABASE} CHARACTER SET utf8mb4")
-            cur.execute(f"CREATE USER '{USER}'@'127.0.0.1' IDENTIFIED BY %s", (PASSWORD,))
-            cur.execute(f"GRANT ALL ON {DATABASE}.* TO '{USER}'@'127.0.0.1'")
-        root.close()
-        yield f"mysql+pymysql://{USER}@127.0.0.1:{port}/{DATABASE}?charset=utf8mb4&local_infile=1"
-    finally:
-        admin = shutil.which("mariadb-admin") or shutil.which("mysqladmin")
-        subprocess.run([admin, "--no-defaults", f"--socket={sock}", "-uroot", "shutdown"],
-                       env=env, capture_output=True, timeout=60, check=False)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        if db == "postgresql":
+            with db_servers.postgres(user=USER, password=PASSWORD, database=DATABASE,
+                                     settings=["shared_buffers=256MB"]) as server:
+                yield server.url
+        else:
+            with db_servers.mariadb(user=USER, password=PASSWORD, database=DATABASE,
+                                    settings=["--local-infile=1",
+                                              "--innodb-buffer-pool-size=512M"]) as server:
+                yield server.url + "&local_infile=1"
+    except (db_servers.ServerMissing, db_servers.ServerFailed) as exc:
+        raise SystemExit(str(exc)) from exc
 
 
 # ---------------------------------------------------------------------------------------------
@@ -325,8 +225,7 @@ def main(argv: list[str]) -> int:
         generate_s = time.perf_counter() - t0
         if os.geteuid() == 0:
             os.chmod(csv, 0o644)
-        server = postgres_server if args.db == "postgresql" else mariadb_server
-        with server(base) as url:
+        with _server(args.db) as url:
             t0 = time.perf_counter()
             load_table(args.db, url, csv)
             load_s = time.perf_counter() - t0
